@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Entry points that Python calls (declared in pywalk_api.h).  Each one that
+ * runs kernel code is guarded: sigsetjmp() here, siglongjmp() from an oops
+ * or a panic anywhere below.
+ */
+
+/* Run stmt as a guarded kernel call on pw_mm m; evaluates to stmt's result
+ * or PW_ERR_OOPS/PW_ERR_PANIC/PW_ERR_TAINTED. */
+#define PW_GUARDED(m, expr) ({						\
+	long __r;							\
+	if ((m)->panic) {						\
+		__r = PW_ERR_TAINTED;					\
+	} else {							\
+		pw_cur.mm = (m);					\
+		pw_cur.panic = &(m)->panic;				\
+		int __j = sigsetjmp(pw_cur.jb, 0);			\
+		if (__j) {						\
+			__r = __j == 1 ? PW_ERR_OOPS : PW_ERR_PANIC;	\
+		} else {						\
+			pw_cur.active = 1;				\
+			__r = (expr);					\
+		}							\
+		pw_cur.active = 0;					\
+	}								\
+	__r; })
+
+int pw_init(void)
+{
+	if (pw_physmem_init())
+		return -ENOMEM;
+	pw_install_signal_handlers();
+	return 0;
+}
+
+struct pw_mm *pw_mm_new(void)
+{
+	struct pw_mm *m;
+
+	if (pw_init())
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->mm = pw_mm_create();
+	if (!m->mm) {
+		free(m);
+		return NULL;
+	}
+	m->mm->pw = m;
+	m->next_addr = 1UL << 40;	/* user mappings start at 1 TiB, PUD aligned */
+	return m;
+}
+
+void pw_mm_free(struct pw_mm *m)
+{
+	pw_mm_destroy(m->mm);
+	free(m);
+}
+
+int pw_mm_panicked(struct pw_mm *m) { return m->panic; }
+int pw_mm_nwarns(struct pw_mm *m) { return m->nwarns; }
+struct pw_report *pw_mm_oops(struct pw_mm *m) { return &m->oops; }
+struct pw_report *pw_mm_warn(struct pw_mm *m, int i) { return &m->warns[i]; }
+
+static int pw_do_map(struct mm_struct *mm, unsigned long start, unsigned long size,
+		     int huge_level, int write_notify)
+{
+	struct vm_area_struct *vma;
+
+	mmap_write_lock(mm);
+	if (mm->nr_vmas == PW_MAX_VMAS) {
+		mmap_write_unlock(mm);
+		return -ENOMEM;
+	}
+	vma = pw_dev_mmap(mm, start, size, huge_level, write_notify);
+	if (!vma) {
+		mmap_write_unlock(mm);
+		return -ENOMEM;
+	}
+	mm->vmas[mm->nr_vmas++] = vma;	/* addresses only grow: stays sorted */
+	mmap_write_unlock(mm);
+	return 0;
+}
+
+int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify,
+	   unsigned long *start)
+{
+	unsigned long s = m->next_addr;
+	long r;
+
+	if (!size || (size & ~PAGE_MASK))
+		return -EINVAL;
+	r = PW_GUARDED(m, pw_do_map(m->mm, s, size, huge_level, write_notify));
+	if (r == 0) {
+		*start = s;
+		/* next mapping after a one-PUD guard gap, PUD aligned */
+		m->next_addr = ((s + size + PUD_SIZE - 1) & PUD_MASK) + PUD_SIZE;
+	}
+	return r;
+}
+
+static int pw_do_fault(struct mm_struct *mm, unsigned long addr, int write)
+{
+	struct vm_area_struct *vma;
+	vm_fault_t ret;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, addr);
+	if (!vma || addr < vma->vm_start) {
+		mmap_read_unlock(mm);
+		return PW_ERR_NOVMA;
+	}
+	ret = __handle_mm_fault(vma, addr, FAULT_FLAG_USER |
+				(write ? FAULT_FLAG_WRITE : 0));
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+int pw_fault(struct pw_mm *m, unsigned long addr, int write)
+{
+	return PW_GUARDED(m, pw_do_fault(m->mm, addr, write));
+}
+
+/* level: 1 p4d, 2 pud, 3 pmd, 4 pte; state: 0 none, 1 table, 2 leaf, 3 present, 4 bad */
+static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, int *state)
+{
+	p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
+	pud_t pud;
+	pmd_t pmd;
+	pte_t pte;
+
+	mmap_read_lock(mm);
+	*state = 0;
+	*level = 1;
+	if (p4d_none(*p4d))
+		goto out;
+	*level = 2;
+	pud = pudp_get(pud_offset(p4d, addr));
+	if (pud_none(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		*state = 2;
+		goto out;
+	}
+	*level = 3;
+	pmd = pmdp_get(pmd_offset(&pud, addr));
+	if (pmd_none(pmd))
+		goto out;
+	if (pmd_leaf(pmd)) {
+		*state = 2;
+		goto out;
+	}
+	*level = 4;
+	pte = ptep_get(pte_offset_kernel(&pmd, addr));
+	*state = pte_none(pte) ? 0 : 3;
+out:
+	mmap_read_unlock(mm);
+	return 0;
+}
+
+int pw_lookup(struct pw_mm *m, unsigned long addr, int *level, int *state)
+{
+	return PW_GUARDED(m, pw_do_lookup(m->mm, addr, level, state));
+}
+
+static int pw_do_walk(struct mm_struct *mm, unsigned long start, unsigned long end,
+		      int walker, int mask, struct pw_walk_counts *counts, void *pyhandle)
+{
+	struct mm_walk_ops ops;
+	struct pw_walk_priv priv = { counts, pyhandle };
+	int r;
+
+	pw_walker_ops(&ops, walker, mask);
+	mmap_read_lock(mm);
+	r = walk_page_range(mm, start, end, &ops, &priv);
+	mmap_read_unlock(mm);
+	return r;
+}
+
+int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker, int mask,
+	    struct pw_walk_counts *counts, void *pyhandle)
+{
+	return PW_GUARDED(m, pw_do_walk(m->mm, start, end, walker, mask, counts, pyhandle));
+}
+
+/*
+ * Stands for zap_page_range_single() (MADV_DONTNEED) on our device mapping,
+ * under mmap_lock for read: huge leaves go through the tree's
+ * zap_huge_pud() / split_huge_pud() / split_huge_pmd() (a split of a
+ * special huge entry is a zap); ptes are cleared under the pte lock.
+ * Page tables stay (as with MADV_DONTNEED).
+ */
+static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	struct mmu_gather tlb = { .mm = mm };
+	unsigned long addr, next, pnext;
+
+	mmap_read_lock(mm);
+	for (addr = start; addr < end; addr = next) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
+		pud_t *pud;
+		pmd_t *pmd;
+
+		next = pud_addr_end(addr, end);
+		if (!vma || vma->vm_start >= next || p4d_none(*p4d))
+			continue;
+		pud = pud_offset(p4d, addr);
+		if (pud_trans_huge(*pud) || pud_devmap(*pud)) {
+			if (next - addr == PUD_SIZE)
+				zap_huge_pud(&tlb, vma, pud, addr);
+			else
+				split_huge_pud(vma, pud, addr);
+		}
+		if (pud_none_or_clear_bad(pud))
+			continue;
+		pmd = pmd_offset(pud, addr);
+		for (; addr < next; pmd++, addr = pnext) {
+			spinlock_t *ptl;
+			pte_t *pte;
+			unsigned long a;
+
+			pnext = pmd_addr_end(addr, next);
+			split_huge_pmd(vma, pmd, addr);
+			if (pmd_none(*pmd) || pmd_leaf(*pmd))
+				continue;
+			pte = pte_offset_map(pmd, addr);
+			ptl = pte_lockptr(mm, pmd);
+			spin_lock(ptl);
+			for (a = addr; a < pnext; a += PAGE_SIZE, pte++)
+				ptep_get_and_clear(mm, a, pte);
+			spin_unlock(ptl);
+		}
+	}
+	mmap_read_unlock(mm);
+	return 0;
+}
+
+int pw_zap(struct pw_mm *m, unsigned long start, unsigned long end)
+{
+	return PW_GUARDED(m, pw_do_zap(m->mm, start, end));
+}
+
+static int pw_do_poke(struct mm_struct *mm, unsigned long addr)
+{
+	p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
+	pud_t pud;
+	volatile char *frame;
+
+	if (p4d_none(*p4d))
+		return -ENOENT;
+	pud = pudp_get(pud_offset(p4d, addr));
+	if (!pud_leaf(pud))
+		return -ENOENT;
+	frame = __va(pud_pfn(pud) << PAGE_SHIFT);
+	return *frame;	/* device memory: faults as on a real machine */
+}
+
+/* Dereference the frame behind a huge PUD leaf from C (a test of oops capture). */
+int pw_poke_leaf(struct pw_mm *m, unsigned long addr)
+{
+	return PW_GUARDED(m, pw_do_poke(m->mm, addr));
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The fake huge-page driver: a DAX-like device whose ->huge_fault inserts
+ * PUD and PMD leaves with the tree's vmf_insert_pfn_pud()/_pmd(), as
+ * drivers/dax does.  Policy:
+ *   - a read fault gets a huge leaf at the largest level the mapping allows;
+ *   - a write fault on a write-notify (dirty-tracking) mapping returns
+ *     VM_FAULT_FALLBACK, so the fault goes on at a lower level
+ *     (the situation of the 2019 thread).
+ */
+
+struct pw_dev_mapping {
+	int huge_level;		/* 2: PUD and PMD leaves, 1: PMD leaves, 0: ptes only */
+	int write_notify;	/* writes fall back (dirty tracking) */
+};
+
+static vm_fault_t pw_dev_huge_fault(struct vm_fault *vmf, PW_HUGE_FAULT_ARG)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct pw_dev_mapping *dev = vma->vm_private_data;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+#if PW_TREE_HUGE_FAULT_ORDER
+	int level = order == PUD_SHIFT - PAGE_SHIFT ? 2 : order == PMD_SHIFT - PAGE_SHIFT ? 1 : 0;
+#else
+	int level = pe_size == PE_SIZE_PUD ? 2 : pe_size == PE_SIZE_PMD ? 1 : 0;
+#endif
+	unsigned long size = level == 2 ? PUD_SIZE : PMD_SIZE;
+	unsigned long start = vmf->address & ~(size - 1);
+	unsigned long offset = (start - vma->vm_start) + (vma->vm_pgoff << PAGE_SHIFT);
+	pfn_t pfn;
+	vm_fault_t ret;
+
+	if (level == 0 || level > dev->huge_level || (write && dev->write_notify) ||
+	    start < vma->vm_start || start + size > vma->vm_end)
+		ret = VM_FAULT_FALLBACK;
+	else {
+		pfn = __pfn_to_pfn_t(pw_bar_pfn(offset), PFN_DEV | PFN_MAP);
+		if (level == 2)
+			ret = vmf_insert_pfn_pud(vmf, pfn, write);
+		else
+			ret = vmf_insert_pfn_pmd(vmf, pfn, write);
+	}
+	pw_hook(PW_SITE_FAULT_RETURN);
+	return ret;
+}
+
+static const struct vm_operations_struct pw_dev_vm_ops = {
+	.huge_fault = pw_dev_huge_fault,
+};
+
+/* mmap() of the device: a DAX-like VM_MIXEDMAP|VM_HUGEPAGE shared mapping */
+static struct vm_area_struct *pw_dev_mmap(struct mm_struct *mm, unsigned long start,
+					  unsigned long size, int huge_level, int write_notify)
+{
+	struct vm_area_struct *vma = calloc(1, sizeof(*vma) + sizeof(struct pw_dev_mapping));
+	struct pw_dev_mapping *dev;
+	struct file *file = calloc(1, sizeof(*file));
+
+	if (!vma || !file) {
+		free(vma);
+		free(file);
+		return NULL;
+	}
+	dev = (struct pw_dev_mapping *)(vma + 1);
+	dev->huge_level = huge_level;
+	dev->write_notify = write_notify;
+	file->dax = 1;
+	vma->vm_start = start;
+	vma->vm_end = start + size;
+	vma->vm_mm = mm;
+	vma->vm_flags = VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE |
+			VM_MAYSHARE | VM_MIXEDMAP | VM_HUGEPAGE;
+	/* write-notify: the ptes start write-protected (vma_wants_writenotify()) */
+	vma->vm_page_prot = write_notify ? PAGE_READONLY : PAGE_SHARED;
+	vma->vm_file = file;
+	vma->vm_private_data = dev;
+	vma->vm_ops = &pw_dev_vm_ops;
+	return vma;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The C API that Python sees (cffi cdef is read from this file: keep it to
+ * plain declarations).  Every call that runs kernel code is guarded: an oops
+ * inside it returns PW_ERR_OOPS and leaves a report in the mm.
+ */
+
+#define PW_ERR_OOPS -1000	/* this call oopsed: see pw_mm_oops() */
+#define PW_ERR_PANIC -1001	/* stopped by another thread's oops */
+#define PW_ERR_TAINTED -1002	/* the mm had oopsed before this call */
+#define PW_ERR_NOVMA -1003	/* no mapping at that address */
+
+/* walkers (csrc/walkers.c) */
+#define PW_WALK_COUNT 0		/* counts every callback, has all of them */
+#define PW_WALK_NUMA_MAPS 1	/* pmd_entry + pte_entry, no pud_entry (fs/proc numa_maps) */
+#define PW_WALK_DIRTY 2		/* pud_entry leaves huge PUDs alone (ACTION_CONTINUE) + pmd/pte */
+#define PW_WALK_PYTHON 3	/* callbacks into Python */
+#define PW_WALK_PMD_PTE 4	/* counting, pmd_entry + pte_entry + pte_hole only */
+
+/* callback mask for PW_WALK_COUNT / PW_WALK_PYTHON */
+#define PW_CB_PGD 1
+#define PW_CB_P4D 2
+#define PW_CB_PUD 4
+#define PW_CB_PMD 8
+#define PW_CB_PTE 16
+#define PW_CB_HOLE 32
+
+struct pw_walk_counts {
+	long pgd_entry, p4d_entry, pud_entry, pmd_entry, pte_entry, pte_hole;
+	long pud_leaf, pmd_leaf, pte_present;
+};
+
+struct pw_mm;
+
+int pw_init(void);
+int pw_install_signal_handlers(void);
+struct pw_mm *pw_mm_new(void);
+void pw_mm_free(struct pw_mm *m);
+int pw_mm_panicked(struct pw_mm *m);
+int pw_mm_nwarns(struct pw_mm *m);
+struct pw_report *pw_mm_oops(struct pw_mm *m);
+struct pw_report *pw_mm_warn(struct pw_mm *m, int i);
+int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify, unsigned long *start);
+int pw_fault(struct pw_mm *m, unsigned long addr, int write);
+int pw_lookup(struct pw_mm *m, unsigned long addr, int *level, int *state);
+int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker, int cbmask,
+	    struct pw_walk_counts *counts, void *pyhandle);
+int pw_zap(struct pw_mm *m, unsigned long start, unsigned long end);
+int pw_poke_leaf(struct pw_mm *m, unsigned long addr);
+long pw_table_pages_in_use(void);
+
+/* scenarios (csrc/scenarios.c) */
+#define PW_ROLE_WALKER 1
+#define PW_ROLE_READER 2
+#define PW_ROLE_WRITER 3
+#define PW_ROLE_ZAPPER 4
+#define PW_ROLE_REAPER 5
+#define PW_NR_DELAY_SITES 5
+
+struct pw_stress_cfg {
+	int role;
+	int walker;
+	int tid;
+	unsigned long long seed;
+	unsigned long start, size;
+	int pause_us;
+};
+void pw_set_delays(int enabled, unsigned int *prob, unsigned int *max_spins,
+		   unsigned int yield_permille);
+long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,
+		   long *ops_done);
+void pw_stress_reseed(unsigned long long seed, int tid);

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Scenario loops: the per-thread bodies of the race hunts.  A Python thread
+ * calls pw_stress_run() again and again; each call runs up to `batch`
+ * kernel operations of the thread's role with the GIL released, and stops
+ * early when *stop is set or the mm oopses.
+ *
+ * Roles:
+ *   WALKER   walk_page_range() over the whole mapping with a walker kind
+ *   READER   read faults at random addresses (huge leaves get installed)
+ *   WRITER   write faults at random addresses (write-notify: fall back)
+ *   ZAPPER   MADV_DONTNEED-like zaps of random PUD-sized ranges
+ *   REAPER   munmap()+mmap()-like page-table teardown under mmap_lock
+ *            for write, so that PUDs become none again
+ */
+
+
+/* Free every page table below [start, end) (PUD aligned): stands for
+ * free_pgtables() after munmap(), the mapping itself stays. */
+static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	unsigned long addr;
+
+	mmap_write_lock(mm);
+	for (addr = start; addr < end; addr += PUD_SIZE) {
+		p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
+		pud_t *pud;
+
+		if (p4d_none(*p4d))
+			continue;
+		pud = pud_offset(p4d, addr);
+		if (!pud_none(*pud) && !pud_leaf(*pud))
+			pw_free_pmd_table(pud_pgtable(*pud));
+		pud_clear(pud);
+	}
+	mmap_write_unlock(mm);
+	return 0;
+}
+
+static void pw_pause(int us)
+{
+	struct timespec ts = { 0, (long)us * 1000 };
+
+	if (us > 0)
+		nanosleep(&ts, NULL);
+}
+
+static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
+			   volatile int *stop)
+{
+	struct mm_struct *mm = m->mm;
+	unsigned long npud = c->size >> PUD_SHIFT;
+	long done;
+
+	for (done = 0; done < batch && !*stop; done++) {
+		unsigned long r = pw_rand();
+		unsigned long addr = c->start + (r % (c->size >> PAGE_SHIFT)) * PAGE_SIZE;
+		struct pw_walk_counts counts;
+		struct pw_walk_priv priv = { &counts, NULL };
+		struct mm_walk_ops ops;
+		int err;
+
+		switch (c->role) {
+		case PW_ROLE_WALKER:
+			pw_walker_ops(&ops, c->walker, PW_CB_PMD | PW_CB_PTE | PW_CB_HOLE);
+			mmap_read_lock(mm);
+			err = walk_page_range(mm, c->start, c->start + c->size, &ops, &priv);
+			mmap_read_unlock(mm);
+			if (err)
+				return -err;
+			break;
+		case PW_ROLE_READER:
+		case PW_ROLE_WRITER:
+			err = pw_do_fault(mm, addr, c->role == PW_ROLE_WRITER);
+			if (err < 0)
+				return err;
+			break;
+		case PW_ROLE_ZAPPER:
+			addr = c->start + (r % (npud ? npud : 1)) * PUD_SIZE;
+			pw_do_zap(mm, addr, min(addr + PUD_SIZE, c->start + c->size));
+			pw_pause(c->pause_us);
+			break;
+		case PW_ROLE_REAPER:
+			pw_do_reap(mm, c->start, c->start + c->size);
+			pw_pause(c->pause_us);
+			break;
+		}
+		pw_cur.ops++;
+	}
+	return done;
+}
+
+void pw_set_delays(int enabled, unsigned int *prob, unsigned int *max_spins,
+		   unsigned int yield_permille)
+{
+	for (int i = 0; i < PW_NR_SITES; i++) {
+		pw_delays.prob[i] = prob[i];
+		pw_delays.max_spins[i] = max_spins[i];
+	}
+	pw_delays.yield_permille = yield_permille;
+	__atomic_store_n(&pw_delays.enabled, enabled, __ATOMIC_RELEASE);
+}
+
+long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,
+		   long *ops_done)
+{
+	long r;
+
+	pw_cur.tid = c->tid;
+	pw_cur.role = c->role;
+	if (!pw_cur.rng)
+		pw_cur.rng = (c->seed + 1) * 0x9e3779b97f4a7c15ULL ^ ((u64)c->tid << 32 | 1);
+	pw_cur.ops = 0;
+	r = PW_GUARDED(m, pw_stress_loop(m, c, batch, stop));
+	*ops_done = pw_cur.ops;
+	return r;
+}
+
+void pw_stress_reseed(unsigned long long seed, int tid)
+{
+	pw_cur.rng = (seed + 1) * 0x9e3779b97f4a7c15ULL ^ ((u64)tid << 32 | 1);
+}

@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The Python API: variants, mms, faults, lookups and walks.
+
+Every call into C releases the GIL (cffi API mode), so several Python
+threads run kernel code at the same time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+from . import builder as _build
+from .oops import KernelOops, MMTainted, read_report
+
+__all__ = ["Variant", "MM", "KernelOops", "MMTainted", "build", "CALLBACKS", "WALKERS"]
+
+CALLBACKS = {"pgd_entry": 1, "p4d_entry": 2, "pud_entry": 4, "pmd_entry": 8,
+             "pte_entry": 16, "pte_hole": 32}
+WALKERS = {"count": 0, "numa_maps": 1, "dirty": 2, "python": 3, "pmd_pte": 4}
+HUGE_LEVELS = {True: 2, "pud": 2, "pmd": 1, False: 0, None: 0, "pte": 0}
+LEVELS = {1: "p4d", 2: "pud", 3: "pmd", 4: "pte"}
+STATES = {0: "none", 1: "table", 2: "leaf", 3: "present", 4: "bad"}
+ERR_OOPS, ERR_PANIC, ERR_TAINTED, ERR_NOVMA = -1000, -1001, -1002, -1003
+VM_FAULT_NAMES = {0x1: "OOM", 0x2: "SIGBUS", 0x4: "MAJOR", 0x40: "SIGSEGV",
+                  0x100: "NOPAGE", 0x200: "LOCKED", 0x400: "RETRY", 0x800: "FALLBACK"}
+
+_modules: dict[str, object] = {}
+_modules_lock = threading.Lock()
+
+
+def _load(path: Path):
+    """Import a variant's extension module once per process."""
+    key = str(path)
+    with _modules_lock:
+        mod = _modules.get(key)
+        if mod is None:
+            name = path.name.split(".")[0]
+            spec = importlib.util.spec_from_file_location(name, path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            sys.modules[name] = mod
+            _register_python_callback(mod)
+            if mod.lib.pw_init() != 0:
+                raise MemoryError("pywalk: cannot reserve fake physical memory")
+            _modules[key] = mod
+    return mod
+
+
+def _register_python_callback(mod) -> None:
+    ffi = mod.ffi
+
+    @ffi.def_extern(onerror=_callback_error)
+    def pw_py_callback(handle, kind, addr, end, val, depth):
+        walker = ffi.from_handle(handle)
+        return walker.dispatch(kind, addr, end, val, depth)
+
+
+def _callback_error(exc, value, tb):
+    # a Python exception in a walker callback ends the walk with -EFAULT,
+    # and is re-raised by MM.walk()
+    _PyWalker.current_error.value = value
+    return -14
+
+
+class _PyWalker:
+    """Dispatches C callbacks to Python callables."""
+
+    current_error = threading.local()
+    ACTIONS = {"subtree": 0, "continue": 1, "again": 2}  # enum page_walk_action
+
+    def __init__(self, callbacks: Mapping[str, Callable], counts: dict):
+        self.by_bit = {CALLBACKS[k]: (k, fn) for k, fn in callbacks.items()}
+        self.counts = counts
+
+    def dispatch(self, kind, addr, end, val, depth):
+        name, fn = self.by_bit[kind]
+        self.counts[name] = self.counts.get(name, 0) + 1
+        r = fn(addr, end, val, depth)
+        if r is None:
+            return 0
+        if isinstance(r, str):
+            return 0x100000 | self.ACTIONS[r]
+        return int(r)
+
+
+class Variant:
+    """A built kernel variant: a kernel source plus patches, loaded."""
+
+    def __init__(self, result: _build.BuildResult):
+        self.result = result
+        self.id = result.variant_id
+        self.kernel = result.kernel.version
+        self.patches = [p.name for p in result.patches]
+        self.module_path = result.module_path
+        self._mod = _load(result.module_path)
+        self.ffi = self._mod.ffi
+        self.lib = self._mod.lib
+
+    def __repr__(self) -> str:
+        return f"<Variant {self.id} kernel {self.kernel} patches {self.patches}>"
+
+    @property
+    def name(self) -> str:
+        return self.kernel + "".join(f"+{p}" for p in self.patches)
+
+    def new_mm(self) -> "MM":
+        return MM(self)
+
+
+def build(kernel=None, patches: Iterable = (), *, fetch: bool = True) -> Variant:
+    """Build (or take from the cache) and load a variant."""
+    return Variant(_build.build(kernel, list(patches), fetch=fetch))
+
+
+class MM:
+    """One mm_struct of a variant: mappings, faults, walks."""
+
+    def __init__(self, variant: Variant):
+        self.variant = variant
+        self.lib = variant.lib
+        self.ffi = variant.ffi
+        self.lib.pw_install_signal_handlers()
+        self._m = self.lib.pw_mm_new()
+        if self._m == self.ffi.NULL:
+            raise MemoryError("pywalk: cannot create an mm")
+        self._warns_seen = 0
+
+    def close(self) -> None:
+        if self._m is not None and self._m != self.ffi.NULL:
+            self.lib.pw_mm_free(self._m)
+            self._m = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    @property
+    def handle(self):
+        return self._m
+
+    # -- reports ---------------------------------------------------------
+    @property
+    def tainted(self) -> bool:
+        return bool(self.lib.pw_mm_panicked(self._m))
+
+    def oops_report(self):
+        if not self.tainted:
+            return None
+        return read_report(self.lib.pw_mm_oops(self._m), str(self.variant.module_path), self.ffi)
+
+    def warnings(self):
+        n = min(self.lib.pw_mm_nwarns(self._m), 8)
+        return [read_report(self.lib.pw_mm_warn(self._m, i), str(self.variant.module_path),
+                            self.ffi) for i in range(n)]
+
+    def _check(self, r: int) -> int:
+        if r in (ERR_OOPS, ERR_PANIC):
+            raise KernelOops(self.oops_report())
+        if r == ERR_TAINTED:
+            raise MMTainted("pywalk: this mm oopsed before (it is tainted); use a new mm")
+        n = self.lib.pw_mm_nwarns(self._m)
+        if n > self._warns_seen:
+            warns = self.warnings()
+            self._warns_seen = n
+            raise KernelOops(warns[min(n, 8) - 1])
+        return r
+
+    # -- operations --------------------------------------------------------
+    def map(self, size: int, huge=True, write_notify: bool = False) -> int:
+        """mmap() the fake huge-page device; returns the start address."""
+        start = self.ffi.new("unsigned long *")
+        r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], int(write_notify), start))
+        if r:
+            raise OSError(-r, f"pywalk: map failed ({r})")
+        return int(start[0])
+
+    def fault(self, addr: int, write: bool = False) -> int:
+        """The tree's __handle_mm_fault() at addr; returns its vm_fault_t."""
+        r = self._check(self.lib.pw_fault(self._m, addr, int(write)))
+        if r == ERR_NOVMA:
+            raise ValueError(f"pywalk: no mapping at {addr:#x}")
+        return r
+
+    def lookup(self, addr: int) -> tuple[str, str]:
+        """The deepest entry for addr: e.g. ("pud", "leaf"), ("pte", "present")."""
+        level = self.ffi.new("int *")
+        state = self.ffi.new("int *")
+        self._check(self.lib.pw_lookup(self._m, addr, level, state))
+        return LEVELS[level[0]], STATES[state[0]]
+
+    def zap(self, start: int, end: int) -> None:
+        """MADV_DONTNEED-like zap of [start, end) (see csrc/api.c)."""
+        self._check(self.lib.pw_zap(self._m, start, end))
+
+    def walk(self, start: int, end: int, callbacks=("pmd_entry", "pte_entry"),
+             walker: str | None = None) -> dict:
+        """The tree's walk_page_range() over [start, end).
+
+        callbacks: names of counting callbacks to install, or a mapping of
+        names to Python callables f(addr, next, entry_value, depth) that may
+        return None, "continue", "again" or an int (non-zero ends the walk).
+        walker: a built-in walker instead ("numa_maps", "dirty").
+        Returns the callback counts and "ret", walk_page_range()'s result.
+        """
+        counts = self.ffi.new("struct pw_walk_counts *")
+        handle = self.ffi.NULL
+        pycounts: dict = {}
+        if walker is not None:
+            kind, mask = WALKERS[walker], 0
+        elif isinstance(callbacks, Mapping):
+            kind = WALKERS["python"]
+            mask = sum(CALLBACKS[k] for k in callbacks)
+            pw = _PyWalker(callbacks, pycounts)
+            handle = self.ffi.new_handle(pw)
+            _PyWalker.current_error.value = None
+        else:
+            kind = WALKERS["count"]
+            mask = sum(CALLBACKS[k] for k in callbacks)
+        r = self._check(self.lib.pw_walk(self._m, start, end, kind, mask, counts, handle))
+        if kind == WALKERS["python"]:
+            err = _PyWalker.current_error.value
+            if err is not None:
+                raise err
+            out = {k: pycounts.get(k, 0) for k in callbacks}
+        else:
+            out = {k: getattr(counts, k) for k in CALLBACKS}
+            out.update(pud_leaf=counts.pud_leaf, pmd_leaf=counts.pmd_leaf,
+                       pte_present=counts.pte_present)
+        out["ret"] = r
+        return out
+
+    def poke_leaf(self, addr: int) -> int:
+        """Read the frame behind the huge PUD leaf at addr from C (faults)."""
+        return self._check(self.lib.pw_poke_leaf(self._m, addr))
+
+
+def fault_name(ret: int) -> str:
+    names = [n for bit, n in VM_FAULT_NAMES.items() if ret & bit]
+    return "|".join(names) or "0"

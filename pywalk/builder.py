@@ -1,0 +1,311 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Build a variant: a kernel source plus patches, compiled against the shim.
+
+The translation unit is generated (see :func:`generate`): shim headers, the
+tree's types and helpers sliced verbatim, the fault/split/alloc functions
+sliced verbatim, ``mm/pagewalk.c`` included whole and unmodified, then the
+shim's and the harness's own C.  cffi (API mode: ``set_source`` and
+``emit_c_code``) makes the Python binding; we run gcc ourselves so that its
+diagnostics can be captured, mapped to kernel ``file:line`` and summarised.
+
+Each variant is one extension module in the cache, keyed by a content hash
+of everything that goes into it.  A cache hit does not recompile; builds of
+the same variant by several processes at once are serialised by a file lock
+and published by an atomic rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock
+
+from . import kernels, manifest, slicer, treeinfo
+from .assets import asset_dir
+from .errors import BuildError
+from .patching import Patch, apply_patches, load_patches
+
+GENERATOR_VERSION = "1"
+CC = os.environ.get("CC", "gcc")
+CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing",
+          "-fno-omit-frame-pointer", "-Wall", "-Wno-unused-function",
+          "-Wno-unused-variable", "-Wno-unused-label", "-Wno-unused-but-set-variable")
+
+SHIM = asset_dir("shim")
+CSRC = asset_dir("csrc")
+SHIM_SOURCES = ("src/runtime.c", "src/physmem.c", "src/mm.c")
+CSRC_SOURCES = ("driver.c", "walkers.c", "api.c", "scenarios.c")
+# files read besides the manifest's, for API detection (treeinfo)
+EXTRA_READS = ("mm/pgtable-generic.c",)
+
+
+@dataclass
+class SourceRecord:
+    path: str
+    sha256: str
+    whole: bool
+    functions: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        d: dict = {"path": self.path, "sha256": self.sha256}
+        if self.whole:
+            d["whole"] = True
+        else:
+            d["functions"] = self.functions
+        return d
+
+
+@dataclass
+class BuildResult:
+    variant_id: str
+    module_path: Path
+    kernel: kernels.KernelSource
+    patches: list[Patch]
+    sources: list[SourceRecord]
+    notes: list[str]
+    compiled: bool            # False on a cache hit
+    seconds: float
+
+    def as_json(self) -> dict:
+        return {
+            "variant": self.variant_id,
+            "kernel": self.kernel.version,
+            "origin": self.kernel.origin,
+            "patches": [{"name": p.name, "subject": p.subject, "sha256": p.sha256}
+                        for p in self.patches],
+            "module": str(self.module_path),
+            "sources": [s.as_json() for s in self.sources],
+            "notes": self.notes,
+            "cache_hit": not self.compiled,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _sha(text: str | bytes) -> str:
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogateescape")
+    return hashlib.sha256(text).hexdigest()
+
+
+def _dir_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in (".c", ".h"):
+            h.update(str(p.relative_to(root)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+_CC_VERSION: str | None = None
+
+
+def _cc_version() -> str:
+    global _CC_VERSION
+    if _CC_VERSION is None:
+        try:
+            out = subprocess.run([CC, "--version"], capture_output=True, text=True, check=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise BuildError(f"pywalk: C compiler {CC!r} not usable: {e}") from None
+        _CC_VERSION = out.stdout.splitlines()[0] if out.stdout else CC
+    return _CC_VERSION
+
+
+def _read_tree(src: kernels.KernelSource, patches: list[Patch]) -> tuple[dict[str, str], list[str]]:
+    """Contents of every file the build uses, after patches; and notes."""
+    wanted = manifest.files_used() + list(EXTRA_READS)
+    touched = {f for p in patches for f in p.touched()}
+    cache: dict[str, str | None] = {}
+
+    def read(rel: str) -> str | None:
+        if rel not in cache:
+            cache[rel] = src.read(rel) if src.has(rel) else None
+        return cache[rel]
+
+    notes: list[str] = []
+    patched, apply_notes = apply_patches(patches, read) if patches else ({}, [])
+    for n in apply_notes:
+        notes.append(f"{n.patch}: {n.file}: hunk {n.hunk}: {n.detail}")
+    for p in patches:
+        if not set(p.touched()) & set(wanted):
+            notes.append(f"warning: patch {p.name} touches only files this build does not use "
+                         f"({', '.join(p.touched())}): it has no effect on the variant")
+    files: dict[str, str] = {}
+    for rel in wanted:
+        text = patched.get(rel, read(rel)) if rel in touched else read(rel)
+        if text is None:
+            if rel in EXTRA_READS:
+                continue
+            raise BuildError(f"pywalk: kernel source {src.origin} lacks {rel}")
+        files[rel] = text
+    return files, notes
+
+
+def generate(files: dict[str, str], scratch: Path) -> tuple[str, list[SourceRecord]]:
+    """The variant's C translation unit, and what it took from each file."""
+    facts = treeinfo.detect(files.get)
+    by_group: dict[str, list[slicer.Definition]] = {g: [] for g in manifest.GROUP_ORDER}
+    found: set[str] = set()
+    taken: dict[str, list[str]] = {}
+    for take in manifest.SLICES:
+        defs = slicer.slice_symbols(files[take.relpath], take.relpath, list(take.names),
+                                    optional=set(take.names))
+        by_group[take.group].extend(defs)
+        names = []
+        for d in defs:
+            found.add(d.name)
+            if d.name not in names:
+                names.append(d.name)
+        taken.setdefault(take.relpath, []).extend(n for n in names if n not in taken.get(take.relpath, []))
+    missing = [n for n in manifest.REQUIRED if n not in found]
+    if missing:
+        where = sorted({t.relpath for t in manifest.SLICES})
+        raise slicer.SliceError(
+            f"pywalk: cannot find {', '.join(missing)} in the tree (searched {', '.join(where)})")
+
+    parts = [
+        "/* Generated by pywalk: one variant's translation unit. Do not edit. */\n",
+        "#include \"pywalk/shim.h\"\n",
+        treeinfo.render(facts),
+        "/* ---- types from the tree ---- */\n",
+        slicer.render(by_group["types"], prototypes=False),
+        "#line 1 \"<pywalk>\"\n#include \"pywalk/mm_late.h\"\n#include \"pywalk/unmodelled.h\"\n",
+        "/* ---- declarations of everything sliced below, as the headers give them ---- */\n",
+        slicer.render_prototypes(by_group["helpers"] + by_group["functions"]),
+        "/* ---- helpers from the tree's headers ---- */\n",
+        slicer.render(by_group["helpers"], prototypes=False),
+        "/* ---- fault, alloc, split and zap paths from the tree ---- */\n",
+        slicer.render(by_group["functions"], prototypes=False),
+    ]
+    records = []
+    for rel in manifest.WHOLE:
+        dest = scratch / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(files[rel], encoding="utf-8", errors="surrogateescape")
+        parts.append(f"/* ---- {rel}, whole and unmodified ---- */\n#include \"{dest}\"\n")
+        records.append(SourceRecord(rel, _sha(files[rel]), True))
+    for rel, names in taken.items():
+        records.append(SourceRecord(rel, _sha(files[rel]), False, names))
+    parts.append(f"/* ---- shim and harness ---- */\n#include \"{CSRC / 'pywalk_api.h'}\"\n")
+    parts += [f"#include \"{SHIM / s}\"\n" for s in SHIM_SOURCES]
+    parts += [f"#include \"{CSRC / s}\"\n" for s in CSRC_SOURCES]
+    return "".join(parts), records
+
+
+def cdef_text() -> str:
+    """Declarations for cffi, from the shim's report.h and csrc/pywalk_api.h."""
+    out = []
+    for path in (SHIM / "include/pywalk/report.h", CSRC / "pywalk_api.h"):
+        for line in path.read_text().splitlines():
+            s = line.strip()
+            if s.startswith("#") and not re.match(r"#define\s+\w+\s+-?\d+\b", s):
+                continue
+            out.append(re.sub(r"/\*.*?\*/", "", line))
+    out.append('extern "Python" int pw_py_callback(void *, int, unsigned long, unsigned long, '
+               'unsigned long, int);')
+    return "\n".join(out)
+
+
+def variant_key(files: dict[str, str], patches: list[Patch]) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps({
+        "gen": GENERATOR_VERSION,
+        "files": {k: _sha(v) for k, v in sorted(files.items())},
+        "patches": [p.sha256 for p in patches],
+        "shim": _dir_digest(SHIM),
+        "csrc": _dir_digest(CSRC),
+        "cc": _cc_version(),
+        "cflags": CFLAGS,
+    }, sort_keys=True).encode())
+    return h.hexdigest()[:20]
+
+
+def _summarise_errors(log: str, scratch: Path) -> str:
+    """One line: the first error with kernel file:line, and any missing symbols."""
+    log = log.replace(str(scratch) + "/", "")
+    errors = [ln for ln in log.splitlines() if ": error:" in ln]
+    missing = sorted(set(re.findall(
+        r"implicit declaration of function '(\w+)'|'(\w+)' undeclared", log)))
+    names = sorted({a or b for a, b in missing})
+    msg = f"{len(errors)} compiler error(s)"
+    if names:
+        msg += f"; symbols the shim does not provide for this tree: {', '.join(names)}"
+    if errors:
+        msg += f"; first: {errors[0].strip()}"
+    return msg
+
+
+def _compile(workdir: Path, tu: str, module_name: str, scratch: Path) -> Path:
+    import cffi
+
+    ffi = cffi.FFI()
+    ffi.cdef(cdef_text())
+    (workdir / "variant.c").write_text(tu)
+    ffi.set_source(module_name, '#include "variant.c"\n')
+    c_file = workdir / f"{module_name}.c"
+    with contextlib.redirect_stdout(io.StringIO()):
+        ffi.emit_c_code(str(c_file))
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    out = workdir / f"{module_name}{suffix}"
+    cmd = [CC, *CFLAGS, "-shared", f"-I{workdir}", f"-I{SHIM / 'include'}",
+           f"-I{sysconfig.get_paths()['include']}",
+           f"-ffile-prefix-map={scratch}/=", f"-ffile-prefix-map={SHIM}/=shim/",
+           f"-ffile-prefix-map={CSRC}/=csrc/",
+           str(c_file), "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    (workdir / "compile.log").write_text(" ".join(cmd) + "\n" + proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        log = workdir.parent / f"{module_name}.failed.log"
+        shutil.copyfile(workdir / "compile.log", log)
+        shutil.copyfile(workdir / "variant.c", log.with_suffix(".c"))
+        raise BuildError(f"pywalk: build failed: {_summarise_errors(proc.stderr, scratch)} "
+                         f"(full log: {log})")
+    return out
+
+
+def build(kernel=None, patches=(), *, fetch: bool = True) -> BuildResult:
+    """Build (or find in the cache) the variant kernel + patches."""
+    t0 = time.perf_counter()
+    src = kernels.resolve(kernel, fetch=fetch)
+    plist = load_patches(list(patches)) if patches else []
+    files, notes = _read_tree(src, plist)
+    key = variant_key(files, plist)
+    root = kernels.cache_root() / "build"
+    final = root / key
+    meta = final / "build.json"
+    module_name = f"_pywalk_v_{key}"
+    compiled = False
+    if not meta.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        (kernels.cache_root() / "locks").mkdir(parents=True, exist_ok=True)
+        with FileLock(str(kernels.cache_root() / "locks" / f"build-{key}.lock")):
+            if not meta.exists():
+                work = Path(tempfile.mkdtemp(prefix=f".work-{key}-", dir=root))
+                try:
+                    scratch = work / "tree"
+                    tu, records = generate(files, scratch)
+                    _compile(work, tu, module_name, scratch)
+                    (work / "build.json").write_text(json.dumps(
+                        {"sources": [r.as_json() for r in records], "notes": notes}, indent=1))
+                    os.rename(work, final)
+                except BaseException:
+                    shutil.rmtree(work, ignore_errors=True)
+                    raise
+                compiled = True
+    info = json.loads(meta.read_text())
+    records = [SourceRecord(s["path"], s["sha256"], bool(s.get("whole")), s.get("functions", []))
+               for s in info["sources"]]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    return BuildResult(key, final / f"{module_name}{suffix}", src, plist, records,
+                       notes, compiled, time.perf_counter() - t0)

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The ``pywalk`` command line.
+
+Each subcommand lives in its own module and registers itself through a
+``register(subparsers)`` function listed in ``COMMANDS``.  Errors are one
+line on stderr with the documented exit code (pywalk/errors.py); never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import tempfile
+
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, PywalkError
+
+COMMANDS = ("pywalk.cmd_source", "pywalk.cmd_stress", "pywalk.reproduce")
+
+
+def write_json_atomic(path: str, data) -> None:
+    """Write a report so that a reader never sees half of it."""
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".pywalk-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        sys.stderr.write(f"pywalk: {message} (see pywalk {self.prog.split()[-1]} --help)\n")
+        sys.exit(EXIT_USAGE)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="pywalk", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PywalkError as e:
+        sys.stderr.write(f"{e}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("pywalk: interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""`pywalk kernels`, `pywalk fetch`, `pywalk build`."""
+
+from __future__ import annotations
+
+import json
+
+from . import builder as _build
+from . import kernels
+
+
+def register(sub) -> None:
+    p = sub.add_parser("kernels", help="list known and cached kernel sources")
+    p.set_defaults(func=cmd_kernels)
+    p = sub.add_parser("fetch", help="download and unpack a Debian linux-source package")
+    p.add_argument("series", nargs="?", default=kernels.DEFAULT_KERNEL)
+    p.set_defaults(func=cmd_fetch)
+    p = sub.add_parser("build", help="build a variant (kernel + patches) and show what it took")
+    add_variant_args(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_build)
+
+
+def add_variant_args(p) -> None:
+    p.add_argument("--kernel", default=kernels.DEFAULT_KERNEL,
+                   help="6.1, 6.12, a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
+    p.add_argument("--patch", action="append", default=[],
+                   help="a patch file, quilt directory or directory of *.patch (repeatable)")
+
+
+def cmd_kernels(args) -> int:
+    for k in kernels.list_kernels():
+        state = f"cached {k['version']} at {k['path']}" if k["cached"] else "not fetched"
+        print(f"{k['name']:<8} {k.get('package') or '':<20} {state}")
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    src = kernels.fetch(args.series)
+    print(f"{args.series}: {src.version} ({src.origin}) at {src.root}")
+    return 0
+
+
+def cmd_build(args) -> int:
+    r = _build.build(args.kernel, args.patch)
+    if args.json:
+        print(json.dumps(r.as_json(), indent=2))
+        return 0
+    print(f"variant {r.variant_id}: kernel {r.kernel.version} ({r.kernel.origin})")
+    for p in r.patches:
+        print(f"  patch {p.name}: {p.subject or ''}")
+    for note in r.notes:
+        print(f"  {note}")
+    print(f"  module {r.module_path} ({'built' if r.compiled else 'cache hit'}, {r.seconds:.2f} s)")
+    for s in r.sources:
+        what = "whole" if s.whole else ", ".join(s.functions)
+        print(f"  {s.path} {s.sha256[:12]}: {what}")
+    return 0

@@ -1,0 +1,259 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Race hunting: scenarios run by Python threads over a variant's real code.
+
+Each thread loops in C (csrc/scenarios.c) for a batch of kernel operations
+with the GIL released; Python only starts the threads, checks the budget
+and collects findings.
+
+Window widening (on by default, ``delays=False`` turns it off): seeded
+random short waits at the shim's shared-state hook (lock release, entry
+stores, the driver's fault return), as KCSAN does.  A delay only waits; the
+race always comes from real threads running the real code concurrently.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .api import MM, Variant
+from .oops import Report
+
+ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
+SITES = ("lock", "unlock", "load", "store", "fault_return")
+WALKERS = {"numa_maps": 1, "dirty": 2, "pmd_pte": 4, "count": 0}
+GiB = 1 << 30
+
+
+@dataclass(frozen=True)
+class DelayProfile:
+    """Chance (per 65536 hits) and maximum length (cpu_relax() spins) per hook site."""
+
+    prob: tuple[int, ...] = (0, 2048, 0, 512, 4096)
+    max_spins: tuple[int, ...] = (0, 4000, 0, 1000, 4000)
+    yield_permille: int = 100
+
+    def as_json(self) -> dict:
+        return {"sites": {s: {"prob_per_65536": p, "max_spins": m}
+                          for s, p, m in zip(SITES, self.prob, self.max_spins)},
+                "yield_permille": self.yield_permille}
+
+
+OFF = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    size: int
+    huge: str
+    write_notify: bool
+    # role -> (default thread count, walker kind or None, pause in us)
+    roles: dict
+    walkers_role: str = "walker"
+    faulters_role: str = "reader"
+
+
+SCENARIOS = {
+    "walk-vs-refault": Scenario(
+        "walk-vs-refault",
+        "numa_maps-like walks (no pud_entry) split 1 GiB PUD leaves while readers refault them",
+        4 * GiB, "pud", False,
+        {"walker": (1, "numa_maps", 0), "reader": (2, None, 0)}),
+    "walk-vs-refault-pmd": Scenario(
+        "walk-vs-refault-pmd",
+        "walks with pmd_entry+pte_entry split 2 MiB PMD leaves while readers refault them",
+        1 * GiB, "pmd", False,
+        {"walker": (1, "pmd_pte", 0), "reader": (2, None, 0)}),
+    "fault-vs-fault": Scenario(
+        "fault-vs-fault",
+        "write faults on a write-notify mapping fall back while read faults install 1 GiB PUDs",
+        4 * GiB, "pud", True,
+        {"writer": (2, None, 0), "reader": (1, None, 0), "reaper": (1, None, 50)},
+        walkers_role="reader", faulters_role="writer"),
+    "mixed": Scenario(
+        "mixed",
+        "reads, writes, three walker kinds, zaps and page-table teardown together",
+        4 * GiB, "pud", True,
+        {"walker": (2, "numa_maps", 0), "reader": (1, None, 0), "writer": (1, None, 0),
+         "zapper": (1, None, 20), "reaper": (1, None, 200)}),
+}
+
+
+@dataclass
+class Finding:
+    kind: str
+    address: int
+    backtrace: list[str]
+    message: str
+    where: str | None
+    thread: int
+    role: str
+    elapsed_s: float
+    ops: int
+    scenario: str
+    variant: str
+    seed: int
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "address": self.address, "backtrace": self.backtrace,
+                "message": self.message, "where": self.where, "thread": self.thread,
+                "role": self.role, "elapsed_s": round(self.elapsed_s, 4), "ops": self.ops,
+                "scenario": self.scenario, "variant": self.variant, "seed": self.seed}
+
+
+@dataclass
+class StressResult:
+    variant: str
+    kernel: str
+    patches: list[str]
+    scenario: str
+    seed: int
+    threads: dict
+    delays: dict | None
+    ops: int = 0
+    elapsed_s: float = 0.0
+    first_finding_s: float | None = None
+    first_finding_ops: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+    interrupted: bool = False
+    python_s: float = 0.0
+
+    @property
+    def ops_per_s(self) -> float:
+        return self.ops / self.elapsed_s if self.elapsed_s else 0.0
+
+    def as_json(self) -> dict:
+        return {"variant": self.variant, "kernel": self.kernel, "patches": self.patches,
+                "scenario": self.scenario, "seed": self.seed, "threads": self.threads,
+                "delays": self.delays, "ops": self.ops, "elapsed_s": round(self.elapsed_s, 4),
+                "ops_per_s": round(self.ops_per_s, 1),
+                "first_finding_s": None if self.first_finding_s is None
+                else round(self.first_finding_s, 4),
+                "first_finding_ops": self.first_finding_ops,
+                "findings": [f.as_json() for f in self.findings],
+                "interrupted": self.interrupted}
+
+
+def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:
+    """role -> (count, walker kind, pause_us) with --walkers/--faulters applied."""
+    plan = dict(scenario.roles)
+    if walkers is not None and scenario.walkers_role in plan:
+        _, w, p = plan[scenario.walkers_role]
+        plan[scenario.walkers_role] = (walkers, w, p)
+    if faulters is not None and scenario.faulters_role in plan:
+        _, w, p = plan[scenario.faulters_role]
+        plan[scenario.faulters_role] = (faulters, w, p)
+    return {r: v for r, v in plan.items() if v[0] > 0}
+
+
+def _set_delays(variant: Variant, profile: DelayProfile | None) -> None:
+    ffi, lib = variant.ffi, variant.lib
+    p = profile or DelayProfile()
+    lib.pw_set_delays(1 if profile else 0, ffi.new("unsigned int[]", list(p.prob)),
+                      ffi.new("unsigned int[]", list(p.max_spins)), p.yield_permille)
+
+
+def run(variant: Variant, scenario: str, *, walkers: int | None = None,
+        faulters: int | None = None, seconds: float | None = None, ops: int | None = None,
+        seed: int = 1, delays: DelayProfile | None = DelayProfile(), keep_going: bool = False,
+        batch: int = 64, progress=None) -> StressResult:
+    """Run one race hunt.  Stops at the first finding unless keep_going,
+    when the op budget is spent, or after `seconds`; Ctrl-C keeps what was
+    measured (result.interrupted)."""
+    sc = SCENARIOS[scenario]
+    if seconds is None and ops is None:
+        seconds = 10.0
+    plan = thread_plan(sc, walkers, faulters)
+    result = StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
+                          {r: n for r, (n, _, _) in plan.items()},
+                          delays.as_json() if delays else None)
+    _set_delays(variant, delays)
+    ffi, lib = variant.ffi, variant.lib
+    stop = ffi.new("int *")
+    lock = threading.Lock()
+    counters = {"ops": 0, "py": 0.0}
+    t0 = time.perf_counter()
+    state = {"mm": None, "start": 0}
+
+    def new_mm():
+        mm = MM(variant)
+        start = mm.map(sc.size, huge=sc.huge, write_notify=sc.write_notify)
+        state["mm"], state["start"] = mm, start
+        return mm
+
+    new_mm()
+    generation = [0]
+    recorded = [-1]
+    roles_flat = [(role, kind, pause) for role, (n, kind, pause) in plan.items() for _ in range(n)]
+    role_names = {v: k for k, v in ROLE.items()}
+
+    def body(tid: int, role: str, kind: str | None, pause: int) -> None:
+        cfg = ffi.new("struct pw_stress_cfg *")
+        done = ffi.new("long *")
+        lib.pw_stress_reseed(seed, tid)
+        my_gen = -1
+        while not stop[0]:
+            tp = time.perf_counter()
+            with lock:
+                if my_gen != generation[0]:
+                    my_gen = generation[0]
+                    mm = state["mm"]
+                    cfg.role, cfg.tid, cfg.seed = ROLE[role], tid, seed
+                    cfg.walker = WALKERS.get(kind or "count", 0)
+                    cfg.start, cfg.size, cfg.pause_us = state["start"], sc.size, pause
+                if ops is not None and counters["ops"] >= ops:
+                    stop[0] = 1
+                    break
+                if seconds is not None and time.perf_counter() - t0 >= seconds:
+                    stop[0] = 1
+                    break
+            counters["py"] += time.perf_counter() - tp
+            r = lib.pw_stress_run(mm.handle, cfg, batch, stop, done)
+            tp = time.perf_counter()
+            with lock:
+                counters["ops"] += done[0]
+                if r in (-1000, -1001) and my_gen == generation[0] != recorded[0]:
+                    recorded[0] = my_gen
+                    _record(mm, role_names)
+                    if keep_going and not stop[0]:
+                        generation[0] += 1
+                        new_mm()
+                    else:
+                        stop[0] = 1
+            counters["py"] += time.perf_counter() - tp
+
+    def _record(mm: MM, names) -> None:
+        rep: Report = mm.oops_report()
+        elapsed = time.perf_counter() - t0
+        f = Finding(rep.kind, rep.address, rep.backtrace, rep.message, rep.where, rep.thread,
+                    names.get(rep.role, str(rep.role)), elapsed, counters["ops"], scenario,
+                    variant.name, seed)
+        result.findings.append(f)
+        if result.first_finding_s is None:
+            result.first_finding_s = elapsed
+            result.first_finding_ops = counters["ops"]
+
+    threads = [threading.Thread(target=body, args=(i, role, kind, pause), daemon=True,
+                                name=f"pywalk-{role}-{i}")
+               for i, (role, kind, pause) in enumerate(roles_flat)]
+    for t in threads:
+        t.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(timeout=0.1)
+            if progress:
+                progress(counters["ops"], time.perf_counter() - t0, len(result.findings))
+    except KeyboardInterrupt:
+        result.interrupted = True
+        stop[0] = 1
+        for t in threads:
+            t.join()
+    result.ops = counters["ops"]
+    result.elapsed_s = time.perf_counter() - t0
+    result.python_s = counters["py"]
+    _set_delays(variant, None)
+    return result

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim: locks that really exclude across threads.
+ * Spinning waiters give the CPU away after a while (2 cores, many threads),
+ * stop when another thread of the mm oopsed (a panic), and report a
+ * soft lockup when they spin for too long.
+ */
+#ifndef PYWALK_SHIM_LOCKS_H
+#define PYWALK_SHIM_LOCKS_H
+
+#include "runtime.h"
+
+typedef struct spinlock {	/* kernel: spinlock_t */
+	int locked;
+	int owner;		/* pw_cur.tid + 1 of the holder, for diagnostics */
+} spinlock_t;
+
+struct rw_semaphore {		/* kernel: struct rw_semaphore (mmap_lock) */
+	int count;		/* >0 readers, -1 a writer */
+};
+
+/* slow path of every lock: back off, yield, stop on panic, report lockups */
+void pw_spin_wait(unsigned int *iter, const char *what);
+
+#define __SPIN_LOCK_UNLOCKED(x) { 0, 0 }	/* kernel: __SPIN_LOCK_UNLOCKED() */
+static inline void spin_lock_init(spinlock_t *l)	/* kernel: spin_lock_init() */
+{
+	l->locked = 0;
+	l->owner = 0;
+}
+
+static inline void spin_lock(spinlock_t *l)	/* kernel: spin_lock() */
+{
+	unsigned int iter = 0;
+
+	pw_hook(PW_SITE_LOCK);
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		pw_spin_wait(&iter, "spinlock");
+	l->owner = pw_cur.tid + 1;
+}
+
+static inline void spin_unlock(spinlock_t *l)	/* kernel: spin_unlock() */
+{
+	l->owner = 0;
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	pw_hook(PW_SITE_UNLOCK);
+}
+
+#define spin_lock_nested(l, sub) spin_lock(l)	/* kernel: spin_lock_nested() */
+/* kernel: assert_spin_locked() (lockdep off: checks that someone holds it) */
+#define assert_spin_locked(l) BUG_ON(!__atomic_load_n(&(l)->locked, __ATOMIC_RELAXED))
+#define lockdep_assert_held(l) do { } while (0)	/* kernel: lockdep off */
+
+static inline void down_read(struct rw_semaphore *s)	/* kernel: down_read() */
+{
+	unsigned int iter = 0;
+
+	pw_hook(PW_SITE_LOCK);
+	for (;;) {
+		int c = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+
+		if (c >= 0 && __atomic_compare_exchange_n(&s->count, &c, c + 1, 0,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		pw_spin_wait(&iter, "mmap_lock (read)");
+	}
+}
+
+static inline void up_read(struct rw_semaphore *s)	/* kernel: up_read() */
+{
+	__atomic_fetch_sub(&s->count, 1, __ATOMIC_RELEASE);
+	pw_hook(PW_SITE_UNLOCK);
+}
+
+static inline void down_write(struct rw_semaphore *s)	/* kernel: down_write() */
+{
+	unsigned int iter = 0;
+
+	pw_hook(PW_SITE_LOCK);
+	for (;;) {
+		int c = 0;
+
+		if (__atomic_compare_exchange_n(&s->count, &c, -1, 0,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		pw_spin_wait(&iter, "mmap_lock (write)");
+	}
+}
+
+static inline void up_write(struct rw_semaphore *s)	/* kernel: up_write() */
+{
+	__atomic_store_n(&s->count, 0, __ATOMIC_RELEASE);
+	pw_hook(PW_SITE_UNLOCK);
+}
+
+#endif

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim: mm and vma structures, page-table page metadata, locks per
+ * page-table level, and the no-op parts of the mm (mmu notifiers, TLB
+ * flushes, statistics).  Our own definitions; the counterparts are in
+ * include/linux/mm_types.h, mm.h, mmu_notifier.h, asm/tlbflush.h.
+ *
+ * Types and helpers that the races are about (struct vm_fault, the walker's
+ * ops, pud_trans_unstable(), pud_alloc(), split_huge_pud(), ...) are NOT
+ * here: pywalk/manifest.py lists what is sliced from the tree.
+ */
+#ifndef PYWALK_SHIM_MM_H
+#define PYWALK_SHIM_MM_H
+
+#include "pgtable.h"
+
+/* kernel configuration the sliced code is compiled for (x86-64 defconfig-like) */
+#define CONFIG_MMU 1
+#define CONFIG_TRANSPARENT_HUGEPAGE 1
+#define CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE 1
+#define CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD 1
+#define CONFIG_ARCH_HAS_PTE_DEVMAP 1
+#define CONFIG_DEBUG_VM 1
+#define CONFIG_X86_64 1
+#define CONFIG_64BIT 1
+#define CONFIG_PGTABLE_LEVELS 4
+#define USE_SPLIT_PTE_PTLOCKS 1
+#define USE_SPLIT_PMD_PTLOCKS 1
+
+struct page {			/* kernel: struct page, what page-table pages need */
+	spinlock_t ptl;		/* kernel: page->ptl, the split page-table lock */
+	pgtable_t pmd_huge_pte;	/* kernel: page->pmd_huge_pte (deposit; unused on x86) */
+	unsigned long flags;
+	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */
+};
+struct folio;			/* kernel: struct folio (never dereferenced here) */
+struct anon_vma;		/* kernel: struct anon_vma (no anonymous huge PUDs) */
+struct address_space {		/* kernel: struct address_space (walk_page_mapping) */
+	struct rw_semaphore i_mmap_rwsem;
+	void *i_mmap;
+};
+struct inode { unsigned int i_flags; };		/* kernel: struct inode */
+struct file {			/* kernel: struct file */
+	struct address_space *f_mapping;
+	struct inode *f_inode;
+	int dax;		/* our driver's mappings are DAX-like device memory */
+};
+struct mmu_gather {		/* kernel: struct mmu_gather (no batching here) */
+	struct mm_struct *mm;
+	unsigned int fullmm;
+};
+struct mmu_notifier_range {	/* kernel: struct mmu_notifier_range (notifiers are no-ops) */
+	unsigned long start, end;
+	struct mm_struct *mm;
+};
+struct vm_fault;
+struct mm_walk;		/* kernel: forward declaration in linux/pagewalk.h */
+struct pw_mm;
+
+#define MMF_DISABLE_THP 24	/* kernel: MMF_DISABLE_THP */
+#define PW_MAX_VMAS 64
+struct mm_struct {		/* kernel: struct mm_struct */
+	pgd_t *pgd;
+	spinlock_t page_table_lock;
+	struct rw_semaphore mmap_lock;
+	unsigned long flags;	/* kernel: mm->flags (MMF_*) */
+	long nr_ptes, nr_pmds, nr_puds;	/* kernel: mm counters (approximate) */
+	int nr_vmas;		/* kernel: the maple tree of vmas, here a sorted array */
+	struct vm_area_struct *vmas[PW_MAX_VMAS];
+	struct pw_mm *pw;	/* harness state: panic flag, reports */
+};
+
+struct vm_area_struct {		/* kernel: struct vm_area_struct */
+	unsigned long vm_start, vm_end;
+	struct mm_struct *vm_mm;
+	pgprot_t vm_page_prot;
+	unsigned long vm_flags;
+	unsigned long vm_pgoff;
+	struct file *vm_file;
+	void *vm_private_data;
+	struct anon_vma *anon_vma;
+	const struct vm_operations_struct *vm_ops;
+};
+
+/* kernel: vm_flags bits (include/linux/mm.h) */
+#define VM_NONE		0x00000000UL
+#define VM_READ		0x00000001UL
+#define VM_WRITE	0x00000002UL
+#define VM_EXEC		0x00000004UL
+#define VM_SHARED	0x00000008UL
+#define VM_MAYREAD	0x00000010UL
+#define VM_MAYWRITE	0x00000020UL
+#define VM_MAYEXEC	0x00000040UL
+#define VM_MAYSHARE	0x00000080UL
+#define VM_PFNMAP	0x00000400UL
+#define VM_IO		0x00004000UL
+#define VM_DONTEXPAND	0x00040000UL
+#define VM_HUGETLB	0x00400000UL
+#define VM_HUGEPAGE	0x20000000UL
+#define VM_NOHUGEPAGE	0x40000000UL
+#define VM_MIXEDMAP	0x10000000UL
+#define VM_DONTDUMP	0x04000000UL
+#define VM_SPECIAL (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)	/* kernel: VM_SPECIAL */
+#define VM_NO_KHUGEPAGED (VM_SPECIAL | VM_HUGETLB)			/* kernel: VM_NO_KHUGEPAGED */
+#define VM_UFFD_WP	0x00001000UL
+#define VM_UFFD_MISSING	0x00000200UL
+
+/* ---- the per-level page-table locks (x86: split PTE and PMD locks, PUD under page_table_lock) ---- */
+static inline spinlock_t *ptlock_ptr(struct page *page) { return &page->ptl; }	/* kernel: ptlock_ptr() */
+static inline spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)	/* kernel: pte_lockptr() */
+{
+	return ptlock_ptr(pmd_page(*pmd));
+}
+static inline spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)	/* kernel: pmd_lockptr() */
+{
+	return ptlock_ptr(virt_to_page((void *)((unsigned long)pmd & PAGE_MASK)));
+}
+static inline spinlock_t *pud_lockptr(struct mm_struct *mm, pud_t *pud)	/* kernel: pud_lockptr() */
+{
+	return &mm->page_table_lock;
+}
+
+/* ---- mmap_lock (include/linux/mmap_lock.h) ---- */
+static inline void mmap_read_lock(struct mm_struct *mm) { down_read(&mm->mmap_lock); }	/* kernel: mmap_read_lock() */
+static inline void mmap_read_unlock(struct mm_struct *mm) { up_read(&mm->mmap_lock); }	/* kernel: mmap_read_unlock() */
+static inline void mmap_write_lock(struct mm_struct *mm) { down_write(&mm->mmap_lock); }	/* kernel: mmap_write_lock() */
+static inline void mmap_write_unlock(struct mm_struct *mm) { up_write(&mm->mmap_lock); }	/* kernel: mmap_write_unlock() */
+/* kernel: mmap_assert_locked() / mmap_assert_write_locked() with CONFIG_DEBUG_VM */
+#define mmap_assert_locked(mm) VM_BUG_ON(__atomic_load_n(&(mm)->mmap_lock.count, __ATOMIC_RELAXED) == 0)
+#define mmap_assert_write_locked(mm) VM_BUG_ON(__atomic_load_n(&(mm)->mmap_lock.count, __ATOMIC_RELAXED) != -1)
+
+/* ---- page-table page allocation (shim/src/physmem.c) ---- */
+struct page *pw_alloc_table_page(void);		/* a zeroed page-table page */
+void pw_free_table_page(struct page *page);	/* into the PROT_NONE quarantine */
+static inline pud_t *pud_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pud_alloc_one() */
+{
+	struct page *p = pw_alloc_table_page();
+	return p ? (pud_t *)page_address(p) : NULL;
+}
+static inline pmd_t *pmd_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pmd_alloc_one() */
+{
+	struct page *p = pw_alloc_table_page();
+	return p ? (pmd_t *)page_address(p) : NULL;
+}
+static inline pgtable_t pte_alloc_one(struct mm_struct *mm) { return pw_alloc_table_page(); }	/* kernel: pte_alloc_one() */
+static inline void pud_free(struct mm_struct *mm, pud_t *pud) { pw_free_table_page(virt_to_page(pud)); }	/* kernel: pud_free() */
+static inline void pmd_free(struct mm_struct *mm, pmd_t *pmd) { pw_free_table_page(virt_to_page(pmd)); }	/* kernel: pmd_free() */
+static inline void pte_free(struct mm_struct *mm, pgtable_t pte) { pw_free_table_page(pte); }	/* kernel: pte_free() */
+static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long a) { return 0; }	/* kernel: __p4d_alloc() (folded) */
+
+/* ---- counters and statistics: kept, never checked by kernel code here ---- */
+#define mm_inc_nr_puds(mm) __atomic_fetch_add(&(mm)->nr_puds, 1, __ATOMIC_RELAXED)	/* kernel: mm_inc_nr_puds() */
+#define mm_inc_nr_pmds(mm) __atomic_fetch_add(&(mm)->nr_pmds, 1, __ATOMIC_RELAXED)	/* kernel: mm_inc_nr_pmds() */
+#define mm_inc_nr_ptes(mm) __atomic_fetch_add(&(mm)->nr_ptes, 1, __ATOMIC_RELAXED)	/* kernel: mm_inc_nr_ptes() */
+#define mm_dec_nr_ptes(mm) __atomic_fetch_sub(&(mm)->nr_ptes, 1, __ATOMIC_RELAXED)	/* kernel: mm_dec_nr_ptes() */
+#define count_vm_event(e) do { } while (0)		/* kernel: count_vm_event() (vmstat off) */
+#define count_vm_events(e, n) do { } while (0)		/* kernel: count_vm_events() */
+
+/* ---- mmu notifiers and TLB flushes: no secondary MMUs, no TLB here ---- */
+#define mmu_notifier_range_init(r, ev, fl, vma, m, s, e) \
+	do { (r)->start = (s); (r)->end = (e); (r)->mm = (m); } while (0)	/* kernel: mmu_notifier_range_init() */
+#define mmu_notifier_invalidate_range_start(r) do { } while (0)	/* kernel: same (no notifiers) */
+#define mmu_notifier_invalidate_range_end(r) do { } while (0)		/* kernel: same */
+#define mmu_notifier_invalidate_range_only_end(r) do { } while (0)	/* kernel: same */
+#define MMU_NOTIFY_CLEAR 1						/* kernel: enum mmu_notifier_event */
+#define flush_pud_tlb_range(vma, s, e) do { } while (0)	/* kernel: flush_pud_tlb_range() (no TLB) */
+#define flush_pmd_tlb_range(vma, s, e) do { } while (0)	/* kernel: flush_pmd_tlb_range() */
+#define flush_tlb_range(vma, s, e) do { } while (0)		/* kernel: flush_tlb_range() */
+#define update_mmu_cache_pud(vma, a, p) do { } while (0)	/* kernel: update_mmu_cache_pud() (x86: nothing) */
+#define update_mmu_cache_pmd(vma, a, p) do { } while (0)	/* kernel: update_mmu_cache_pmd() */
+#define update_mmu_cache(vma, a, p) do { } while (0)		/* kernel: update_mmu_cache() */
+#define tlb_remove_pud_tlb_entry(tlb, p, a) do { } while (0)	/* kernel: same (no TLB) */
+#define tlb_remove_pmd_tlb_entry(tlb, p, a) do { } while (0)	/* kernel: same */
+/* kernel: pudp_huge_clear_flush(): clear, then flush the (absent) TLB */
+static inline pud_t pudp_huge_clear_flush(struct vm_area_struct *vma, unsigned long a, pud_t *pudp)
+{
+	return pudp_huge_get_and_clear(vma->vm_mm, a, pudp);
+}
+#define pudp_huge_clear_flush_notify pudp_huge_clear_flush	/* kernel: same (no notifiers) */
+/* kernel: pmdp_huge_clear_flush() */
+static inline pmd_t pmdp_huge_clear_flush(struct vm_area_struct *vma, unsigned long a, pmd_t *pmdp)
+{
+	return pmdp_huge_get_and_clear(vma->vm_mm, a, pmdp);
+}
+#define pmdp_huge_clear_flush_notify pmdp_huge_clear_flush	/* kernel: same (no notifiers) */
+/* kernel: pudp_set_access_flags() (x86): store the new flags when they changed */
+static inline int pudp_set_access_flags(struct vm_area_struct *vma, unsigned long a,
+					pud_t *pudp, pud_t entry, int dirty)
+{
+	int changed = !pud_same(*pudp, entry);
+
+	if (changed && dirty)
+		set_pud(pudp, entry);
+	return changed;
+}
+/* kernel: pmdp_set_access_flags() (x86) */
+static inline int pmdp_set_access_flags(struct vm_area_struct *vma, unsigned long a,
+					pmd_t *pmdp, pmd_t entry, int dirty)
+{
+	int changed = !pmd_same(*pmdp, entry);
+
+	if (changed && dirty)
+		set_pmd(pmdp, entry);
+	return changed;
+}
+#define track_pfn_insert(vma, prot, pfn) do { } while (0)	/* kernel: track_pfn_insert() (no PAT) */
+
+/* ---- vma predicates ---- */
+static inline bool vma_is_anonymous(struct vm_area_struct *vma) { return !vma->vm_ops; }	/* kernel: vma_is_anonymous() */
+static inline bool vma_is_dax(const struct vm_area_struct *vma) { return vma->vm_file && vma->vm_file->dax; }	/* kernel: vma_is_dax() */
+static inline bool vma_is_accessible(struct vm_area_struct *vma) { return vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC); }	/* kernel: vma_is_accessible() */
+static inline bool is_cow_mapping(unsigned long flags) { return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE; }	/* kernel: is_cow_mapping() */
+static inline bool is_vm_hugetlb_page(struct vm_area_struct *vma) { return false; }	/* kernel: is_vm_hugetlb_page() (no hugetlbfs) */
+static inline unsigned long vma_pages(struct vm_area_struct *vma) { return (vma->vm_end - vma->vm_start) >> PAGE_SHIFT; }	/* kernel: vma_pages() */
+static inline pgoff_t linear_page_index(struct vm_area_struct *vma, unsigned long a)	/* kernel: linear_page_index() */
+{
+	return ((a - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff;
+}
+static inline gfp_t __get_fault_gfp_mask(struct vm_area_struct *vma) { return 0; }	/* kernel: __get_fault_gfp_mask() (no allocation policy) */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);	/* kernel: find_vma() (shim/src/mm.c) */
+extern struct mm_struct init_mm;	/* kernel: init_mm (only asserted on by walk_page_range_novma) */
+
+/* ---- THP policy knobs read by hugepage_vma_check() and friends ---- */
+extern unsigned long transparent_hugepage_flags;	/* kernel: transparent_hugepage_flags */
+static inline int test_bit(long nr, const volatile unsigned long *addr)	/* kernel: test_bit() */
+{
+	return 1UL & (__atomic_load_n(addr + nr / 64, __ATOMIC_RELAXED) >> (nr % 64));
+}
+
+/* ---- hooks into the harness (shim/src/mm.c) ---- */
+int pw_handle_pte_fault(struct vm_fault *vmf);	/* stands in for handle_pte_fault() */
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim: the parts of the mm that need the tree's own types
+ * (vm_fault_t, struct vm_fault, enum fault_flag), so they come after the
+ * type slices.  PW_TREE_* macros are detected from the tree by
+ * pywalk/treeinfo.py (e.g. huge_fault taking an order since 6.6).
+ */
+#ifndef PYWALK_SHIM_MM_LATE_H
+#define PYWALK_SHIM_MM_LATE_H
+
+#if PW_TREE_HUGE_FAULT_ORDER
+#define PW_HUGE_FAULT_ARG unsigned int order
+#else
+#define PW_HUGE_FAULT_ARG enum page_entry_size pe_size
+#endif
+
+struct vm_operations_struct {	/* kernel: struct vm_operations_struct, the members we use */
+	vm_fault_t (*fault)(struct vm_fault *vmf);
+	vm_fault_t (*huge_fault)(struct vm_fault *vmf, PW_HUGE_FAULT_ARG);
+};
+
+/* kernel: hugepage_vma_check(): a DAX vma may take huge faults in the
+ * fault path; nothing else here has THP (no anonymous or shmem THP). */
+static inline bool hugepage_vma_check(struct vm_area_struct *vma, unsigned long vm_flags,
+				      bool smaps, bool in_pf, bool enforce_sysfs)
+{
+	if ((vm_flags & VM_NOHUGEPAGE) || test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+		return false;
+	return vma_is_dax(vma) && in_pf;
+}
+
+/* kernel: huge zero pages exist only for anonymous THP: never here */
+static inline bool is_huge_zero_pmd(pmd_t pmd) { return false; }
+static inline bool is_huge_zero_pud(pud_t pud) { return false; }
+/* kernel: THP migration (CONFIG_ARCH_ENABLE_THP_MIGRATION) is off */
+static inline bool thp_migration_supported(void) { return false; }
+static inline int is_pmd_migration_entry(pmd_t pmd) { return 0; }	/* kernel: is_pmd_migration_entry() */
+static inline int pmd_uffd_wp(pmd_t pmd) { return 0; }			/* kernel: pmd_uffd_wp() (no uffd-wp) */
+
+/*
+ * Paths only anonymous memory, NUMA balancing, migration or userfaultfd
+ * reach.  Our mappings are DAX-like device memory, so reaching one of these
+ * means the harness drove the kernel somewhere it does not model: that is
+ * reported as a BUG naming the function, never silently skipped.
+ */
+#define PW_UNMODELLED(name) pw_oops(PW_OOPS_BUG, __FILE__, __LINE__, \
+	"pywalk: reached " name "(), which the shim does not model", 0, NULL)
+static inline vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf) { PW_UNMODELLED("do_huge_pmd_anonymous_page"); }
+static inline vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf) { PW_UNMODELLED("do_huge_pmd_wp_page"); }
+static inline vm_fault_t do_huge_pmd_numa_page(struct vm_fault *vmf) { PW_UNMODELLED("do_huge_pmd_numa_page"); }
+static inline void pmd_migration_entry_wait(struct mm_struct *mm, pmd_t *pmd) { PW_UNMODELLED("pmd_migration_entry_wait"); }
+static inline bool userfaultfd_huge_pmd_wp(struct vm_area_struct *vma, pmd_t pmd) { return false; }	/* kernel: no uffd */
+static inline vm_fault_t handle_userfault(struct vm_fault *vmf, unsigned long reason) { PW_UNMODELLED("handle_userfault"); }
+
+/* kernel: handle_pte_fault() (static in mm/memory.c): the shim's stand-in,
+ * shim/src/mm.c, maps one device pte the way a DAX ->fault would. */
+static vm_fault_t handle_pte_fault(struct vm_fault *vmf);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim: what an oops, BUG or WARN leaves for Python (the console
+ * output of the real kernel).  Read by cffi's cdef too: plain declarations.
+ */
+#ifndef PYWALK_SHIM_REPORT_H
+#define PYWALK_SHIM_REPORT_H
+
+enum pw_oops_kind {
+	PW_OOPS_NONE = 0,
+	PW_OOPS_SEGV,		/* "BUG: unable to handle page fault" */
+	PW_OOPS_BUS,
+	PW_OOPS_BUG,		/* BUG(), BUG_ON(), VM_BUG_ON() */
+	PW_OOPS_WARN,		/* WARN_ON() and friends: recorded, execution goes on */
+	PW_OOPS_LOCKUP,		/* a spinlock or mmap_lock spun for too long */
+	PW_OOPS_PANIC,		/* this thread was stopped by another thread's oops */
+};
+
+#define PW_MAX_FRAMES 48
+struct pw_report {
+	int kind;
+	int tid;		/* harness thread id (role-specific, set by callers) */
+	int role;
+	unsigned long address;	/* faulting address for SEGV/BUS */
+	unsigned long ip;
+	const char *file;	/* kernel file:line for BUG/WARN (from #line) */
+	int line;
+	char msg[160];
+	int nframes;
+	void *frames[PW_MAX_FRAMES];
+};
+
+#endif

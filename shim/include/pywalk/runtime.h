@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim: per-thread context, the shared-state hook, and oops capture.
+ *
+ * Every shim operation that touches shared state (page-table entry loads and
+ * stores, lock and unlock, the driver's fault return) calls pw_hook() so that
+ * delay injection (and, later, a controlled scheduler) acts in one place.
+ * A hook only waits: it never does another thread's work.
+ */
+#ifndef PYWALK_SHIM_RUNTIME_H
+#define PYWALK_SHIM_RUNTIME_H
+
+#include <setjmp.h>
+#include <sched.h>
+#include "compiler.h"
+
+enum pw_site {			/* where a hook sits */
+	PW_SITE_LOCK,		/* before taking a spinlock or mmap_lock */
+	PW_SITE_UNLOCK,		/* after releasing one */
+	PW_SITE_LOAD,		/* before a page-table entry load by the shim */
+	PW_SITE_STORE,		/* after a page-table entry store */
+	PW_SITE_FAULT_RETURN,	/* the fake driver's huge_fault returning */
+	PW_NR_SITES,
+};
+
+/* Delay profile, set from Python (pywalk/stress.py documents it). */
+struct pw_delay_profile {
+	int enabled;
+	unsigned int prob[PW_NR_SITES];	/* chance per hit, in 1/65536 */
+	unsigned int max_spins[PW_NR_SITES];	/* a delay is 0..max cpu_relax() */
+	unsigned int yield_permille;	/* share of delays that also sched_yield() */
+};
+extern struct pw_delay_profile pw_delays;
+
+#include "report.h"
+
+#define PW_MAX_WARNS 8
+/* Harness state of one mm (no kernel counterpart): the panic flag and the
+ * reports that BUG/oops/WARN leave for Python. */
+struct pw_mm {
+	volatile int panic;		/* set by the first oops; stops the others */
+	struct pw_report oops;		/* the first oops */
+	int nwarns;			/* WARNs seen (the first PW_MAX_WARNS kept) */
+	struct pw_report warns[PW_MAX_WARNS];
+	unsigned long next_addr;	/* where the next map() goes */
+	struct mm_struct *mm;
+};
+
+/* Per-thread state: which mm the thread works on, and where to go on oops. */
+struct pw_thread {
+	sigjmp_buf jb;
+	int active;		/* inside a guarded kernel call */
+	int tid, role;
+	struct pw_mm *mm;
+	volatile int *panic;	/* the mm's panic flag */
+	u64 rng;
+	unsigned long ops;	/* kernel operations completed (scenario loops) */
+};
+extern __thread struct pw_thread pw_cur;
+
+void pw_delay(enum pw_site site);
+void pw_oops(int kind, const char *file, int line, const char *msg,
+	     unsigned long address, void *uc) __attribute__((noreturn));
+void pw_warn(const char *file, int line, const char *msg);
+void pw_panic_exit(void) __attribute__((noreturn));
+
+static inline u64 pw_rand(void)	/* xorshift64*, per thread, seeded by callers */
+{
+	u64 x = pw_cur.rng ? pw_cur.rng : 0x9e3779b97f4a7c15ULL;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	pw_cur.rng = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* The one hook on shared state. */
+static __always_inline void pw_hook(enum pw_site site)
+{
+	if (unlikely(pw_delays.enabled))
+		pw_delay(site);
+}
+
+/* Called from every spin loop: another thread's oops stops this one. */
+static __always_inline void pw_check_panic(void)
+{
+	if (unlikely(pw_cur.panic && *pw_cur.panic))
+		pw_panic_exit();
+}
+
+/* kernel: BUG(), BUG_ON(), VM_BUG_ON*() (CONFIG_DEBUG_VM=y), WARN*() */
+#define BUG() pw_oops(PW_OOPS_BUG, __FILE__, __LINE__, "kernel BUG", 0, NULL)
+#define BUG_ON(c) do { if (unlikely(c)) pw_oops(PW_OOPS_BUG, __FILE__, __LINE__, \
+					"kernel BUG: BUG_ON(" #c ")", 0, NULL); } while (0)
+#define VM_BUG_ON(c) do { if (unlikely(c)) pw_oops(PW_OOPS_BUG, __FILE__, __LINE__, \
+					"kernel BUG: VM_BUG_ON(" #c ")", 0, NULL); } while (0)
+#define VM_BUG_ON_VMA(c, vma) VM_BUG_ON(c)
+#define VM_BUG_ON_PAGE(c, page) VM_BUG_ON(c)
+#define VM_BUG_ON_FOLIO(c, folio) VM_BUG_ON(c)
+#define VM_BUG_ON_MM(c, mm) VM_BUG_ON(c)
+#define VM_WARN_ON(c) WARN_ON(c)
+#define VM_WARN_ON_ONCE(c) WARN_ON_ONCE(c)
+#define WARN_ON(c) ({ int __w = !!(c); \
+	if (unlikely(__w)) pw_warn(__FILE__, __LINE__, "WARN_ON(" #c ")"); unlikely(__w); })
+#define WARN_ON_ONCE(c) WARN_ON(c)	/* every hit is reported: once per mm is Python's job */
+#define WARN(c, ...) ({ int __w = !!(c); \
+	if (unlikely(__w)) pw_warn(__FILE__, __LINE__, "WARN(" #c ")"); unlikely(__w); })
+#define WARN_ONCE(c, ...) WARN(c, __VA_ARGS__)
+#define VM_WARN_ON_ONCE_PAGE(c, p) WARN_ON(c)
+#define VM_WARN_ON_ONCE_FOLIO(c, f) WARN_ON(c)
+
+#endif

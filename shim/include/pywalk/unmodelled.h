@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim: what the anonymous-THP, migration, rmap and memcg tails of
+ * the sliced split functions refer to.  __split_huge_pmd_locked() returns
+ * early for our DAX-like ("special huge") mappings, before any of this;
+ * these definitions exist so that the tree's functions compile whole, and
+ * each reports a BUG naming itself if it is ever reached (PW_UNMODELLED).
+ */
+#ifndef PYWALK_SHIM_UNMODELLED_H
+#define PYWALK_SHIM_UNMODELLED_H
+
+typedef struct { unsigned long val; } swp_entry_t;	/* kernel: swp_entry_t */
+enum node_stat_item { NR_ANON_THPS, NR_FILE_THPS };	/* kernel: enum node_stat_item (two of them) */
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES };	/* kernel: mm counters */
+
+#define PW_U(ret, name, args) static inline ret name args { PW_UNMODELLED(#name); }
+/* struct page flags and refcounts (include/linux/page-flags.h, page_ref.h) */
+PW_U(int, PageAnon, (struct page *p))
+PW_U(int, PageAnonExclusive, (struct page *p))
+PW_U(int, PageDirty, (struct page *p))
+PW_U(int, PageReferenced, (struct page *p))
+PW_U(void, SetPageAnonExclusive, (struct page *p))
+PW_U(void, SetPageDirty, (struct page *p))
+PW_U(void, SetPageReferenced, (struct page *p))
+PW_U(int, TestSetPageDoubleMap, (struct page *p))
+PW_U(int, TestClearPageDoubleMap, (struct page *p))
+PW_U(int, page_count, (struct page *p))
+PW_U(void, page_ref_add, (struct page *p, int nr))
+PW_U(void, put_page, (struct page *p))
+PW_U(bool, set_page_dirty, (struct page *p))
+PW_U(int, compound_mapcount, (struct page *p))
+PW_U(atomic_t *, compound_mapcount_ptr, (struct page *p))
+PW_U(struct folio *, page_folio, (struct page *p))
+PW_U(bool, folio_test_locked, (struct folio *f))
+/* rmap, memcg, mlock, counters (mm/rmap.c, memcontrol.c, mlock.c) */
+PW_U(void, page_remove_rmap, (struct page *p, struct vm_area_struct *vma, bool compound))
+PW_U(int, page_try_share_anon_rmap, (struct page *p))
+PW_U(void, lock_page_memcg, (struct page *p))
+PW_U(void, unlock_page_memcg, (struct page *p))
+PW_U(void, munlock_vma_page, (struct page *p, struct vm_area_struct *vma, bool compound))
+PW_U(void, __mod_lruvec_page_state, (struct page *p, enum node_stat_item idx, int val))
+PW_U(int, mm_counter_file, (struct page *p))
+PW_U(void, add_mm_counter, (struct mm_struct *mm, int member, long value))
+/* migration entries (include/linux/swapops.h) */
+PW_U(swp_entry_t, pmd_to_swp_entry, (pmd_t pmd))
+PW_U(struct page *, pfn_swap_entry_to_page, (swp_entry_t e))
+PW_U(int, is_writable_migration_entry, (swp_entry_t e))
+PW_U(int, is_readable_exclusive_migration_entry, (swp_entry_t e))
+PW_U(bool, is_migration_entry_young, (swp_entry_t e))
+PW_U(bool, is_migration_entry_dirty, (swp_entry_t e))
+PW_U(swp_entry_t, make_writable_migration_entry, (unsigned long off))
+PW_U(swp_entry_t, make_readable_migration_entry, (unsigned long off))
+PW_U(swp_entry_t, make_readable_exclusive_migration_entry, (unsigned long off))
+PW_U(swp_entry_t, make_migration_entry_young, (swp_entry_t e))
+PW_U(swp_entry_t, make_migration_entry_dirty, (swp_entry_t e))
+PW_U(pte_t, swp_entry_to_pte, (swp_entry_t e))
+PW_U(int, pmd_swp_soft_dirty, (pmd_t pmd))
+PW_U(int, pmd_swp_uffd_wp, (pmd_t pmd))
+PW_U(pte_t, pte_swp_mksoft_dirty, (pte_t pte))
+PW_U(pte_t, pte_swp_mkuffd_wp, (pte_t pte))
+/* soft-dirty and uffd-wp bits on split ptes */
+PW_U(int, pmd_soft_dirty, (pmd_t pmd))
+PW_U(pte_t, pte_mksoft_dirty, (pte_t pte))
+PW_U(pte_t, pte_mkuffd_wp, (pte_t pte))
+/* anonymous THP split helpers (mm/huge_memory.c, mm/pgtable-generic.c) */
+PW_U(pmd_t, pmdp_invalidate, (struct vm_area_struct *vma, unsigned long a, pmd_t *pmdp))
+PW_U(void, pgtable_trans_huge_deposit, (struct mm_struct *mm, pmd_t *pmdp, pgtable_t pgtable))
+PW_U(pgtable_t, pgtable_trans_huge_withdraw, (struct mm_struct *mm, pmd_t *pmdp))
+PW_U(void, zap_deposited_table, (struct mm_struct *mm, pmd_t *pmd))
+PW_U(void, __split_huge_zero_page_pmd, (struct vm_area_struct *vma, unsigned long haddr, pmd_t *pmd))
+PW_U(pte_t, mk_pte, (struct page *p, pgprot_t prot))
+PW_U(pte_t, maybe_mkwrite, (pte_t pte, struct vm_area_struct *vma))
+#undef PW_U
+
+/* kernel: walk_page_mapping()'s i_mmap interval tree: no file rmap here */
+static inline struct vm_area_struct *pw_no_i_mmap(void) { PW_UNMODELLED("vma_interval_tree_foreach"); }
+#define vma_interval_tree_foreach(vma, root, start, last) \
+	for ((vma) = pw_no_i_mmap(); (vma); (vma) = NULL)
+
+#endif

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim: fake physical memory and the page-table page allocator.
+ * Kernel counterparts: the direct map (__va), the memmap (struct page per
+ * pfn), the page allocator behind pXd_alloc_one(), KFENCE-style quarantine.
+ *
+ * Layout of the fake physical address space (all of it reserved PROT_NONE):
+ *   [0, 2 MiB)            never mapped: pfn 0 and friends fault
+ *   [2 MiB, PT_END)        page-table pages, made read/write on allocation
+ *   [BAR_BASE, PHYS_SIZE)  device memory behind huge leaves: never accessible
+ * A freed page-table page goes PROT_NONE into a FIFO quarantine and is only
+ * reused after PW_QUARANTINE later frees, so a use after free faults.
+ */
+#include <sys/mman.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PW_PHYS_SIZE	(1UL << 40)		/* 1 TiB of fake physical space */
+#define PW_PT_BASE	(2UL << 20)
+#define PW_PT_END	(128UL << 30)		/* up to 128 GiB of page tables */
+#define PW_BAR_BASE	(256UL << 30)		/* device memory ("BAR") */
+#define PW_BAR_SIZE	(PW_PHYS_SIZE - PW_BAR_BASE)
+#define PW_CHUNK	(2UL << 20)		/* pool grows 2 MiB at a time */
+#define PW_QUARANTINE	1024
+
+char *pw_physbase;
+static struct page *pw_memmap;		/* one struct page per pt-pool pfn */
+static pthread_mutex_t pw_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long pw_pool_top = PW_PT_BASE;	/* first never-used byte */
+static unsigned long *pw_free_list;		/* pfns ready for reuse */
+static unsigned long pw_nr_free, pw_free_cap;
+static unsigned long pw_quarantine[PW_QUARANTINE];
+static unsigned long pw_q_head, pw_q_len;
+static long pw_pages_in_use;
+
+static int pw_physmem_init(void)
+{
+	void *p;
+
+	if (pw_physbase)
+		return 0;
+	p = mmap(NULL, PW_PHYS_SIZE, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	pw_memmap = mmap(NULL, (PW_PT_END >> PAGE_SHIFT) * sizeof(struct page),
+			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pw_memmap == MAP_FAILED) {
+		munmap(p, PW_PHYS_SIZE);
+		pw_memmap = NULL;
+		return -1;
+	}
+	pw_physbase = p;
+	return 0;
+}
+
+struct page *pw_pfn_to_page(unsigned long pfn)	/* kernel: pfn_to_page() */
+{
+	/* device and unmapped pfns have no struct page here: hand out an
+	 * address in the never-accessible part, so a use faults */
+	if (pfn >= (PW_PT_END >> PAGE_SHIFT))
+		return (struct page *)(pw_physbase + PW_BAR_BASE);
+	return &pw_memmap[pfn];
+}
+
+unsigned long pw_page_to_pfn(const struct page *page)	/* kernel: page_to_pfn() */
+{
+	return (unsigned long)(page - pw_memmap);
+}
+
+unsigned long pw_bar_pfn(unsigned long offset)	/* device frame at offset into the BAR */
+{
+	return (PW_BAR_BASE + (offset % PW_BAR_SIZE)) >> PAGE_SHIFT;
+}
+
+struct page *pw_alloc_table_page(void)	/* kernel: the page allocator for page tables */
+{
+	unsigned long pa = 0;
+	struct page *page;
+
+	pthread_mutex_lock(&pw_pool_lock);
+	if (pw_nr_free) {
+		pa = pw_free_list[--pw_nr_free] << PAGE_SHIFT;
+	} else if (pw_pool_top < PW_PT_END) {
+		if ((pw_pool_top & (PW_CHUNK - 1)) == 0 &&
+		    mprotect(pw_physbase + pw_pool_top, PW_CHUNK, PROT_READ | PROT_WRITE)) {
+			pthread_mutex_unlock(&pw_pool_lock);
+			return NULL;
+		}
+		pa = pw_pool_top;
+		pw_pool_top += PAGE_SIZE;
+	}
+	if (pa)
+		pw_pages_in_use++;
+	pthread_mutex_unlock(&pw_pool_lock);
+	if (!pa)
+		return NULL;
+	page = &pw_memmap[pa >> PAGE_SHIFT];
+	memset(page, 0, sizeof(*page));
+	return page;
+}
+
+void pw_free_table_page(struct page *page)	/* kernel: freeing a page-table page */
+{
+	unsigned long pfn = pw_page_to_pfn(page);
+
+	pthread_mutex_lock(&pw_pool_lock);
+	pw_pages_in_use--;
+	mprotect(pw_physbase + (pfn << PAGE_SHIFT), PAGE_SIZE, PROT_NONE);
+	if (pw_q_len == PW_QUARANTINE) {
+		unsigned long old = pw_quarantine[pw_q_head];
+
+		pw_quarantine[pw_q_head] = pfn;
+		pw_q_head = (pw_q_head + 1) % PW_QUARANTINE;
+		mprotect(pw_physbase + (old << PAGE_SHIFT), PAGE_SIZE, PROT_READ | PROT_WRITE);
+		memset(pw_physbase + (old << PAGE_SHIFT), 0, PAGE_SIZE);
+		if (pw_nr_free == pw_free_cap) {
+			pw_free_cap = pw_free_cap ? 2 * pw_free_cap : 1024;
+			pw_free_list = realloc(pw_free_list, pw_free_cap * sizeof(*pw_free_list));
+		}
+		pw_free_list[pw_nr_free++] = old;
+	} else {
+		pw_quarantine[(pw_q_head + pw_q_len) % PW_QUARANTINE] = pfn;
+		pw_q_len++;
+	}
+	pthread_mutex_unlock(&pw_pool_lock);
+}
+
+long pw_table_pages_in_use(void)
+{
+	return __atomic_load_n(&pw_pages_in_use, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim runtime: delay injection at the shared-state hook, oops
+ * capture (SIGSEGV/SIGBUS, BUG, WARN), panics, and the lock slow path.
+ * No kernel counterpart: this is what a machine, a console and the
+ * kernel's oops/panic machinery give the real code.
+ */
+#include <signal.h>
+#include <execinfo.h>
+#include <ucontext.h>
+#include <stdio.h>
+#include <time.h>
+
+struct pw_delay_profile pw_delays;
+__thread struct pw_thread pw_cur;
+
+/* A lock waiter that spins longer than this reports a soft lockup. */
+#define PW_LOCKUP_NS (10ULL * 1000 * 1000 * 1000)
+
+static u64 pw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void pw_delay(enum pw_site site)
+{
+	u64 r = pw_rand();
+	unsigned int spins;
+
+	if ((r & 0xffff) >= pw_delays.prob[site])
+		return;
+	spins = pw_delays.max_spins[site] ? (r >> 16) % (pw_delays.max_spins[site] + 1) : 0;
+	while (spins--)
+		cpu_relax();
+	if (((r >> 48) % 1000) < pw_delays.yield_permille)
+		sched_yield();
+}
+
+static void pw_fill_report(struct pw_report *r, int kind, const char *file, int line,
+			   const char *msg, unsigned long address, void *ucv)
+{
+	void *frames[PW_MAX_FRAMES + 8];
+	int n, first = 0, i;
+	unsigned long ip = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->tid = pw_cur.tid;
+	r->role = pw_cur.role;
+	r->address = address;
+	r->file = file;
+	r->line = line;
+	snprintf(r->msg, sizeof(r->msg), "%s", msg);
+	n = backtrace(frames, PW_MAX_FRAMES + 8);
+	if (ucv) {
+		ucontext_t *uc = ucv;
+
+		ip = (unsigned long)uc->uc_mcontext.gregs[REG_RIP];
+		/* drop the handler's own frames: start at the interrupted ip */
+		for (i = 0; i < n; i++)
+			if ((unsigned long)frames[i] == ip) {
+				first = i;
+				break;
+			}
+		if (i == n) {
+			first = n;	/* not found: report the ip alone first */
+		}
+	} else {
+		first = 1;	/* drop pw_fill_report's caller chain start (pw_oops) */
+	}
+	r->ip = ip;
+	i = 0;
+	if (ucv && first == n)
+		r->frames[i++] = (void *)ip;
+	for (; first < n && i < PW_MAX_FRAMES; first++)
+		r->frames[i++] = frames[first];
+	r->nframes = i;
+}
+
+void pw_oops(int kind, const char *file, int line, const char *msg,
+	     unsigned long address, void *uc)
+{
+	struct pw_mm *m = pw_cur.mm;
+
+	if (!pw_cur.active || !m) {
+		fprintf(stderr, "pywalk: %s at %s:%d outside a guarded call\n", msg,
+			file ? file : "?", line);
+		abort();
+	}
+	if (__atomic_exchange_n(&m->panic, 1, __ATOMIC_ACQ_REL) == 0)
+		pw_fill_report(&m->oops, kind, file, line, msg, address, uc);
+	pw_cur.active = 0;
+	siglongjmp(pw_cur.jb, 1);
+}
+
+void pw_warn(const char *file, int line, const char *msg)
+{
+	struct pw_mm *m = pw_cur.mm;
+	int n;
+
+	if (!m)
+		return;
+	n = __atomic_fetch_add(&m->nwarns, 1, __ATOMIC_ACQ_REL);
+	if (n < PW_MAX_WARNS)
+		pw_fill_report(&m->warns[n], PW_OOPS_WARN, file, line, msg, 0, NULL);
+}
+
+void pw_panic_exit(void)
+{
+	pw_cur.active = 0;
+	siglongjmp(pw_cur.jb, 2);
+}
+
+void pw_report_bad_entry(const char *level, unsigned long val)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "bad %s entry %016lx (%s_clear_bad)", level, val, level);
+	pw_warn(__FILE__, __LINE__, msg);
+}
+
+void pw_spin_wait(unsigned int *iter, const char *what)
+{
+	static __thread u64 since;
+	unsigned int n = ++*iter;
+
+	pw_check_panic();
+	if (n < 64) {
+		for (int i = 0; i < 32; i++)
+			cpu_relax();
+		return;
+	}
+	sched_yield();
+	if (n == 64)
+		since = pw_now_ns();
+	else if ((n & 1023) == 0 && pw_now_ns() - since > PW_LOCKUP_NS) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "watchdog: soft lockup: spinning on %s", what);
+		pw_oops(PW_OOPS_LOCKUP, NULL, 0, msg, 0, NULL);
+	}
+}
+
+/* ---- signals: a fault in a guarded call is an oops, elsewhere it is not ours ---- */
+static struct sigaction pw_old_segv, pw_old_bus;
+
+static void pw_on_signal(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction *old = sig == SIGSEGV ? &pw_old_segv : &pw_old_bus;
+
+	if (pw_cur.active && pw_cur.mm) {
+		pw_oops(sig == SIGSEGV ? PW_OOPS_SEGV : PW_OOPS_BUS, NULL, 0,
+			"BUG: unable to handle page fault", (unsigned long)si->si_addr, uc);
+	}
+	/* not ours: hand it on as if we were never installed */
+	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+		old->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (old->sa_handler == SIG_IGN)
+		return;
+	if (old->sa_handler != SIG_DFL && old->sa_handler) {
+		old->sa_handler(sig);
+		return;
+	}
+	signal(sig, SIG_DFL);	/* re-executing the access now kills us, as it should */
+}
+
+/* Install (again, if someone replaced it) the oops handler; returns 1 if installed now. */
+int pw_install_signal_handlers(void)
+{
+	struct sigaction sa, cur;
+	void *dummy[4];
+	int installed = 0;
+
+	backtrace(dummy, 4);	/* load the unwinder outside any handler */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = pw_on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, NULL, &cur);
+	if (cur.sa_sigaction != pw_on_signal) {
+		sigaction(SIGSEGV, &sa, &pw_old_segv);
+		installed = 1;
+	}
+	sigaction(SIGBUS, NULL, &cur);
+	if (cur.sa_sigaction != pw_on_signal) {
+		sigaction(SIGBUS, &sa, &pw_old_bus);
+		installed = 1;
+	}
+	return installed;
+}
