@@ -70,8 +70,8 @@ SCENARIOS = {
     "fault-vs-fault": Scenario(
         "fault-vs-fault",
         "write faults on a write-notify mapping fall back while read faults install 1 GiB PUDs",
-        4 * GiB, "pud", True,
-        {"writer": (2, None, 0), "reader": (1, None, 0), "reaper": (1, None, 50)},
+        1 * GiB, "pud", True,
+        {"writer": (2, None, 0), "reader": (1, None, 0), "reaper": (1, None, 20)},
         walkers_role="reader", faulters_role="writer"),
     "mixed": Scenario(
         "mixed",
@@ -187,6 +187,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     new_mm()
     generation = [0]
     recorded = [-1]
+    warns_seen = [0]
     roles_flat = [(role, kind, pause) for role, (n, kind, pause) in plan.items() for _ in range(n)]
     role_names = {v: k for k, v in ROLE.items()}
 
@@ -215,18 +216,24 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
             tp = time.perf_counter()
             with lock:
                 counters["ops"] += done[0]
+                if my_gen == generation[0] and lib.pw_mm_nwarns(mm.handle) > warns_seen[0]:
+                    for rep in mm.warnings()[warns_seen[0]:]:
+                        _record(rep, role_names)
+                    warns_seen[0] = lib.pw_mm_nwarns(mm.handle)
+                    if not keep_going:
+                        stop[0] = 1
                 if r in (-1000, -1001) and my_gen == generation[0] != recorded[0]:
                     recorded[0] = my_gen
-                    _record(mm, role_names)
+                    _record(mm.oops_report(), role_names)
                     if keep_going and not stop[0]:
                         generation[0] += 1
+                        warns_seen[0] = 0
                         new_mm()
                     else:
                         stop[0] = 1
             counters["py"] += time.perf_counter() - tp
 
-    def _record(mm: MM, names) -> None:
-        rep: Report = mm.oops_report()
+    def _record(rep: Report, names) -> None:
         elapsed = time.perf_counter() - t0
         f = Finding(rep.kind, rep.address, rep.backtrace, rep.message, rep.where, rep.thread,
                     names.get(rep.role, str(rep.role)), elapsed, counters["ops"], scenario,
