@@ -226,6 +226,8 @@ static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long en
 			if (pmd_none(*pmd) || pmd_leaf(*pmd))
 				continue;
 			pte = pte_offset_map(pmd, addr);
+			if (!pte)	/* no table (the tree's pte_offset_map() may say so) */
+				continue;
 			ptl = pte_lockptr(mm, pmd);
 			spin_lock(ptl);
 			for (a = addr; a < pnext; a += PAGE_SIZE, pte++)

@@ -54,7 +54,9 @@ static struct vm_area_struct *pw_dev_mmap(struct mm_struct *mm, unsigned long st
 {
 	struct vm_area_struct *vma = calloc(1, sizeof(*vma) + sizeof(struct pw_dev_mapping));
 	struct pw_dev_mapping *dev;
-	struct file *file = calloc(1, sizeof(*file));
+	/* the device file and its inode (a character device, like /dev/daxN.M),
+	 * one allocation: freed with vm_file */
+	struct file *file = calloc(1, sizeof(*file) + sizeof(struct inode));
 
 	if (!vma || !file) {
 		free(vma);
@@ -65,6 +67,8 @@ static struct vm_area_struct *pw_dev_mmap(struct mm_struct *mm, unsigned long st
 	dev->huge_level = huge_level;
 	dev->write_notify = write_notify;
 	file->dax = 1;
+	file->f_inode = (struct inode *)(file + 1);
+	file->f_inode->i_mode = S_IFCHR | 0600;
 	vma->vm_start = start;
 	vma->vm_end = start + size;
 	vma->vm_mm = mm;

@@ -17,6 +17,7 @@ and published by an atomic rename.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -37,18 +38,22 @@ from .assets import asset_dir
 from .errors import BuildError
 from .patching import Patch, apply_patches, load_patches
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 CC = os.environ.get("CC", "gcc")
 CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing",
           "-fno-omit-frame-pointer", "-Wall", "-Wno-unused-function",
-          "-Wno-unused-variable", "-Wno-unused-label", "-Wno-unused-but-set-variable")
+          "-Wno-unused-variable", "-Wno-unused-label", "-Wno-unused-but-set-variable",
+          # something the shim lacks must stop the build (not become an
+          # undefined symbol at load time or a silently truncated value)
+          "-Werror=implicit-function-declaration", "-Werror=int-conversion",
+          "-Werror=incompatible-pointer-types", "-Werror=return-type")
 
 SHIM = asset_dir("shim")
 CSRC = asset_dir("csrc")
 SHIM_SOURCES = ("src/runtime.c", "src/physmem.c", "src/mm.c")
-CSRC_SOURCES = ("driver.c", "walkers.c", "api.c", "scenarios.c")
+CSRC_SOURCES = ("driver.c", "walkers.c", "api.c", "scenarios.c", "bench.c")
 # files read besides the manifest's, for API detection (treeinfo)
-EXTRA_READS = ("mm/pgtable-generic.c",)
+EXTRA_READS = tuple(f for f in treeinfo.READS if f not in manifest.files_used())
 
 
 @dataclass
@@ -77,6 +82,7 @@ class BuildResult:
     notes: list[str]
     compiled: bool            # False on a cache hit
     seconds: float
+    facts: dict = field(default_factory=dict)   # PW_TREE_* (pywalk/treeinfo.py)
 
     def as_json(self) -> dict:
         return {
@@ -88,6 +94,7 @@ class BuildResult:
             "module": str(self.module_path),
             "sources": [s.as_json() for s in self.sources],
             "notes": self.notes,
+            "facts": self.facts,
             "cache_hit": not self.compiled,
             "seconds": round(self.seconds, 3),
         }
@@ -122,10 +129,49 @@ def _cc_version() -> str:
     return _CC_VERSION
 
 
+def _outside_subset(src: kernels.KernelSource, rel: str) -> bool:
+    """Is rel outside the part of the kernel a cached source unpacks?
+
+    Debian packages and tarballs are unpacked only in part (kernels.NEEDED);
+    a user's tree is read in place and whole."""
+    if not src.origin.startswith(("debian:", "tarball:")):
+        return False
+    return not any(rel == n or rel.startswith(n + "/") for n in kernels.NEEDED)
+
+
+def _applicable(src: kernels.KernelSource, patches: list[Patch], wanted: list[str],
+                notes: list[str]) -> list[Patch]:
+    """The patches, less the file patches that cannot be checked and cannot matter.
+
+    A file patch for a file outside the part of the tree a cached source
+    holds (fs/, drivers/, ...), which the build does not use, is left out
+    with a warning note.  Every other file patch is applied, so a hunk that
+    does not apply (or a file the tree lacks) is an error even when the
+    build does not use that file.
+    """
+    out = []
+    for p in patches:
+        keep = []
+        for fp in p.files:
+            names = [n for n in (fp.target, fp.old_path, fp.new_path) if n != "/dev/null"]
+            if (not fp.is_new and not set(names) & set(wanted)
+                    and not any(src.has(n) for n in names)
+                    and all(_outside_subset(src, n) for n in names)):
+                notes.append(f"warning: {p.name}: {fp.target} not applied: {src.origin} holds "
+                             f"only {', '.join(kernels.NEEDED)} and the build does not use it")
+            else:
+                keep.append(fp)
+        out.append(p if len(keep) == len(p.files) else dataclasses.replace(p, files=keep))
+    return out
+
+
 def _read_tree(src: kernels.KernelSource, patches: list[Patch]) -> tuple[dict[str, str], list[str]]:
-    """Contents of every file the build uses, after patches; and notes."""
+    """Contents of every file the build uses, after patches; and notes.
+
+    Notes are one line each: hunks applied at an offset or with fuzz, and
+    warnings for patches that cannot change the variant.
+    """
     wanted = manifest.files_used() + list(EXTRA_READS)
-    touched = {f for p in patches for f in p.touched()}
     cache: dict[str, str | None] = {}
 
     def read(rel: str) -> str | None:
@@ -134,11 +180,13 @@ def _read_tree(src: kernels.KernelSource, patches: list[Patch]) -> tuple[dict[st
         return cache[rel]
 
     notes: list[str] = []
+    patches = _applicable(src, patches, wanted, notes)
+    touched = {f for p in patches for f in p.touched()}
     patched, apply_notes = apply_patches(patches, read) if patches else ({}, [])
     for n in apply_notes:
         notes.append(f"{n.patch}: {n.file}: hunk {n.hunk}: {n.detail}")
     for p in patches:
-        if not set(p.touched()) & set(wanted):
+        if p.touched() and not set(p.touched()) & set(wanted):
             notes.append(f"warning: patch {p.name} touches only files this build does not use "
                          f"({', '.join(p.touched())}): it has no effect on the variant")
     files: dict[str, str] = {}
@@ -152,8 +200,17 @@ def _read_tree(src: kernels.KernelSource, patches: list[Patch]) -> tuple[dict[st
     return files, notes
 
 
-def generate(files: dict[str, str], scratch: Path) -> tuple[str, list[SourceRecord]]:
-    """The variant's C translation unit, and what it took from each file."""
+def check_patches(src: kernels.KernelSource, patches: list[Patch]) -> list[str]:
+    """Apply patches (in order) to the tree in memory; their notes, or PatchError."""
+    return _read_tree(src, patches)[1]
+
+
+def generate(files: dict[str, str], scratch: Path,
+             origin: str = "the tree") -> tuple[str, list[SourceRecord]]:
+    """The variant's C translation unit, and what it took from each file.
+
+    A name the manifest requires (for this tree's facts) that no file
+    defines is a one-line SliceError listing every such name."""
     facts = treeinfo.detect(files.get)
     by_group: dict[str, list[slicer.Definition]] = {g: [] for g in manifest.GROUP_ORDER}
     found: set[str] = set()
@@ -168,16 +225,18 @@ def generate(files: dict[str, str], scratch: Path) -> tuple[str, list[SourceReco
             if d.name not in names:
                 names.append(d.name)
         taken.setdefault(take.relpath, []).extend(n for n in names if n not in taken.get(take.relpath, []))
-    missing = [n for n in manifest.REQUIRED if n not in found]
+    missing = [n for n in manifest.required_names(facts) if n not in found]
     if missing:
         where = sorted({t.relpath for t in manifest.SLICES})
         raise slicer.SliceError(
-            f"pywalk: cannot find {', '.join(missing)} in the tree (searched {', '.join(where)})")
+            f"pywalk: {origin}: cannot find {', '.join(missing)} (searched {', '.join(where)}): "
+            "renamed or moved in this tree? the shim cannot serve it yet")
 
     parts = [
         "/* Generated by pywalk: one variant's translation unit. Do not edit. */\n",
-        "#include \"pywalk/shim.h\"\n",
+        "/* ---- facts about the tree's API (pywalk/treeinfo.py) ---- */\n",
         treeinfo.render(facts),
+        "#include \"pywalk/shim.h\"\n",
         "/* ---- types from the tree ---- */\n",
         slicer.render(by_group["types"], prototypes=False),
         "#line 1 \"<pywalk>\"\n#include \"pywalk/mm_late.h\"\n#include \"pywalk/unmodelled.h\"\n",
@@ -196,7 +255,8 @@ def generate(files: dict[str, str], scratch: Path) -> tuple[str, list[SourceReco
         parts.append(f"/* ---- {rel}, whole and unmodified ---- */\n#include \"{dest}\"\n")
         records.append(SourceRecord(rel, _sha(files[rel]), True))
     for rel, names in taken.items():
-        records.append(SourceRecord(rel, _sha(files[rel]), False, names))
+        if names:
+            records.append(SourceRecord(rel, _sha(files[rel]), False, names))
     parts.append(f"/* ---- shim and harness ---- */\n#include \"{CSRC / 'pywalk_api.h'}\"\n")
     parts += [f"#include \"{SHIM / s}\"\n" for s in SHIM_SOURCES]
     parts += [f"#include \"{CSRC / s}\"\n" for s in CSRC_SOURCES]
@@ -231,19 +291,51 @@ def variant_key(files: dict[str, str], patches: list[Patch]) -> str:
     return h.hexdigest()[:20]
 
 
+_Q = "[\u2018'\"]"   # gcc quotes names with \u2018...\u2019 (UTF-8 locale) or '...'
+_QE = "[\u2019'\"]"
+_DIAG = re.compile(r"^(?P<where>[^:\s]+:\d+)(?::\d+)?: (?:error|warning): (?P<msg>.*)$")
+_GAPS = (
+    ("function", re.compile(rf"implicit declaration of function {_Q}(\w+){_QE}")),
+    ("identifier", re.compile(rf"{_Q}(\w+){_QE} undeclared")),
+    ("type", re.compile(rf"unknown type name {_Q}(\w+){_QE}")),
+    ("type", re.compile(rf"(?:invalid use of undefined type|storage size of .* isn.t known).*"
+                        rf"{_Q}((?:struct|union|enum) \w+){_QE}")),
+    ("member", re.compile(rf"{_Q}((?:struct|union) \w+){_QE} has no member named {_Q}(\w+){_QE}")),
+    ("signature", re.compile(rf"too (?:many|few) arguments to function {_Q}(\w+){_QE}")),
+    ("signature", re.compile(rf"macro {_Q}(\w+){_QE} (?:requires|passed) \d+ arguments")),
+)
+
+
 def _summarise_errors(log: str, scratch: Path) -> str:
-    """One line: the first error with kernel file:line, and any missing symbols."""
+    """One line: what the shim lacks for this tree (each with where the
+    tree's code first uses it, as kernel file:line), the number of errors
+    and the first one."""
     log = log.replace(str(scratch) + "/", "")
-    errors = [ln for ln in log.splitlines() if ": error:" in ln]
-    missing = sorted(set(re.findall(
-        r"implicit declaration of function '(\w+)'|'(\w+)' undeclared", log)))
-    names = sorted({a or b for a, b in missing})
-    msg = f"{len(errors)} compiler error(s)"
-    if names:
-        msg += f"; symbols the shim does not provide for this tree: {', '.join(names)}"
-    if errors:
-        msg += f"; first: {errors[0].strip()}"
-    return msg
+    errors = []
+    gaps: dict[tuple[str, str], str] = {}
+    for line in log.splitlines():
+        m = _DIAG.match(line.strip())
+        if not m:
+            continue
+        msg = m.group("msg")
+        if ": error:" in line:
+            errors.append(line.strip())
+        for kind, rx in _GAPS:
+            g = rx.search(msg)
+            if g:
+                name = g.group(1) if kind != "member" else f"{g.group(1)}.{g.group(2)}"
+                gaps.setdefault((kind, name), m.group("where"))
+                break
+    parts = []
+    kinds = {"function": "function", "identifier": "macro/identifier", "type": "type",
+             "member": "struct member", "signature": "signature differs"}
+    if gaps:
+        listed = [f"{kinds[k]} {n} ({w})" for (k, n), w in gaps.items()]
+        parts.append("the shim does not provide for this tree: " + ", ".join(listed))
+    parts.append(f"{len(errors)} compiler error(s)")
+    if errors and not gaps:
+        parts.append(f"first: {errors[0]}")
+    return "; ".join(parts)
 
 
 def _compile(workdir: Path, tu: str, module_name: str, scratch: Path) -> Path:
@@ -294,7 +386,7 @@ def build(kernel=None, patches=(), *, fetch: bool = True) -> BuildResult:
                 work = Path(tempfile.mkdtemp(prefix=f".work-{key}-", dir=root))
                 try:
                     scratch = work / "tree"
-                    tu, records = generate(files, scratch)
+                    tu, records = generate(files, scratch, f"{src.origin} ({src.version})")
                     _compile(work, tu, module_name, scratch)
                     (work / "build.json").write_text(json.dumps(
                         {"sources": [r.as_json() for r in records], "notes": notes}, indent=1))
@@ -308,4 +400,4 @@ def build(kernel=None, patches=(), *, fetch: bool = True) -> BuildResult:
                for s in info["sources"]]
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     return BuildResult(key, final / f"{module_name}{suffix}", src, plist, records,
-                       notes, compiled, time.perf_counter() - t0)
+                       notes, compiled, time.perf_counter() - t0, treeinfo.detect(files.get))

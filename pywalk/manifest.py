@@ -11,6 +11,13 @@ per symbol; a symbol absent from a file is skipped there, but every name in
 and the files searched).  Order matters only between groups: types first,
 then header helpers, then .c functions (their prototypes come first, so
 order within .c files does not).
+
+Trees differ in which symbols they have (6.1 has ``hugepage_vma_check()``,
+6.12 ``__thp_vma_allowable_orders()``; 6.12 has ``__pte_offset_map_lock()``
+in mm/pgtable-generic.c).  SLICES lists the names of every supported tree;
+which set a tree must supply is decided by facts read from the tree itself
+(``pywalk/treeinfo.py``), never by its version number: ``REQUIRED_IF`` maps
+a fact and its value to the names that must then be found.
 """
 
 from __future__ import annotations
@@ -32,9 +39,17 @@ SLICES: tuple[Take, ...] = (
     Take("include/linux/mm_types.h", ("vm_fault_t", "vm_fault_reason", "fault_flag"), "types"),
     Take("include/linux/mm.h", ("vm_fault", "page_entry_size"), "types"),
     Take("include/linux/pagewalk.h",
-         ("page_walk_lock", "mm_walk_ops", "page_walk_action", "mm_walk"), "types"),
+         ("page_walk_lock", "mm_walk_ops", "page_walk_action", "mm_walk",
+          # folio_walk_start() (6.12 mm/pagewalk.c; never called here)
+          "folio_walk_flags_t", "FW_MIGRATION", "FW_ZEROPAGE", "folio_walk_level",
+          "folio_walk", "folio_walk_end"), "types"),
+    Take("include/linux/huge_mm.h", ("transparent_hugepage_flag",), "types"),
     # -- header helpers: the checks and lock/alloc wrappers the races are about
     Take("include/linux/pgtable.h", (
+        "PMD_ORDER", "PUD_ORDER",
+        "pte_offset_map", "__pte_map", "pte_unmap",
+        "ptep_get_lockless", "pmdp_get_lockless",
+        "pmdp_huge_get_and_clear_full", "pudp_huge_get_and_clear_full",
         "pgd_addr_end", "p4d_addr_end", "pud_addr_end", "pmd_addr_end",
         "pgd_none_or_clear_bad", "p4d_none_or_clear_bad", "pud_none_or_clear_bad",
         "pud_none_or_trans_huge_or_dev_or_clear_bad", "pud_trans_unstable",
@@ -43,11 +58,20 @@ SLICES: tuple[Take, ...] = (
     ), "helpers"),
     Take("include/linux/mm.h", (
         "p4d_alloc", "pud_alloc", "pmd_alloc", "pud_lock", "pmd_lock",
-        "pte_offset_map_lock", "pte_unmap_unlock", "vma_is_special_huge",
+        "pte_offset_map", "pte_offset_map_lock", "pte_unmap_unlock", "vma_is_special_huge",
+        "vma_is_temporary_stack",
     ), "helpers"),
     Take("include/linux/huge_mm.h", (
         "is_swap_pmd", "split_huge_pud", "split_huge_pmd", "pud_trans_huge_lock",
         "pmd_trans_huge_lock", "vmf_insert_pfn_pud", "vmf_insert_pfn_pmd",
+        # the THP policy the fault path asks (hugepage_vma_check() in 6.1,
+        # thp_vma_allowable_order() in 6.12), and what it calls
+        "hugepage_flags_enabled", "hugepage_flags_always", "transhuge_vma_suitable",
+        "TVA_SMAPS", "TVA_IN_PF", "TVA_ENFORCE_SYSFS",
+        "THP_ORDERS_ALL_ANON", "THP_ORDERS_ALL_SPECIAL", "THP_ORDERS_ALL_FILE_DEFAULT",
+        "THP_ORDERS_ALL", "thp_vma_allowable_order", "thp_vma_allowable_orders",
+        "hugepage_global_enabled", "hugepage_global_always", "highest_order", "next_order",
+        "thp_vma_suitable_order", "file_thp_enabled", "vma_thp_disabled", "thp_disabled_by_hw",
     ), "helpers"),
     # -- the fault, alloc, split and zap paths --------------------------------
     Take("mm/memory.c", (
@@ -61,7 +85,15 @@ SLICES: tuple[Take, ...] = (
         "touch_pud", "huge_pud_set_accessed",
         "maybe_pmd_mkwrite", "insert_pfn_pmd", "vmf_insert_pfn_pmd_prot", "vmf_insert_pfn_pmd",
         "touch_pmd", "huge_pmd_set_accessed",
-        "__split_huge_pmd", "__split_huge_pmd_locked", "zap_huge_pud",
+        "__split_huge_pmd", "split_huge_pmd_locked", "__split_huge_pmd_locked", "zap_huge_pud",
+        "hugepage_vma_check",
+        "vma_file_bypass_thp_tuneables", "vma_file_allow_thp_tuneables",
+        "vma_file_check_thp_tuneables", "vma_can_map_huge_file", "__thp_vma_allowable_orders",
+    ), "functions"),
+    # pte_offset_map_lock() is a function here since 6.5, and may return NULL
+    Take("mm/pgtable-generic.c", (
+        "pmdp_get_lockless_start", "pmdp_get_lockless_end",
+        "__pte_offset_map", "__pte_offset_map_lock",
     ), "functions"),
 )
 
@@ -69,13 +101,38 @@ SLICES: tuple[Take, ...] = (
 REQUIRED = (
     "vm_fault_t", "vm_fault", "mm_walk_ops", "mm_walk", "page_walk_action",
     "pud_addr_end", "pmd_addr_end", "pud_alloc", "pmd_alloc", "pud_lock", "pmd_lock",
+    "pud_trans_unstable",
     "split_huge_pud", "split_huge_pmd", "pud_trans_huge_lock",
     "__handle_mm_fault", "create_huge_pud", "wp_huge_pud", "__pud_alloc", "__pmd_alloc",
     "create_huge_pmd", "wp_huge_pmd",
     "__pud_trans_huge_lock", "__split_huge_pud", "__split_huge_pud_locked", "insert_pfn_pud",
     "vmf_insert_pfn_pud", "huge_pud_set_accessed", "insert_pfn_pmd", "vmf_insert_pfn_pmd",
     "huge_pmd_set_accessed", "__split_huge_pmd", "__split_huge_pmd_locked",
+    "pte_offset_map_lock", "pte_unmap_unlock", "pte_offset_map", "pte_unmap",
 )
+
+# Names a tree must supply when it has an API that pywalk/treeinfo.py detects:
+# (fact, value, names).  Each fact is read from the tree's own sources.
+REQUIRED_IF: tuple[tuple[str, int, tuple[str, ...]], ...] = (
+    # pte_offset_map_lock() wraps __pte_offset_map_lock() (mm/pgtable-generic.c)
+    ("PW_TREE_PTE_OFFSET_MAP_LOCK_FN", 1, ("__pte_offset_map_lock", "__pte_offset_map")),
+    # the fault path asks thp_vma_allowable_order() ...
+    ("PW_TREE_THP_ALLOWABLE_ORDERS", 1,
+     ("thp_vma_allowable_order", "thp_vma_allowable_orders", "__thp_vma_allowable_orders",
+      "TVA_IN_PF", "TVA_ENFORCE_SYSFS", "PUD_ORDER", "PMD_ORDER")),
+    # ... or, before that, hugepage_vma_check()
+    ("PW_TREE_THP_ALLOWABLE_ORDERS", 0, ("hugepage_vma_check",)),
+)
+
+
+def required_names(facts: dict[str, int]) -> list[str]:
+    """Every name this tree must supply, given its PW_TREE_* facts."""
+    names = list(REQUIRED)
+    for fact, value, extra in REQUIRED_IF:
+        if facts.get(fact, 0) == value:
+            names += [n for n in extra if n not in names]
+    return names
+
 
 GROUP_ORDER = ("types", "helpers", "functions")
 

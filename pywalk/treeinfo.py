@@ -2,14 +2,20 @@
 """Facts about a kernel tree's API that the shim adapts to.
 
 Each fact is read from the tree's own headers and sources (never from the
-version number) and becomes a ``PW_TREE_*`` macro in the generated
-translation unit.
+version number) and becomes a ``PW_TREE_*`` macro at the top of the
+generated translation unit, before the shim: shim/include/pywalk/*.h and
+csrc/*.c test them with ``#if``.  pywalk/manifest.py's ``REQUIRED_IF`` uses
+them too, to decide which symbols the tree must supply.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Callable
+
+# files the facts are read from (builder reads them too)
+READS = ("include/linux/mm.h", "include/linux/pagewalk.h", "include/linux/pgtable.h",
+         "include/linux/huge_mm.h", "include/linux/mmu_notifier.h", "mm/pgtable-generic.c")
 
 
 def _has(pattern: str, text: str) -> int:
@@ -20,6 +26,9 @@ def detect(read: Callable[[str], str | None]) -> dict[str, int]:
     """PW_TREE_* macro values for the (patched) tree behind read()."""
     mm_h = read("include/linux/mm.h") or ""
     pagewalk_h = read("include/linux/pagewalk.h") or ""
+    pgtable_h = read("include/linux/pgtable.h") or ""
+    huge_mm_h = read("include/linux/huge_mm.h") or ""
+    mmu_notifier_h = read("include/linux/mmu_notifier.h") or ""
     pgtable_generic = read("mm/pgtable-generic.c") or ""
     return {
         # vm_operations_struct.huge_fault(vmf, unsigned int order) since 6.6,
@@ -29,6 +38,17 @@ def detect(read: Callable[[str], str | None]) -> dict[str, int]:
         "PW_TREE_WALK_LOCK": _has(r"enum page_walk_lock\s+walk_lock", pagewalk_h),
         # __pte_offset_map_lock() in mm/pgtable-generic.c (6.5+): may return NULL.
         "PW_TREE_PTE_OFFSET_MAP_LOCK_FN": _has(r"__pte_offset_map_lock\s*\(", pgtable_generic),
+        # thp_vma_allowable_order(s)() / __thp_vma_allowable_orders() (6.8+)
+        # instead of hugepage_vma_check().
+        "PW_TREE_THP_ALLOWABLE_ORDERS": _has(r"\b__thp_vma_allowable_orders\s*\(", huge_mm_h),
+        # pte_mkwrite(pte, vma) / pmd_mkwrite(pmd, vma) (6.6+), the old
+        # one-argument form renamed pte_mkwrite_novma().
+        "PW_TREE_MKWRITE_VMA": _has(
+            r"\bpte_mkwrite\s*\(\s*pte_t\s+\w+\s*,\s*struct\s+vm_area_struct", pgtable_h),
+        # mmu_notifier_range_init(range, event, flags, vma, mm, start, end)
+        # before 6.3; (range, event, flags, mm, start, end) since.
+        "PW_TREE_MMU_RANGE_INIT_VMA": _has(
+            r"\bmmu_notifier_range_init\s*\([^)]*struct\s+vm_area_struct\s*\*", mmu_notifier_h),
     }
 
 

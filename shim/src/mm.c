@@ -6,6 +6,7 @@
 
 struct mm_struct init_mm;			/* kernel: init_mm */
 unsigned long transparent_hugepage_flags;	/* kernel: transparent_hugepage_flags (DAX faults need none) */
+unsigned long huge_anon_orders_always, huge_anon_orders_madvise, huge_anon_orders_inherit;	/* kernel: same (no anonymous THP here) */
 
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)	/* kernel: find_vma() */
 {
@@ -51,13 +52,15 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		return 0;	/* kernel: pmd_devmap_trans_unstable(): retry the access */
 
 	pte = pte_offset_map(vmf->pmd, vmf->address);
+	if (!pte)		/* the tree's pte_offset_map() may find no table */
+		return 0;	/* retry the access */
 	ptl = pte_lockptr(mm, vmf->pmd);
 	spin_lock(ptl);
 	if (pte_none(ptep_get(pte))) {
 		pfn = pw_bar_pfn(vmf->pgoff << PAGE_SHIFT);
 		entry = pte_mkdevmap(pfn_pte(pfn, vma->vm_page_prot));
 		if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_WRITE))
-			entry = pte_mkdirty(pte_mkyoung(pte_mkwrite(entry)));
+			entry = pte_mkdirty(pte_mkyoung(pte_mkwrite_novma(entry)));
 		set_pte_at(mm, vmf->address, pte, entry);
 	}
 	spin_unlock(ptl);

@@ -64,6 +64,10 @@ static inline void *ERR_PTR(long error) { return (void *)error; }	/* kernel: ERR
 static inline long PTR_ERR(const void *ptr) { return (long)ptr; }	/* kernel: PTR_ERR() */
 static inline bool IS_ERR(const void *ptr) { return IS_ERR_VALUE((unsigned long)ptr); }	/* kernel: IS_ERR() */
 #define BIT(nr) (1UL << (nr))				/* kernel: BIT() */
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)	/* kernel: IS_ALIGNED() */
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))	/* kernel: ALIGN_DOWN() */
+#define ALIGN(x, a) (((x) + ((__typeof__(x))(a) - 1)) & ~((__typeof__(x))(a) - 1))	/* kernel: ALIGN() */
+static inline int fls_long(unsigned long l) { return l ? 64 - __builtin_clzl(l) : 0; }	/* kernel: fls_long() */
 #define _AC(x, y) (x##y)				/* kernel: _AC() */
 #define SINGLE_DEPTH_NESTING 1				/* kernel: lockdep subclass */
 #define fallthrough __attribute__((__fallthrough__))	/* kernel: fallthrough */

@@ -26,6 +26,11 @@
 #define CONFIG_PGTABLE_LEVELS 4
 #define USE_SPLIT_PTE_PTLOCKS 1
 #define USE_SPLIT_PMD_PTLOCKS 1
+/* Off: CONFIG_HIGHPTE (pte tables are always mapped), CONFIG_PER_VMA_LOCK
+ * (faults here always hold mmap_lock; walkers say PGWALK_RDLOCK, for which
+ * process_vma_walk_lock() does nothing either way), CONFIG_HUGETLB_PAGE,
+ * CONFIG_NUMA_BALANCING, CONFIG_ARCH_ENABLE_THP_MIGRATION, CONFIG_GUP_GET_PXX_LOW_HIGH
+ * (64-bit entries are read in one access), CONFIG_READ_ONLY_THP_FOR_FS. */
 
 struct page {			/* kernel: struct page, what page-table pages need */
 	spinlock_t ptl;		/* kernel: page->ptl, the split page-table lock */
@@ -39,7 +44,12 @@ struct address_space {		/* kernel: struct address_space (walk_page_mapping) */
 	struct rw_semaphore i_mmap_rwsem;
 	void *i_mmap;
 };
-struct inode { unsigned int i_flags; };		/* kernel: struct inode */
+struct inode {			/* kernel: struct inode */
+	unsigned int i_flags;
+	unsigned int i_mode;	/* kernel: inode->i_mode (S_IFCHR: a device node) */
+	atomic_t i_writecount;	/* kernel: inode->i_writecount */
+	struct address_space *i_mapping;
+};
 struct file {			/* kernel: struct file */
 	struct address_space *f_mapping;
 	struct inode *f_inode;
@@ -82,6 +92,8 @@ struct vm_area_struct {		/* kernel: struct vm_area_struct */
 	const struct vm_operations_struct *vm_ops;
 };
 
+typedef unsigned long vm_flags_t;	/* kernel: vm_flags_t */
+
 /* kernel: vm_flags bits (include/linux/mm.h) */
 #define VM_NONE		0x00000000UL
 #define VM_READ		0x00000001UL
@@ -102,6 +114,12 @@ struct vm_area_struct {		/* kernel: struct vm_area_struct */
 #define VM_DONTDUMP	0x04000000UL
 #define VM_SPECIAL (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)	/* kernel: VM_SPECIAL */
 #define VM_NO_KHUGEPAGED (VM_SPECIAL | VM_HUGETLB)			/* kernel: VM_NO_KHUGEPAGED */
+#define VM_GROWSDOWN	0x00000100UL
+#define VM_GROWSUP	VM_NONE		/* kernel: x86 stacks grow down */
+#define VM_SEQ_READ	0x00008000UL
+#define VM_RAND_READ	0x00010000UL
+#define VM_STACK_EARLY	0UL		/* kernel: VM_STACK_EARLY (!CONFIG_STACK_GROWSUP) */
+#define VM_STACK_INCOMPLETE_SETUP (VM_RAND_READ | VM_SEQ_READ | VM_STACK_EARLY)	/* kernel: same */
 #define VM_UFFD_WP	0x00001000UL
 #define VM_UFFD_MISSING	0x00000200UL
 
@@ -157,8 +175,13 @@ static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long a)
 #define count_vm_events(e, n) do { } while (0)		/* kernel: count_vm_events() */
 
 /* ---- mmu notifiers and TLB flushes: no secondary MMUs, no TLB here ---- */
+#if PW_TREE_MMU_RANGE_INIT_VMA
 #define mmu_notifier_range_init(r, ev, fl, vma, m, s, e) \
+	do { (r)->start = (s); (r)->end = (e); (r)->mm = (m); } while (0)	/* kernel: mmu_notifier_range_init() (with vma) */
+#else
+#define mmu_notifier_range_init(r, ev, fl, m, s, e) \
 	do { (r)->start = (s); (r)->end = (e); (r)->mm = (m); } while (0)	/* kernel: mmu_notifier_range_init() */
+#endif
 #define mmu_notifier_invalidate_range_start(r) do { } while (0)	/* kernel: same (no notifiers) */
 #define mmu_notifier_invalidate_range_end(r) do { } while (0)		/* kernel: same */
 #define mmu_notifier_invalidate_range_only_end(r) do { } while (0)	/* kernel: same */
@@ -204,10 +227,19 @@ static inline int pmdp_set_access_flags(struct vm_area_struct *vma, unsigned lon
 	return changed;
 }
 #define track_pfn_insert(vma, prot, pfn) do { } while (0)	/* kernel: track_pfn_insert() (no PAT) */
+/* kernel: arch_check_zapped_pud() (x86, 6.6+): warns when a zapped entry looks
+ * like a shadow-stack entry in a vma that is none; no shadow stacks here */
+#define arch_check_zapped_pud(vma, pud) do { (void)(vma); (void)(pud); } while (0)
+#define arch_check_zapped_pmd(vma, pmd) do { (void)(vma); (void)(pmd); } while (0)	/* kernel: same */
 
 /* ---- vma predicates ---- */
 static inline bool vma_is_anonymous(struct vm_area_struct *vma) { return !vma->vm_ops; }	/* kernel: vma_is_anonymous() */
 static inline bool vma_is_dax(const struct vm_area_struct *vma) { return vma->vm_file && vma->vm_file->dax; }	/* kernel: vma_is_dax() */
+static inline struct inode *file_inode(const struct file *f) { return f->f_inode; }	/* kernel: file_inode() */
+static inline bool inode_is_open_for_write(const struct inode *inode)	/* kernel: inode_is_open_for_write() */
+{
+	return __atomic_load_n(&inode->i_writecount.counter, __ATOMIC_RELAXED) > 0;
+}
 static inline bool vma_is_accessible(struct vm_area_struct *vma) { return vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC); }	/* kernel: vma_is_accessible() */
 static inline bool is_cow_mapping(unsigned long flags) { return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE; }	/* kernel: is_cow_mapping() */
 static inline bool is_vm_hugetlb_page(struct vm_area_struct *vma) { return false; }	/* kernel: is_vm_hugetlb_page() (no hugetlbfs) */
@@ -219,6 +251,7 @@ static inline pgoff_t linear_page_index(struct vm_area_struct *vma, unsigned lon
 static inline gfp_t __get_fault_gfp_mask(struct vm_area_struct *vma) { return 0; }	/* kernel: __get_fault_gfp_mask() (no allocation policy) */
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);	/* kernel: find_vma() (shim/src/mm.c) */
 extern struct mm_struct init_mm;	/* kernel: init_mm (only asserted on by walk_page_range_novma) */
+#define TASK_SIZE ((1UL << 47) - PAGE_SIZE)	/* kernel: TASK_SIZE (x86-64, 4-level: TASK_SIZE_MAX) */
 
 /* ---- THP policy knobs read by hugepage_vma_check() and friends ---- */
 extern unsigned long transparent_hugepage_flags;	/* kernel: transparent_hugepage_flags */

@@ -19,15 +19,16 @@ struct vm_operations_struct {	/* kernel: struct vm_operations_struct, the member
 	vm_fault_t (*huge_fault)(struct vm_fault *vmf, PW_HUGE_FAULT_ARG);
 };
 
-/* kernel: hugepage_vma_check(): a DAX vma may take huge faults in the
- * fault path; nothing else here has THP (no anonymous or shmem THP). */
-static inline bool hugepage_vma_check(struct vm_area_struct *vma, unsigned long vm_flags,
-				      bool smaps, bool in_pf, bool enforce_sysfs)
-{
-	if ((vm_flags & VM_NOHUGEPAGE) || test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
-		return false;
-	return vma_is_dax(vma) && in_pf;
-}
+/*
+ * What the tree's THP policy (hugepage_vma_check() before 6.8,
+ * __thp_vma_allowable_orders() since, both sliced from mm/huge_memory.c)
+ * asks about files.  Our mappings are of a DAX-like device: never shmem,
+ * never secretmem; the policy returns for DAX before it looks further.
+ */
+static inline bool shmem_file(struct file *file) { return false; }	/* kernel: shmem_file(): not a shmem file */
+static inline bool secretmem_mapping(struct address_space *mapping) { return false; }	/* kernel: secretmem_mapping() */
+extern unsigned long huge_anon_orders_always, huge_anon_orders_madvise, huge_anon_orders_inherit;	/* kernel: mTHP sysfs knobs (anonymous only) */
+#define MAX_PAGECACHE_ORDER HPAGE_PMD_ORDER	/* kernel: MAX_PAGECACHE_ORDER on x86-64 (min(MAX_XAS_ORDER, PMD order)) */
 
 /* kernel: huge zero pages exist only for anonymous THP: never here */
 static inline bool is_huge_zero_pmd(pmd_t pmd) { return false; }
@@ -51,6 +52,9 @@ static inline vm_fault_t do_huge_pmd_numa_page(struct vm_fault *vmf) { PW_UNMODE
 static inline void pmd_migration_entry_wait(struct mm_struct *mm, pmd_t *pmd) { PW_UNMODELLED("pmd_migration_entry_wait"); }
 static inline bool userfaultfd_huge_pmd_wp(struct vm_area_struct *vma, pmd_t pmd) { return false; }	/* kernel: no uffd */
 static inline vm_fault_t handle_userfault(struct vm_fault *vmf, unsigned long reason) { PW_UNMODELLED("handle_userfault"); }
+static inline bool shmem_huge_enabled(struct vm_area_struct *vma, bool shmem_huge_force) { PW_UNMODELLED("shmem_huge_enabled"); }
+static inline unsigned long shmem_allowable_huge_orders(struct inode *inode, struct vm_area_struct *vma,
+		pgoff_t index, loff_t write_end, bool shmem_huge_force) { PW_UNMODELLED("shmem_allowable_huge_orders"); }
 
 /* kernel: handle_pte_fault() (static in mm/memory.c): the shim's stand-in,
  * shim/src/mm.c, maps one device pte the way a DAX ->fault would. */

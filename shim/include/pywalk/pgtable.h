@@ -197,7 +197,6 @@ static inline pud_t pudp_huge_get_and_clear(struct mm_struct *mm, unsigned long 
 {
 	return __pud(PW_XCHG(pudp->pud, 0UL));
 }
-#define pudp_huge_get_and_clear_full(mm, a, p, full) pudp_huge_get_and_clear(mm, a, p)	/* kernel: same */
 static inline void p4d_populate(struct mm_struct *mm, p4d_t *p4d, pud_t *pud)	/* kernel: p4d_populate() */
 {
 	PW_STORE(p4d->p4d, _PAGE_TABLE | __pa(pud));
@@ -234,7 +233,7 @@ static inline pmd_t pmd_mkdevmap(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_
 static inline pmd_t pmd_mkyoung(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_ACCESSED); }	/* kernel: pmd_mkyoung() */
 static inline pmd_t pmd_mkold(pmd_t pmd) { return __pmd(pmd_val(pmd) & ~_PAGE_ACCESSED); }	/* kernel: pmd_mkold() */
 static inline pmd_t pmd_mkdirty(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_DIRTY | _PAGE_SOFT_DIRTY); }	/* kernel: pmd_mkdirty() */
-static inline pmd_t pmd_mkwrite(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_RW); }	/* kernel: pmd_mkwrite() */
+static inline pmd_t pmd_mkwrite_novma(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_RW); }	/* kernel: pmd_mkwrite_novma() (pmd_mkwrite() before 6.6) */
 static inline pmd_t pmd_wrprotect(pmd_t pmd) { return __pmd(pmd_val(pmd) & ~_PAGE_RW); }	/* kernel: pmd_wrprotect() */
 static inline int pmd_same(pmd_t a, pmd_t b) { return pmd_val(a) == pmd_val(b); }	/* kernel: pmd_same() */
 static inline pmd_t pfn_pmd(unsigned long pfn, pgprot_t prot) { return __pmd((pfn << PAGE_SHIFT) | pgprot_val(prot)); }	/* kernel: pfn_pmd() */
@@ -251,7 +250,6 @@ static inline pmd_t pmdp_huge_get_and_clear(struct mm_struct *mm, unsigned long 
 {
 	return __pmd(PW_XCHG(pmdp->pmd, 0UL));
 }
-#define pmdp_huge_get_and_clear_full(vma, a, p, full) pmdp_huge_get_and_clear((vma)->vm_mm, a, p)	/* kernel: same */
 static inline void pmd_populate(struct mm_struct *mm, pmd_t *pmd, pgtable_t pte)	/* kernel: pmd_populate() */
 {
 	PW_STORE(pmd->pmd, _PAGE_TABLE | (page_to_pfn(pte) << PAGE_SHIFT));
@@ -271,7 +269,7 @@ static inline pte_t pte_mkdevmap(pte_t pte) { return __pte(pte_val(pte) | _PAGE_
 static inline pte_t pte_mkyoung(pte_t pte) { return __pte(pte_val(pte) | _PAGE_ACCESSED); }	/* kernel: pte_mkyoung() */
 static inline pte_t pte_mkold(pte_t pte) { return __pte(pte_val(pte) & ~_PAGE_ACCESSED); }	/* kernel: pte_mkold() */
 static inline pte_t pte_mkdirty(pte_t pte) { return __pte(pte_val(pte) | _PAGE_DIRTY | _PAGE_SOFT_DIRTY); }	/* kernel: pte_mkdirty() */
-static inline pte_t pte_mkwrite(pte_t pte) { return __pte(pte_val(pte) | _PAGE_RW); }	/* kernel: pte_mkwrite() */
+static inline pte_t pte_mkwrite_novma(pte_t pte) { return __pte(pte_val(pte) | _PAGE_RW); }	/* kernel: pte_mkwrite_novma() (pte_mkwrite() before 6.6) */
 static inline pte_t pte_wrprotect(pte_t pte) { return __pte(pte_val(pte) & ~_PAGE_RW); }	/* kernel: pte_wrprotect() */
 static inline pte_t pfn_pte(unsigned long pfn, pgprot_t prot) { return __pte((pfn << PAGE_SHIFT) | pgprot_val(prot)); }	/* kernel: pfn_pte() */
 static inline pte_t ptep_get(pte_t *ptep) { return __pte(PW_LOAD(ptep->pte)); }	/* kernel: ptep_get() */
@@ -282,8 +280,30 @@ static inline pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long a, pt
 {
 	return __pte(PW_XCHG(ptep->pte, 0UL));
 }
-#define pte_offset_map(pmd, a) pte_offset_kernel(pmd, a)	/* kernel: pte_offset_map() (no highmem) */
-#define pte_unmap(pte) ((void)(pte))				/* kernel: pte_unmap() */
+/* pte_offset_map(), pte_unmap() and pte_offset_map_lock() come from the tree */
+
+/*
+ * kernel: pte_mkwrite()/pmd_mkwrite(): take the vma when the tree's
+ * include/linux/pgtable.h says so (PW_TREE_MKWRITE_VMA); x86 then also
+ * handles shadow-stack vmas, which do not exist here.
+ */
+#if PW_TREE_MKWRITE_VMA
+struct vm_area_struct;
+static inline pte_t pte_mkwrite(pte_t pte, struct vm_area_struct *vma) { return pte_mkwrite_novma(pte); }	/* kernel: pte_mkwrite() */
+static inline pmd_t pmd_mkwrite(pmd_t pmd, struct vm_area_struct *vma) { return pmd_mkwrite_novma(pmd); }	/* kernel: pmd_mkwrite() */
+#define pte_mkwrite pte_mkwrite
+#define pmd_mkwrite pmd_mkwrite
+#else
+#define pte_mkwrite(pte) pte_mkwrite_novma(pte)		/* kernel: pte_mkwrite() (one argument) */
+#define pmd_mkwrite(pmd) pmd_mkwrite_novma(pmd)		/* kernel: pmd_mkwrite() (one argument) */
+#endif
+
+/* kernel: the "special" bit on huge leaves (pmd_mkspecial() & co, x86 since
+ * 6.12 for huge pfnmaps): the same software bit as pte_special() */
+static inline pud_t pud_mkspecial(pud_t pud) { return __pud(pud_val(pud) | _PAGE_SPECIAL); }	/* kernel: pud_mkspecial() */
+static inline pmd_t pmd_mkspecial(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_SPECIAL); }	/* kernel: pmd_mkspecial() */
+static inline int pud_special(pud_t pud) { return !!(pud_val(pud) & _PAGE_SPECIAL); }	/* kernel: pud_special() */
+static inline int pmd_special(pmd_t pmd) { return !!(pmd_val(pmd) & _PAGE_SPECIAL); }	/* kernel: pmd_special() */
 
 /* ---- pfn_t (include/linux/pfn_t.h): device memory is PFN_DEV|PFN_MAP ---- */
 #define PFN_FLAGS_MASK (((u64)~PAGE_MASK) << (64 - PAGE_SHIFT))	/* kernel: PFN_FLAGS_MASK */

@@ -109,5 +109,6 @@ static __always_inline void pw_check_panic(void)
 #define WARN_ONCE(c, ...) WARN(c, __VA_ARGS__)
 #define VM_WARN_ON_ONCE_PAGE(c, p) WARN_ON(c)
 #define VM_WARN_ON_ONCE_FOLIO(c, f) WARN_ON(c)
+#define VM_WARN_ON_FOLIO(c, f) WARN_ON(c)
 
 #endif

@@ -39,7 +39,6 @@ PW_U(void, lock_page_memcg, (struct page *p))
 PW_U(void, unlock_page_memcg, (struct page *p))
 PW_U(void, munlock_vma_page, (struct page *p, struct vm_area_struct *vma, bool compound))
 PW_U(void, __mod_lruvec_page_state, (struct page *p, enum node_stat_item idx, int val))
-PW_U(int, mm_counter_file, (struct page *p))
 PW_U(void, add_mm_counter, (struct mm_struct *mm, int member, long value))
 /* migration entries (include/linux/swapops.h) */
 PW_U(swp_entry_t, pmd_to_swp_entry, (pmd_t pmd))
@@ -70,6 +69,40 @@ PW_U(void, zap_deposited_table, (struct mm_struct *mm, pmd_t *pmd))
 PW_U(void, __split_huge_zero_page_pmd, (struct vm_area_struct *vma, unsigned long haddr, pmd_t *pmd))
 PW_U(pte_t, mk_pte, (struct page *p, pgprot_t prot))
 PW_U(pte_t, maybe_mkwrite, (pte_t pte, struct vm_area_struct *vma))
+/* folios (include/linux/page-flags.h, mm.h, rmap.h; the 6.12 split tail) */
+typedef int rmap_t;					/* kernel: rmap_t */
+#define RMAP_NONE ((rmap_t)0)				/* kernel: RMAP_NONE */
+#define RMAP_EXCLUSIVE ((rmap_t)1)			/* kernel: RMAP_EXCLUSIVE */
+PW_U(bool, folio_test_dirty, (struct folio *f))
+PW_U(bool, folio_test_referenced, (struct folio *f))
+PW_U(bool, folio_test_anon, (struct folio *f))
+PW_U(bool, folio_test_pmd_mappable, (struct folio *f))
+PW_U(bool, folio_mark_dirty, (struct folio *f))
+PW_U(void, folio_set_dirty, (struct folio *f))
+PW_U(void, folio_set_referenced, (struct folio *f))
+PW_U(int, folio_ref_count, (const struct folio *f))
+PW_U(void, folio_ref_add, (struct folio *f, int nr))
+PW_U(void, folio_put, (struct folio *f))
+PW_U(int, folio_try_share_anon_rmap_pmd, (struct folio *f, struct page *p))
+PW_U(void, folio_add_anon_rmap_ptes, (struct folio *f, struct page *p, int nr,
+				      struct vm_area_struct *vma, unsigned long a, rmap_t flags))
+PW_U(void, folio_remove_rmap_pmd, (struct folio *f, struct page *p, struct vm_area_struct *vma))
+PW_U(struct folio *, pfn_swap_entry_folio, (swp_entry_t e))
+PW_U(struct folio *, pmd_folio, (pmd_t pmd))
+PW_U(void, set_ptes, (struct mm_struct *mm, unsigned long a, pte_t *ptep, pte_t pte, unsigned int nr))
+PW_U(bool, userfaultfd_wp_async, (struct vm_area_struct *vma))
+/* kernel: mm_counter_file() takes a page before 6.9 and a folio since: any argument */
+#define mm_counter_file(p) ({ (void)(p); PW_UNMODELLED("mm_counter_file"); 0; })
+/* folio_walk_start() (6.12 mm/pagewalk.c): nothing here calls it, so all it
+ * needs below the walk to a pte is unmodelled; its first call BUGs */
+PW_U(void, vma_pgtable_walk_begin, (struct vm_area_struct *vma))
+PW_U(void, vma_pgtable_walk_end, (struct vm_area_struct *vma))
+PW_U(struct page *, vm_normal_page, (struct vm_area_struct *vma, unsigned long a, pte_t pte))
+PW_U(struct page *, vm_normal_page_pmd, (struct vm_area_struct *vma, unsigned long a, pmd_t pmd))
+PW_U(int, is_zero_pfn, (unsigned long pfn))
+PW_U(swp_entry_t, pte_to_swp_entry, (pte_t pte))
+PW_U(int, is_migration_entry, (swp_entry_t e))
+PW_U(struct page *, nth_page, (struct page *p, unsigned long n))
 #undef PW_U
 
 /* kernel: walk_page_mapping()'s i_mmap interval tree: no file rmap here */

@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Version matrix: scenarios over kernels x patch sets, in one table.
+
+For each kernel (a Debian series name, a tree or a tarball) the patch sets
+are "as shipped" plus either the sets given with --patch (each --patch
+argument is one set: a file, a quilt directory or a directory of *.patch)
+or, without --patch, the shipped patches for the kernel's series
+(``DEFAULT_SETS``):
+
+  6.1   as shipped              walk-vs-refault  race   (CVE-2026-31456)
+  6.1   + 2019 walker fix       walk-vs-refault  clean
+  6.12  as shipped              walk-vs-refault  clean  (upstream fix)
+  6.12  - CVE fix (revert)      walk-vs-refault  race
+
+Every cell is one pywalk.stress.run() with the same op budget and seed; a
+cell stops at its first finding.  Expectations are known only for the
+Debian packages pywalk fetches (a series name as --kernel); a user's tree
+shows "-" in the expected column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import api, kernels, stress
+from .assets import patch_path
+from .errors import BuildError
+from .report_table import HEADERS, expected_cell, format_table, stress_row
+
+FIX_2019 = "6.1/0001-mm-pagewalk-recheck-pud-after-split.patch"
+REVERT_CVE = "6.12/revert-cve-2026-31456-fix.patch"
+
+
+@dataclass(frozen=True)
+class PatchSet:
+    label: str                      # "as shipped", "+ 2019 walker fix", "+ my.patch"
+    patches: tuple[str, ...]        # paths (or shipped names, see resolve())
+    expect: dict = field(default_factory=dict)   # scenario -> expect a race (Debian only)
+    shipped: bool = False           # patches are names under pywalk's patches/
+
+    def paths(self) -> list[str]:
+        return [patch_path(p) for p in self.patches] if self.shipped else list(self.patches)
+
+
+AS_SHIPPED = {
+    "6.1": {"walk-vs-refault": True, "fault-vs-fault": False},
+    "6.12": {"walk-vs-refault": False, "walk-vs-refault-pmd": False, "fault-vs-fault": False,
+             "mixed": False},
+}
+DEFAULT_SETS = {
+    "6.1": (PatchSet("+ 2019 walker fix", (FIX_2019,), {"walk-vs-refault": False}, True),),
+    "6.12": (PatchSet("- CVE fix (revert)", (REVERT_CVE,), {"walk-vs-refault": True}, True),),
+}
+
+
+def series_of(version: str) -> str:
+    """"6.12" for "6.12.117", "6.1" for "6.1.192-rc1"."""
+    parts = version.split(".")
+    minor = "".join(ch for ch in (parts[1] if len(parts) > 1 else "") if ch.isdigit())
+    return f"{parts[0]}.{minor}"
+
+
+def user_set(spec: str) -> PatchSet:
+    """A --patch argument as one patch set, labelled by its file or directory name."""
+    name = spec.rstrip("/").rsplit("/", 1)[-1] or spec
+    return PatchSet(f"+ {name}", (spec,))
+
+
+@dataclass
+class Cell:
+    kernel_spec: str
+    kernel: str                     # version, e.g. 6.12.117
+    origin: str
+    patch_set: PatchSet
+    scenario: str
+    expect_race: bool | None
+    result: stress.StressResult | None = None
+    error: str | None = None        # the build's error (first line in the table)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kernel} {self.patch_set.label}"
+
+    @property
+    def ok(self) -> bool:
+        """As expected (a cell without an expectation is always ok)."""
+        if self.error is not None or self.result is None:
+            return False
+        return self.expect_race is None or bool(self.result.findings) == self.expect_race
+
+    def as_json(self) -> dict:
+        d = {"kernel_spec": self.kernel_spec, "kernel": self.kernel, "origin": self.origin,
+             "patch_set": self.patch_set.label, "patch_files": self.patch_set.paths(),
+             "scenario": self.scenario, "expect_race": self.expect_race,
+             "built": self.error is None, "error": self.error, "as_expected": self.ok}
+        if self.result is not None:
+            d.update(self.result.as_json())
+        return d
+
+
+def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
+         *, fetch: bool = True) -> list[Cell]:
+    """The cells, kernel by kernel, patch set by patch set, scenario by scenario."""
+    cells = []
+    for spec in kernel_specs:
+        src = kernels.resolve(spec, fetch=fetch)
+        series = series_of(src.version)
+        debian = spec in kernels.KNOWN_SERIES
+        sets = [PatchSet("as shipped", (), AS_SHIPPED.get(series, {}) if debian else {})]
+        if patch_specs:
+            sets += [user_set(p) for p in patch_specs]
+        else:
+            sets += [s if debian else PatchSet(s.label, s.patches, {}, s.shipped)
+                     for s in DEFAULT_SETS.get(series, ())]
+        for ps in sets:
+            for sc in scenarios:
+                cells.append(Cell(spec, src.version, src.origin, ps, sc, ps.expect.get(sc)))
+    return cells
+
+
+def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None) -> bool:
+    """Build and run every cell (in place).  Returns False if interrupted."""
+    variants: dict[tuple, api.Variant | BuildError] = {}
+    for cell in cells:
+        key = (cell.kernel_spec, cell.patch_set.patches)
+        if key not in variants:
+            try:
+                variants[key] = api.build(cell.kernel_spec, cell.patch_set.paths())
+            except BuildError as e:
+                variants[key] = e
+        v = variants[key]
+        if isinstance(v, BuildError):
+            cell.error = str(v)
+            continue
+        prog = progress(f"{cell.label} {cell.scenario}") if progress else None
+        cell.result = stress.run(v, cell.scenario, ops=ops, seed=seed,
+                                 delays=stress.DelayProfile() if delays else None,
+                                 progress=prog)
+        if prog is not None:
+            prog.done()
+        if cell.result.interrupted:
+            return False
+    return True
+
+
+def table(cells: list[Cell]) -> str:
+    rows = []
+    for c in cells:
+        if c.result is not None:
+            rows.append(stress_row(c.label, c.scenario, c.expect_race, c.result))
+        elif c.error is not None:
+            first = c.error.splitlines()[0]
+            what = "NO BUILD (patch does not apply)" if "does not apply" in first else "NO BUILD"
+            rows.append((c.label, c.scenario, what, expected_cell(c.expect_race), "-", "-", "-"))
+    return format_table(HEADERS, rows)

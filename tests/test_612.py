@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The real 6.12.117 code: builds, sequential behaviour, and the CVE race.
+
+6.12 differs from 6.1 where pywalk adapts (each detected from the tree,
+pywalk/treeinfo.py): huge_fault(vmf, order), mm_walk_ops.walk_lock,
+__pte_offset_map_lock() (may return NULL) in mm/pgtable-generic.c,
+thp_vma_allowable_order(); and walk_pmd_range() carries the upstream fix
+for CVE-2026-31456 (a pudp_get() snapshot and ACTION_AGAIN).
+"""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+import pywalk
+from pywalk import kernels, stress, treeinfo
+from pywalk.api import fault_name
+from pywalk.assets import patch_path
+
+GiB = 1 << 30
+MiB = 1 << 20
+REVERT = "6.12/revert-cve-2026-31456-fix.patch"
+
+
+@pytest.fixture(scope="session")
+def v612():
+    """Debian's 6.12 as shipped (fetched into the cache on first use)."""
+    return pywalk.build("6.12")
+
+
+@pytest.fixture(scope="session")
+def v612_revert():
+    return pywalk.build("6.12", [patch_path(REVERT)])
+
+
+@pytest.fixture
+def mm612(v612):
+    m = v612.new_mm()
+    yield m
+    m.close()
+
+
+def _facts(series):
+    src = kernels.resolve(series)
+    return treeinfo.detect(lambda rel: src.read(rel) if src.has(rel) else None)
+
+
+# -- what is taken from the tree ---------------------------------------------
+
+def test_api_facts_are_read_from_each_tree():
+    assert _facts("6.12") == {
+        "PW_TREE_HUGE_FAULT_ORDER": 1, "PW_TREE_WALK_LOCK": 1,
+        "PW_TREE_PTE_OFFSET_MAP_LOCK_FN": 1, "PW_TREE_THP_ALLOWABLE_ORDERS": 1,
+        "PW_TREE_MKWRITE_VMA": 1, "PW_TREE_MMU_RANGE_INIT_VMA": 0}
+    assert _facts("6.1") == {
+        "PW_TREE_HUGE_FAULT_ORDER": 0, "PW_TREE_WALK_LOCK": 0,
+        "PW_TREE_PTE_OFFSET_MAP_LOCK_FN": 0, "PW_TREE_THP_ALLOWABLE_ORDERS": 0,
+        "PW_TREE_MKWRITE_VMA": 0, "PW_TREE_MMU_RANGE_INIT_VMA": 1}
+
+
+def test_612_takes_pte_offset_map_lock_and_thp_policy_from_the_tree(v612):
+    src = kernels.resolve("6.12")
+    info = v612.result.as_json()
+    assert info["kernel"] == "6.12.117"
+    by_path = {s["path"]: s for s in info["sources"]}
+    pw = by_path["mm/pagewalk.c"]
+    assert pw["whole"] is True
+    assert pw["sha256"] == hashlib.sha256(src.path("mm/pagewalk.c").read_bytes()).hexdigest()
+    assert {"__pte_offset_map_lock", "__pte_offset_map"} <= set(
+        by_path["mm/pgtable-generic.c"]["functions"])
+    assert {"pte_offset_map", "pte_offset_map_lock"} <= set(by_path["include/linux/mm.h"]["functions"])
+    assert {"__thp_vma_allowable_orders", "vmf_insert_pfn_pud", "__split_huge_pud",
+            "split_huge_pmd_locked"} <= set(by_path["mm/huge_memory.c"]["functions"])
+    assert {"thp_vma_allowable_orders", "pud_trans_unstable"} <= set(
+        by_path["include/linux/huge_mm.h"]["functions"] + by_path["include/linux/pgtable.h"]["functions"])
+    assert "hugepage_vma_check" not in by_path["mm/huge_memory.c"]["functions"]
+
+
+def test_612_ships_the_cve_fix_and_the_revert_removes_it(v612, v612_revert):
+    src = kernels.resolve("6.12")
+    text = src.read("mm/pagewalk.c")
+    assert "pud_t pudval = pudp_get(pud);" in text
+    assert v612_revert.id != v612.id
+    shas = {s.path: s.sha256 for s in v612_revert.result.sources}
+    assert shas["mm/pagewalk.c"] != hashlib.sha256(text.encode()).hexdigest()
+    assert v612_revert.result.notes == []       # applies exactly
+
+
+# -- sequential behaviour (as tests/test_core.py on 6.1) ----------------------
+
+def test_read_fault_maps_a_pud_leaf(mm612):
+    start = mm612.map(4 * GiB, huge=True, write_notify=True)
+    assert mm612.lookup(start) == ("p4d", "none")
+    assert fault_name(mm612.fault(start + 12345, write=False)) == "NOPAGE"
+    assert mm612.lookup(start) == ("pud", "leaf")
+    assert mm612.lookup(start + GiB - 1) == ("pud", "leaf")
+    assert mm612.lookup(start + GiB) == ("pud", "none")
+
+
+def test_write_fault_on_write_notify_falls_back_below_pud(mm612):
+    start = mm612.map(4 * GiB, huge=True, write_notify=True)
+    mm612.fault(start + 5 * 4096, write=True)
+    assert mm612.lookup(start + 5 * 4096) == ("pte", "present")
+    assert mm612.lookup(start + 6 * 4096) == ("pte", "none")
+
+
+def test_write_fault_on_a_read_only_pud_leaf_splits_it(mm612):
+    start = mm612.map(1 * GiB, huge=True, write_notify=True)
+    mm612.fault(start)
+    assert mm612.lookup(start) == ("pud", "leaf")
+    mm612.fault(start + 4096, write=True)      # wp_huge_pud(): fallback, __split_huge_pud()
+    assert mm612.lookup(start + 4096) == ("pte", "present")
+    assert mm612.lookup(start) == ("pte", "none")
+
+
+def test_pmd_mapping_gets_pmd_leaves(mm612):
+    start = mm612.map(1 * GiB, huge="pmd")
+    mm612.fault(start + 3 * 2 * MiB)
+    assert mm612.lookup(start + 3 * 2 * MiB) == ("pmd", "leaf")
+    assert mm612.lookup(start) == ("pmd", "none")
+
+
+def test_walk_with_pud_entry_sees_each_huge_pud_once(mm612):
+    start = mm612.map(4 * GiB, huge=True)
+    for i in range(3):
+        mm612.fault(start + i * GiB)
+    c = mm612.walk(start, start + 4 * GiB, callbacks=("pud_entry", "pte_hole"))
+    assert c["ret"] == 0
+    assert c["pud_entry"] == 3 and c["pud_leaf"] == 3 and c["pte_hole"] == 1
+    assert [mm612.lookup(start + i * GiB) for i in range(3)] == [("pud", "leaf")] * 3
+
+
+def test_walk_with_pmd_and_pte_entries_zaps_the_huge_pud_and_refault_maps_it_again(mm612):
+    start = mm612.map(2 * GiB, huge=True)
+    mm612.fault(start)
+    mm612.fault(start + GiB)
+    c = mm612.walk(start, start + 2 * GiB, callbacks=("pmd_entry", "pte_entry", "pte_hole"))
+    # split_huge_pud() zaps; walk_pmd_range()'s pudp_get() sees none -> ACTION_AGAIN -> hole
+    assert c["pmd_entry"] == 0 and c["pte_entry"] == 0 and c["pte_hole"] == 2
+    assert mm612.lookup(start) == ("pud", "none")
+    mm612.fault(start)
+    assert mm612.lookup(start) == ("pud", "leaf")
+
+
+def test_walk_splits_a_pmd_leaf_and_pte_offset_map_lock_finds_no_table(mm612):
+    start = mm612.map(1 * GiB, huge="pmd")
+    mm612.fault(start + 6 * MiB)
+    c = mm612.walk(start, start + GiB, callbacks=("pmd_entry", "pte_entry", "pte_hole"))
+    # split_huge_pmd() zaps the special pmd; __pte_offset_map_lock() returns NULL,
+    # walk_pte_range() asks ACTION_AGAIN and the now empty pmd is a hole
+    assert c["pmd_entry"] == 1 and c["pmd_leaf"] == 1
+    assert c["pte_entry"] == 0 and c["pte_hole"] == 512
+    assert mm612.lookup(start + 6 * MiB) == ("pmd", "none")
+
+
+def test_dirty_walker_leaves_huge_puds_alone(mm612):
+    start = mm612.map(2 * GiB, huge=True)
+    mm612.fault(start)
+    c = mm612.walk(start, start + 2 * GiB, walker="dirty")
+    assert c["pud_leaf"] == 1 and c["pte_entry"] == 0
+    assert mm612.lookup(start) == ("pud", "leaf")
+
+
+def test_numa_maps_walker_counts_ptes(mm612):
+    start = mm612.map(1 * GiB, huge=True, write_notify=True)
+    for i in range(5):
+        mm612.fault(start + i * 4096, write=True)
+    c = mm612.walk(start, start + 2 * MiB, walker="numa_maps")
+    assert c["pte_present"] == 5 and c["pte_entry"] == 512 and c["pmd_entry"] == 1
+
+
+def test_holes_are_reported_outside_and_inside_vmas(mm612):
+    start = mm612.map(1 * GiB, huge=True)
+    c = mm612.walk(start - GiB, start + 2 * GiB, callbacks=("pmd_entry", "pte_hole"))
+    assert c["pte_hole"] == 3
+
+
+def test_walk_page_range_rejects_start_ge_end(mm612):
+    start = mm612.map(1 * GiB)
+    assert mm612.walk(start, start)["ret"] == -22
+
+
+def test_python_callbacks(mm612):
+    start = mm612.map(2 * GiB, huge=True)
+    mm612.fault(start)
+    seen = []
+
+    def pud(addr, end, val, depth):
+        seen.append((addr, end, bool(val & 0x80)))
+        return "continue"
+
+    c = mm612.walk(start, start + 2 * GiB, callbacks={"pud_entry": pud, "pmd_entry": lambda *a: 0})
+    assert seen == [(start, start + GiB, True)]
+    assert c["pud_entry"] == 1 and c["pmd_entry"] == 0
+    assert mm612.lookup(start) == ("pud", "leaf")
+
+
+def test_zap_clears_leaves_and_ptes(mm612):
+    start = mm612.map(2 * GiB, huge=True, write_notify=True)
+    mm612.fault(start)                           # a PUD leaf: zap_huge_pud()
+    mm612.fault(start + GiB + 4096, write=True)  # ptes
+    mm612.zap(start, start + 2 * GiB)
+    assert mm612.lookup(start) == ("pud", "none")
+    assert mm612.lookup(start + GiB + 4096) == ("pte", "none")
+
+
+def test_dereferencing_a_leaf_frame_oopses(v612):
+    mm = v612.new_mm()
+    start = mm.map(1 * GiB, huge=True)
+    mm.fault(start)
+    with pytest.raises(pywalk.KernelOops) as e:
+        mm.poke_leaf(start)
+    assert e.value.kind == "SEGV"
+    assert mm.tainted
+
+
+def test_revert_variant_is_sequentially_the_same(v612_revert):
+    mm = v612_revert.new_mm()
+    start = mm.map(2 * GiB, huge=True)
+    mm.fault(start)
+    c = mm.walk(start, start + 2 * GiB, callbacks=("pmd_entry", "pte_entry", "pte_hole"))
+    # without a refault in between, the old "pud_none() -> again" does the same
+    assert c["pte_hole"] == 2 and c["pmd_entry"] == 0
+    mm.close()
+
+
+# -- the race: by seed and op budget --------------------------------------------
+# Measured (2 cores, window widening on): 6.12 + revert finds the race after
+# 341 to 8,069 ops over seeds 1-10; 6.12 as shipped is clean for 1,000,000
+# ops on seeds 11-13.  Budgets are well over ten times the largest of those.
+
+@pytest.mark.stress
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_612_revert_finds_the_walk_vs_refault_race(v612_revert, seed):
+    r = stress.run(v612_revert, "walk-vs-refault", ops=200_000, seed=seed)
+    assert r.findings, f"no race in {r.ops} ops"
+    f = r.findings[0]
+    assert f.kind == "SEGV" and f.role == "walker"
+    assert any(b.startswith("walk_pmd_range mm/pagewalk.c") for b in f.backtrace)
+    assert r.first_finding_ops <= 200_000
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("seed", [1, 2])
+def test_612_as_shipped_is_clean(v612, seed):
+    r = stress.run(v612, "walk-vs-refault", ops=300_000, seed=seed)
+    assert not r.findings, r.findings[0].backtrace
+    assert r.ops >= 300_000
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("scenario", ["walk-vs-refault-pmd", "fault-vs-fault", "mixed"])
+def test_612_other_scenarios_run_clean(v612, scenario):
+    r = stress.run(v612, scenario, ops=100_000, seed=1)
+    assert not r.findings, r.findings[0].backtrace
+    assert r.ops >= 100_000
+
+
+@pytest.mark.stress
+def test_matrix_default_table(tmp_path):
+    out = tmp_path / "m.json"
+    code = ("import sys, pywalk.cli as c; "
+            "c.COMMANDS += tuple(m for m in ('pywalk.cmd_matrix',) if m not in c.COMMANDS); "
+            "sys.exit(c.main(sys.argv[1:]))")
+    p = subprocess.run([sys.executable, "-c", code, "matrix", "--ops", "200000",
+                        "--json", str(out)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    cells = json.loads(out.read_text())["cells"]
+    got = {(c["kernel"], c["patch_set"]): bool(c["findings"]) for c in cells}
+    assert got == {("6.1.192", "as shipped"): True, ("6.1.192", "+ 2019 walker fix"): False,
+                   ("6.12.117", "as shipped"): False, ("6.12.117", "- CVE fix (revert)"): True}
+    assert "6.12.117 - CVE fix (revert) | walk-vs-refault | RACE (SEGV)" in p.stdout
