@@ -17,6 +17,7 @@ typedef struct spinlock {	/* kernel: spinlock_t */
 
 struct rw_semaphore {		/* kernel: struct rw_semaphore (mmap_lock) */
 	int count;		/* >0 readers, -1 a writer */
+	int writers_waiting;	/* as the kernel's rwsem: a waiting writer holds off new readers */
 };
 
 /* slow path of every lock: back off, yield, stop on panic, report lockups */
@@ -47,6 +48,16 @@ static inline void spin_unlock(spinlock_t *l)	/* kernel: spin_unlock() */
 }
 
 #define spin_lock_nested(l, sub) spin_lock(l)	/* kernel: spin_lock_nested() */
+
+/*
+ * kernel: rcu_read_lock()/rcu_read_unlock() (pte_offset_map() takes it since
+ * 6.5, against page tables freed with RCU by khugepaged's retract).  Nothing
+ * here frees a page table under mmap_lock for read, and freed tables go
+ * PROT_NONE at once (stricter than a grace period), so there is nothing for
+ * a read-side section to hold off: no-ops.
+ */
+#define rcu_read_lock() do { } while (0)
+#define rcu_read_unlock() do { } while (0)
 /* kernel: assert_spin_locked() (lockdep off: checks that someone holds it) */
 #define assert_spin_locked(l) BUG_ON(!__atomic_load_n(&(l)->locked, __ATOMIC_RELAXED))
 #define lockdep_assert_held(l) do { } while (0)	/* kernel: lockdep off */
@@ -59,7 +70,8 @@ static inline void down_read(struct rw_semaphore *s)	/* kernel: down_read() */
 	for (;;) {
 		int c = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
 
-		if (c >= 0 && __atomic_compare_exchange_n(&s->count, &c, c + 1, 0,
+		if (c >= 0 && !__atomic_load_n(&s->writers_waiting, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&s->count, &c, c + 1, 0,
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return;
 		pw_spin_wait(&iter, "mmap_lock (read)");
@@ -77,14 +89,16 @@ static inline void down_write(struct rw_semaphore *s)	/* kernel: down_write() */
 	unsigned int iter = 0;
 
 	pw_hook(PW_SITE_LOCK);
+	__atomic_fetch_add(&s->writers_waiting, 1, __ATOMIC_ACQ_REL);
 	for (;;) {
 		int c = 0;
 
 		if (__atomic_compare_exchange_n(&s->count, &c, -1, 0,
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			return;
+			break;
 		pw_spin_wait(&iter, "mmap_lock (write)");
 	}
+	__atomic_fetch_sub(&s->writers_waiting, 1, __ATOMIC_ACQ_REL);
 }
 
 static inline void up_write(struct rw_semaphore *s)	/* kernel: up_write() */
