@@ -159,7 +159,7 @@ def _set_delays(variant: Variant, profile: DelayProfile | None) -> None:
 def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         faulters: int | None = None, seconds: float | None = None, ops: int | None = None,
         seed: int = 1, delays: DelayProfile | None = DelayProfile(), keep_going: bool = False,
-        batch: int = 64, progress=None) -> StressResult:
+        batch: int = 16, progress=None) -> StressResult:
     """Run one race hunt.  Stops at the first finding unless keep_going,
     when the op budget is spent, or after `seconds`; Ctrl-C keeps what was
     measured (result.interrupted)."""
@@ -196,6 +196,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         done = ffi.new("long *")
         lib.pw_stress_reseed(seed, tid)
         my_gen = -1
+        my_batch = batch
         while not stop[0]:
             tp = time.perf_counter()
             with lock:
@@ -211,9 +212,18 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                 if seconds is not None and time.perf_counter() - t0 >= seconds:
                     stop[0] = 1
                     break
+                n = my_batch
+                if ops is not None:
+                    n = max(1, min(n, (ops - counters["ops"]) // len(roles_flat)))
             counters["py"] += time.perf_counter() - tp
-            r = lib.pw_stress_run(mm.handle, cfg, batch, stop, done)
-            tp = time.perf_counter()
+            r = lib.pw_stress_run(mm.handle, cfg, n, stop, done)
+            tp2 = time.perf_counter()
+            # keep each call into C between 1 and 4 ms: Python stays off the hot loop
+            if tp2 - tp < 0.001 and my_batch < (1 << 20):
+                my_batch *= 2
+            elif tp2 - tp > 0.004 and my_batch > 1:
+                my_batch //= 2
+            tp = tp2
             with lock:
                 counters["ops"] += done[0]
                 if my_gen == generation[0] and lib.pw_mm_nwarns(mm.handle) > warns_seen[0]:
