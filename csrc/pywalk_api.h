@@ -70,3 +70,24 @@ void pw_set_delays(int enabled, unsigned int *prob, unsigned int *max_spins,
 long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,
 		   long *ops_done);
 void pw_stress_reseed(unsigned long long seed, int tid);
+
+/* benchmarks (csrc/bench.c) */
+#define PW_BENCH_ERR_FAULT -1100	/* a fault returned OOM/SIGBUS/SIGSEGV */
+struct pw_bench_seg {		/* populated addresses start, start + step, ... < end */
+	unsigned long start, end, step;
+	unsigned long first;	/* filled by pw_bench_refault() */
+};
+long pw_bench_populate(struct pw_mm *m, unsigned long start, unsigned long end,
+		       unsigned long step, int write, unsigned long *bad_addr);
+int pw_bench_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
+		  int cbmask, long iters, long long *ns_out, struct pw_walk_counts *counts);
+#define PW_BENCH_FLOOR_SHIM 0	/* entry loads through the shim's accessors (and hook) */
+#define PW_BENCH_FLOOR_RAW 1	/* plain loads, no hook */
+#define PW_BENCH_FLOOR_CB 2	/* plain loads + the walker's callbacks */
+int pw_bench_floor(struct pw_mm *m, unsigned long start, unsigned long end, int mode,
+		   int walker, long iters, long long *ns_out, long *entries,
+		   struct pw_walk_counts *counts);
+int pw_bench_fingerprint(struct pw_mm *m, unsigned long start, unsigned long end,
+			 unsigned long long *hash, long *entries, long *present);
+long pw_bench_refault(struct pw_mm *m, struct pw_bench_seg *segs, int nsegs,
+		      unsigned long long seed, int tid, int *stop, long *ops);

@@ -18,7 +18,8 @@ import tempfile
 
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, PywalkError
 
-COMMANDS = ("pywalk.cmd_source", "pywalk.cmd_stress", "pywalk.reproduce")
+COMMANDS = ("pywalk.cmd_source", "pywalk.cmd_stress", "pywalk.reproduce",
+            "pywalk.cmd_patches", "pywalk.cmd_matrix")
 
 
 def write_json_atomic(path: str, data) -> None:
@@ -62,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("pywalk: interrupted\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `pywalk build | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

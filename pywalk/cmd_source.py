@@ -48,7 +48,7 @@ def cmd_build(args) -> int:
         return 0
     print(f"variant {r.variant_id}: kernel {r.kernel.version} ({r.kernel.origin})")
     for p in r.patches:
-        print(f"  patch {p.name}: {p.subject or ''}")
+        print(f"  patch {p.name}" + (f": {p.subject}" if p.subject else ""))
     for note in r.notes:
         print(f"  {note}")
     print(f"  module {r.module_path} ({'built' if r.compiled else 'cache hit'}, {r.seconds:.2f} s)")

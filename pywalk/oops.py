@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
+_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_report_bad_entry"}
 _BUILD_DIR = re.compile(r"^.*/build/[^/]+/(tree/)?")
 KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC"}
 HEADLINES = {
@@ -130,5 +131,12 @@ def read_report(c_report, module_path: str, ffi) -> Report:
     if c_report.file != ffi.NULL:
         where = f"{ffi.string(c_report.file).decode()}:{c_report.line}"
     bt = symbolize(module_path, frames, first_is_ip=c_report.ip != 0)
+    # the oops machinery's own frames are not part of the story
+    while bt and bt[0].split(" ", 1)[0] in _RUNTIME_FRAMES:
+        bt.pop(0)
+    if where is None or where.startswith("shim/src/runtime.c"):
+        kernel = next((b.split(" ", 1)[1] for b in bt if " " in b and not b.split(" ", 1)[1]
+                       .startswith(("shim/", "csrc/", "??"))), None)
+        where = kernel or where
     return Report(kind, int(c_report.address), c_report.tid, c_report.role,
                   ffi.string(c_report.msg).decode(errors="replace"), where, bt)

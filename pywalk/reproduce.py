@@ -19,6 +19,7 @@ from .assets import patch_path
 from .cli import write_json_atomic
 from .cmd_stress import Progress
 from .errors import EXIT_FINDING, EXIT_OK
+from .report_table import HEADERS, finding_details, format_table, stress_row
 
 FIX = "6.1/0001-mm-pagewalk-recheck-pud-after-split.patch"
 REVERT = "6.1/revert-pud-alloc-race-check.patch"
@@ -70,20 +71,8 @@ def run_rows(kernel: str, *, clean_ops: int, race_seconds: float, seed: int, del
 
 
 def table(results) -> str:
-    hdr = ("variant", "scenario", "result", "expected", "time to first finding", "ops", "ops/s")
-    rows = []
-    for row, r in results:
-        found = bool(r.findings)
-        rows.append((row.label, row.scenario,
-                     f"RACE ({r.findings[0].kind})" if found else "clean",
-                     "race" if row.expect_race else "clean",
-                     f"{r.first_finding_s:.3f} s" if found else "-",
-                     f"{r.ops:,}", f"{r.ops_per_s:,.0f}"))
-    widths = [max(len(str(x[i])) for x in rows + [hdr]) for i in range(len(hdr))]
-    fmt = " | ".join(f"{{:<{w}}}" for w in widths)
-    out = [fmt.format(*hdr), "-+-".join("-" * w for w in widths)]
-    out += [fmt.format(*x) for x in rows]
-    return "\n".join(out)
+    return format_table(HEADERS, [stress_row(row.label, row.scenario, row.expect_race, r)
+                                  for row, r in results])
 
 
 def cmd_reproduce(args) -> int:
@@ -94,9 +83,7 @@ def cmd_reproduce(args) -> int:
         bool(r.findings) == row.expect_race for row, r in results)
     for row, r in results:
         if r.findings:
-            f = r.findings[0]
-            print(f"\n{row.label}, {row.scenario}: {f.kind} {f.message} at {f.address:#x}")
-            print("\n".join(f"    {b}" for b in f.backtrace[:8]))
+            print("\n" + finding_details(row.label, row.scenario, r))
     if args.json:
         write_json_atomic(args.json, {"ok": ok, "rows": [
             {"label": row.label, "expect_race": row.expect_race, **r.as_json()}
