@@ -19,7 +19,7 @@ import tempfile
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, PywalkError
 
 COMMANDS = ("pywalk.cmd_source", "pywalk.cmd_stress", "pywalk.reproduce",
-            "pywalk.cmd_patches", "pywalk.cmd_matrix")
+            "pywalk.cmd_patches", "pywalk.cmd_matrix", "pywalk.cmd_bench")
 
 
 def write_json_atomic(path: str, data) -> None:

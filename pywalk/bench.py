@@ -1,0 +1,753 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Benchmarks: the real walk_page_range() of two variants on identical tables.
+
+For each layout, both variants get a new mm with the same mapping,
+populated by the same faults through each variant's own fault path
+(csrc/bench.c pw_bench_populate()); a fingerprint of the tables checks that
+they are identical.  Then, after a warm-up, rounds run every "arm" once in
+a seeded random order, each arm a block of walks timed one by one in C
+(pw_bench_walk(): clock_gettime() around each walk, mmap_lock for read
+included, no Python between walks):
+
+  a, b        the tree's walk_page_range() of variant A and of variant B
+  floor       a minimal hand-written descent of A's tables (bench.c, our
+              code: the shim's entry accessors, no callbacks, no locks)
+  floor_raw   the same with plain loads (what the shim's hook costs)
+  floor_cb    plain loads plus the walker's own callbacks through
+              walk->ops (what the callbacks cost)
+
+Each block gives its ns per walk (the mean of the middle half of its walks:
+robust to a preempted walk, and not stuck on whole nanoseconds as a median
+of short walks is); a layout's ns per walk is the median over rounds.  The B/A ratio is the median over rounds of the
+round's B block / A block, with a 95% percentile-bootstrap interval that
+resamples rounds (pywalk/stats.py): A and B of one round run back to back,
+so a slow phase of a shared machine (another job on the other core, for
+seconds) cancels in their ratio, where a plain ratio of medians would take
+it in whole (both are reported).
+
+Walker: the built-in "dirty" walker (mm/mapping_dirty_helpers.c-like) for
+every layout: its pud_entry and pmd_entry return ACTION_CONTINUE on huge
+leaves, so no walk splits (zaps) a leaf and the tables stay as populated
+(checked by the fingerprint at the end); its pte_entry counts ptes.  The
+numa_maps-like and pmd_entry+pte_entry walkers would zap every huge leaf
+on the first walk in 6.1.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import stats
+from .api import WALKERS, MM, Variant
+from .errors import EXIT_FINDING, PywalkError, UsageError
+
+KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+PAGE = 4096
+WALKER = "dirty"
+ERR_OOPS, ERR_PANIC, ERR_TAINTED = -1000, -1001, -1002
+FLOOR_MODES = {"floor": 0, "floor_raw": 1, "floor_cb": 2}
+TARGET_ROUNDS = 300         # rounds aimed at per measuring phase
+FLOOR_WEIGHT = 0.25         # time share of each floor arm, relative to a or b
+MAX_SIZE = 16 * TiB
+
+
+class BenchError(PywalkError):
+    """A benchmark could not run as set up (or kernel code oopsed in it)."""
+
+    exit_code = EXIT_FINDING
+
+
+# ---- layouts ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Seg:
+    """Faults at start, start + step, ... < end (offsets into the mapping)."""
+
+    start: int
+    end: int
+    step: int
+    write: bool = False
+
+
+def _pud_plan(size: int) -> list[Seg]:
+    return [Seg(0, size, GiB)]
+
+
+def _pmd_plan(size: int) -> list[Seg]:
+    return [Seg(0, size, 2 * MiB)]
+
+
+def _pte_plan(size: int) -> list[Seg]:
+    return [Seg(0, size, PAGE)]
+
+
+MIX_PTES = 64 * MiB
+
+
+def _mix_plan(size: int) -> list[Seg]:
+    """Per GiB, in turn: a 1 GiB leaf; 511 2 MiB leaves after a pte table;
+    64 MiB of 4 KiB ptes (write faults on the write-notify mapping fall
+    back to ptes); nothing."""
+    segs = []
+    for g in range(0, size, GiB):
+        kind = (g // GiB) % 4
+        if kind == 0:
+            segs.append(Seg(g, g + GiB, GiB))
+        elif kind == 1:
+            segs.append(Seg(g, g + PAGE, PAGE, write=True))
+            segs.append(Seg(g + 2 * MiB, g + GiB, 2 * MiB))
+        elif kind == 2:
+            segs.append(Seg(g, g + MIX_PTES, PAGE, write=True))
+    return segs
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    description: str
+    huge: object            # MM.map(huge=...)
+    write_notify: bool
+    plan: Callable[[int], list[Seg]]
+    largest: int            # default: scaling sizes up to this
+    compare: int            # default: the A/B comparison walks this much
+    unit: int               # sizes are multiples of this
+    tables_per_gib: float   # page-table bytes per GiB mapped (estimate)
+
+    def table_bytes(self, size: int) -> int:
+        return int(self.tables_per_gib * size / GiB) + 2 * PAGE
+
+
+LAYOUTS = {
+    "pud": Layout("pud", "1 GiB leaves (read faults on a PUD-capable mapping)", "pud", False,
+                  _pud_plan, TiB, TiB, GiB, 8),
+    "pmd": Layout("pmd", "2 MiB leaves (read faults, mapping huge='pmd')", "pmd", False,
+                  _pmd_plan, TiB, 256 * GiB, GiB, PAGE),
+    "pte": Layout("pte", "4 KiB ptes (read faults, mapping huge=False)", False, False,
+                  _pte_plan, 16 * GiB, 4 * GiB, GiB, PAGE + 512 * PAGE),
+    "mix": Layout("mix", "per 4 GiB: a 1 GiB leaf, 511 2 MiB leaves, 64 MiB of ptes "
+                  "(write faults, write-notify), a hole", "pud", True,
+                  _mix_plan, 64 * GiB, 64 * GiB, 4 * GiB, PAGE + 9 * PAGE),
+}
+
+
+def parse_size(text: str) -> int:
+    """'64G', '1T', '512M', '1GiB', '4096' -> bytes."""
+    t = text.strip().lower().replace("ib", "").replace("b", "")
+    mult = {"k": KiB, "m": MiB, "g": GiB, "t": TiB}.get(t[-1:], 1)
+    num = t[:-1] if mult != 1 else t
+    try:
+        value = float(num)
+    except ValueError:
+        raise UsageError(f"pywalk: bad size {text!r} (use e.g. 64G, 1T)") from None
+    if value <= 0 or not math.isfinite(value):
+        raise UsageError(f"pywalk: bad size {text!r} (use e.g. 64G, 1T)")
+    return int(value * mult)
+
+
+def fmt_size(n: int) -> str:
+    for unit, name in ((TiB, "TiB"), (GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")):
+        if n >= unit and n % unit == 0:
+            return f"{n // unit} {name}"
+    return f"{n} B"
+
+
+def mem_available() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * KiB
+    except OSError:
+        pass
+    return 0
+
+
+def check_size(layout: Layout, size: int) -> None:
+    """A one-line UsageError unless size suits the layout and memory."""
+    if size < layout.unit or size % layout.unit:
+        raise UsageError(f"pywalk: --size {fmt_size(size)}: the {layout.name} layout needs a "
+                         f"multiple of {fmt_size(layout.unit)}")
+    if size > MAX_SIZE:
+        raise UsageError(f"pywalk: --size {fmt_size(size)} is larger than {fmt_size(MAX_SIZE)}")
+    need = 2 * layout.table_bytes(size)     # both variants
+    avail = mem_available()
+    if avail and need > avail // 2:
+        raise UsageError(f"pywalk: the {layout.name} layout at {fmt_size(size)} needs about "
+                         f"{need / GiB:.1f} GiB of page tables for two variants; "
+                         f"{avail / GiB:.1f} GiB available (use a smaller --size)")
+
+
+def default_sizes(layout: Layout, largest: int | None = None) -> list[int]:
+    """Scaling sizes: from one unit (at least 1 GiB) up to largest, x2 or x4 apart."""
+    largest = largest or layout.largest
+    lo = max(layout.unit, GiB)
+    factor = 2 if largest // lo <= 32 else 4
+    sizes = [largest]
+    while sizes[-1] // factor >= lo and sizes[-1] % factor == 0:
+        nxt = sizes[-1] // factor
+        if nxt % layout.unit:
+            break
+        sizes.append(nxt)
+    return sorted(sizes)
+
+
+def rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+# ---- one variant's populated mm -----------------------------------------
+
+class Side:
+    """One variant's mm holding a layout, and the C calls on it."""
+
+    def __init__(self, variant: Variant, layout: Layout, size: int):
+        self.variant = variant
+        self.layout = layout
+        self.size = size
+        self.lib, self.ffi = variant.lib, variant.ffi
+        self.mm = MM(variant)
+        self.start = self.mm.map(size, huge=layout.huge, write_notify=layout.write_notify)
+        self._ns = self.ffi.new("long long[]", 1024)
+        self.counts = self.ffi.new("struct pw_walk_counts *")
+        self._entries = self.ffi.new("long *")
+        self.pages = 0          # page-table pages its population took
+
+    def check(self, r: int, what: str) -> int:
+        if r in (ERR_OOPS, ERR_PANIC):
+            rep = self.mm.oops_report()
+            where = f" at {rep.where}" if rep and rep.where else ""
+            top = f" in {rep.backtrace[0]}" if rep and rep.backtrace else ""
+            raise BenchError(f"pywalk: {self.variant.name} oopsed during {what}: "
+                             f"{rep.kind if rep else 'oops'} {rep.message if rep else ''}"
+                             f"{where}{top}")
+        if r == ERR_TAINTED:
+            raise BenchError(f"pywalk: {self.variant.name}: the mm oopsed before {what}")
+        if r < 0:
+            raise BenchError(f"pywalk: {self.variant.name}: {what} failed ({r})")
+        if self.lib.pw_mm_nwarns(self.mm.handle):
+            rep = self.mm.warnings()[0]
+            raise BenchError(f"pywalk: {self.variant.name} warned during {what}: {rep.message}"
+                             f"{' at ' + rep.where if rep.where else ''}")
+        return r
+
+    def populate(self, segs: list[Seg], chunk: int = 4 * GiB,
+                 tick: Callable[[int], None] | None = None) -> int:
+        """Fault every address of the plan; returns the number of faults."""
+        bad = self.ffi.new("unsigned long *")
+        faults = 0
+        for s in segs:
+            for lo in range(s.start, s.end, chunk):
+                hi = min(lo + chunk, s.end)
+                r = self.lib.pw_bench_populate(self.mm.handle, self.start + lo, self.start + hi,
+                                               s.step, int(s.write), bad)
+                if r == -1100:
+                    raise BenchError(f"pywalk: {self.variant.name}: a fault at {bad[0]:#x} "
+                                     "returned an error")
+                faults += self.check(r, "populate")
+                if tick:
+                    tick(hi - lo)
+        return faults
+
+    def fingerprint(self, end: int | None = None) -> tuple[int, int, int]:
+        h = self.ffi.new("unsigned long long *")
+        pres = self.ffi.new("long *")
+        self.check(self.lib.pw_bench_fingerprint(self.mm.handle, self.start,
+                                                 self.start + (end or self.size), h,
+                                                 self._entries, pres), "fingerprint")
+        return int(h[0]), int(self._entries[0]), int(pres[0])
+
+    def _buf(self, n: int):
+        if len(self._ns) < n:
+            self._ns = self.ffi.new("long long[]", n)
+        return self._ns
+
+    def walk(self, iters: int, end: int | None = None) -> list[int]:
+        ns = self._buf(iters)
+        r = self.lib.pw_bench_walk(self.mm.handle, self.start, self.start + (end or self.size),
+                                   WALKERS[WALKER], 0, iters, ns, self.counts)
+        self.check(r, "walk_page_range()")
+        return self.ffi.unpack(ns, iters)
+
+    def floor(self, mode: int, iters: int, end: int | None = None) -> list[int]:
+        ns = self._buf(iters)
+        r = self.lib.pw_bench_floor(self.mm.handle, self.start, self.start + (end or self.size),
+                                    mode, WALKERS[WALKER], iters, ns, self._entries,
+                                    self.counts)
+        self.check(r, "the floor loop")
+        return self.ffi.unpack(ns, iters)
+
+    def counts_dict(self) -> dict:
+        c = self.counts
+        return {k: int(getattr(c, k)) for k in ("pud_entry", "pmd_entry", "pte_entry",
+                                                "pud_leaf", "pmd_leaf", "pte_present")}
+
+    @property
+    def floor_entries(self) -> int:
+        return int(self._entries[0])
+
+    def table_pages(self) -> int:
+        return int(self.lib.pw_table_pages_in_use())
+
+    def close(self) -> None:
+        self.mm.close()
+
+
+# ---- interleaved rounds ---------------------------------------------------
+
+@dataclass
+class Arm:
+    """Something timed in blocks: run(iters) -> ns per walk for each walk."""
+
+    name: str
+    run: Callable[[int], list[int]]
+    weight: float = 1.0
+    iters: int = 1
+    every: int = 1          # runs in rounds r with r % every == 0
+    est_ns: float = 0.0
+    rounds: list[int] = field(default_factory=list)     # rounds it ran in
+    blocks: list[float] = field(default_factory=list)   # ns per walk of each block
+    walks: int = 0
+    min_ns: int = 0
+    max_ns: int = 0
+
+    def record(self, rnd: int, ns: list[int]) -> None:
+        s = sorted(ns)
+        n = len(s)
+        self.rounds.append(rnd)
+        self.blocks.append(stats.block_center(s))
+        self.min_ns = s[0] if not self.walks else min(self.min_ns, s[0])
+        self.max_ns = max(self.max_ns, s[-1])
+        self.walks += n
+
+    @property
+    def median(self) -> float:
+        return stats.median(self.blocks)
+
+
+def calibrate(arms: list[Arm], block_ns: float, warmup_s: float, same: int = 2) -> None:
+    """Warm every arm up and size its blocks: about weight * block_ns of walks.
+    The first `same` arms (A and B) get the same block size."""
+    per_arm = warmup_s / max(1, len(arms))
+    for arm in arms:
+        t0 = time.perf_counter()
+        samples: list[int] = []
+        iters = 1
+        while True:
+            samples += arm.run(iters)
+            if time.perf_counter() - t0 >= per_arm and len(samples) >= 3:
+                break
+            iters = min(iters * 2, 4096)
+        arm.est_ns = max(1.0, stats.median(samples))
+        want = arm.weight * block_ns
+        if arm.est_ns <= want:
+            arm.iters, arm.every = max(1, int(want / arm.est_ns)), 1
+        else:
+            arm.iters, arm.every = 1, max(1, math.ceil(arm.est_ns / want)) if arm.weight < 1 else 1
+    pair = arms[:same]
+    if len(pair) > 1:
+        iters = min(arm.iters for arm in pair)
+        for arm in pair:
+            arm.iters, arm.every = iters, 1
+
+
+def run_rounds(arms: list[Arm], seconds: float, rng: random.Random, *, min_rounds: int = 10,
+               tick: Callable[[float], None] | None = None) -> int:
+    """Interleave the arms, in a random order per round, for `seconds`."""
+    t0 = time.perf_counter()
+    rnd = 0
+    while True:
+        order = [a for a in arms if rnd % a.every == 0]
+        rng.shuffle(order)
+        for arm in order:
+            arm.record(rnd, arm.run(arm.iters))
+        rnd += 1
+        elapsed = time.perf_counter() - t0
+        if tick:
+            tick(min(1.0, elapsed / seconds) if seconds else 1.0)
+        if elapsed >= seconds and rnd >= min_rounds:
+            return rnd
+
+
+def paired(a: Arm, b: Arm) -> tuple[list[float], list[float]]:
+    """Blocks of a and b from the rounds in which both ran."""
+    bm = dict(zip(b.rounds, b.blocks))
+    xs, ys = [], []
+    for r, m in zip(a.rounds, a.blocks):
+        if r in bm:
+            xs.append(m)
+            ys.append(bm[r])
+    return xs, ys
+
+
+def ratio_of(a: Arm, b: Arm, seed: int, resamples: int = 2000) -> stats.RatioCI:
+    """The median over rounds of b's block / a's block, and its bootstrap CI."""
+    xs, ys = paired(a, b)
+    return stats.bootstrap_ratio(xs, ys, paired=True, resamples=resamples, seed=seed)
+
+
+# ---- contention -----------------------------------------------------------
+
+class Faulters:
+    """Threads that read-refault populated addresses of one side's mm (delays off)."""
+
+    def __init__(self, side: Side, segs: list[Seg], n: int, seed: int):
+        self.side, self.n, self.seed = side, n, seed
+        ffi = side.ffi
+        self.segs = ffi.new("struct pw_bench_seg[]", len(segs))
+        for i, s in enumerate(segs):
+            self.segs[i].start = side.start + s.start
+            self.segs[i].end = side.start + s.end
+            self.segs[i].step = s.step
+        self.nsegs = len(segs)
+        self.faults = 0
+        self.busy_s = 0.0
+
+    def around(self, fn: Callable[[], list[int]], rnd: int) -> list[int]:
+        """Run fn() while the faulters run."""
+        side, ffi = self.side, self.side.ffi
+        stop = ffi.new("int *")
+        ops = [ffi.new("long *") for _ in range(self.n)]
+        rets = [0] * self.n
+        segs = [ffi.new("struct pw_bench_seg[]", self.nsegs) for _ in range(self.n)]
+
+        def body(i: int) -> None:
+            ffi.memmove(segs[i], self.segs, ffi.sizeof("struct pw_bench_seg") * self.nsegs)
+            rets[i] = side.lib.pw_bench_refault(side.mm.handle, segs[i], self.nsegs,
+                                                self.seed * 1000003 + rnd, 100 + i, stop, ops[i])
+
+        threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(self.n)]
+        for t in threads:
+            t.start()
+        deadline = time.perf_counter() + 1.0
+        while any(o[0] == 0 for o in ops) and time.perf_counter() < deadline:
+            time.sleep(0)
+        t0 = time.perf_counter()
+        try:
+            ns = fn()
+        finally:
+            stop[0] = 1
+            for t in threads:
+                t.join()
+        self.busy_s += time.perf_counter() - t0
+        self.faults += sum(int(o[0]) for o in ops)
+        for r in rets:
+            side.check(r, "refaulting")
+        return ns
+
+
+# ---- results --------------------------------------------------------------
+
+def _r(x: float | None, nd: int = 1):
+    return None if x is None else round(x, nd)
+
+
+def _fit_json(entries: list[int], ns: list[float]) -> dict | None:
+    if len(entries) < 2 or len(set(entries)) < 2:
+        return None
+    fit = stats.linear_fit(entries, ns)
+    out = {"slope_ns_per_entry": round(fit.slope, 4), "intercept_ns": round(fit.intercept, 1),
+           "r2": round(fit.r2, 5)}
+    if min(entries) > 0 and min(ns) > 0:
+        out["exponent"] = round(stats.loglog_exponent(entries, ns), 4)
+    return out
+
+
+@dataclass
+class Settings:
+    layouts: list[str]
+    sizes: dict[str, list[int]]         # layout -> sizes mapped and walked (scaling)
+    compare: dict[str, int]             # layout -> the size of the A/B comparison
+    seconds: float = 6.0                # uncontended comparison per layout
+    contention_seconds: float | None = None
+    scaling_seconds: float | None = None
+    faulters: int = 1
+    seed: int = 1
+    warmup_s: float = 0.3
+    resamples: int = 2000
+
+    def as_json(self) -> dict:
+        return {"layouts": self.layouts,
+                "sizes": {k: v for k, v in self.sizes.items() if k in self.layouts},
+                "compare": {k: v for k, v in self.compare.items() if k in self.layouts},
+                "seconds": self.seconds, "contention_seconds": self.contention_s,
+                "scaling_seconds": self.scaling_s, "faulters": self.faulters, "seed": self.seed,
+                "warmup_s": self.warmup_s, "resamples": self.resamples,
+                "walker": WALKER}
+
+    @property
+    def contention_s(self) -> float:
+        return self.seconds / 3 if self.contention_seconds is None else self.contention_seconds
+
+    @property
+    def scaling_s(self) -> float:
+        return self.seconds / 3 if self.scaling_seconds is None else self.scaling_seconds
+
+
+def variant_json(v: Variant) -> dict:
+    return {"name": v.name, "variant": v.id, "kernel": v.kernel, "patches": v.patches}
+
+
+class Progress:
+    """One live line on stderr, only on a terminal."""
+
+    def __init__(self, stream=None):
+        import sys
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.t0 = time.perf_counter()
+        self.label = ""
+        self.last = 0.0
+
+    def __call__(self, label: str, fraction: float | None = None) -> None:
+        if not self.tty:
+            return
+        now = time.perf_counter()
+        if label == self.label and now - self.last < 0.1 and fraction != 1.0:
+            return
+        self.label, self.last = label, now
+        bar = ""
+        if fraction is not None:
+            n = int(fraction * 20)
+            bar = f" [{'#' * n}{'.' * (20 - n)}]"
+        self.stream.write(f"\r\033[K{label}{bar} {time.perf_counter() - self.t0:5.1f} s")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _nop(label: str, fraction: float | None = None) -> None:
+    pass
+
+
+# ---- one layout -----------------------------------------------------------
+
+def _verify_identical(sa: Side, sb: Side, what: str) -> tuple[int, int, int]:
+    fa, fb = sa.fingerprint(), sb.fingerprint()
+    if fa != fb:
+        raise BenchError(f"pywalk: the two variants' page tables differ {what} "
+                         f"({fa[1]} vs {fb[1]} entries): the comparison would not be fair")
+    return fa
+
+
+def _populate_pair(a: Variant, b: Variant, layout: Layout, mapped: int, progress,
+                   keep: list | None) -> tuple[Side, Side, dict]:
+    """A and B each get a new mm with the same mapping and the same faults."""
+    segs = layout.plan(mapped)
+    rss0 = rss_bytes()
+    t0 = time.perf_counter()
+    sides = []
+    for name, v in (("A", a), ("B", b)):
+        side = Side(v, layout, mapped)
+        sides.append(side)
+        if keep is not None:
+            keep.append(side)
+        pages0 = side.table_pages()
+        done = [0]
+
+        def tick(n, name=name):
+            done[0] += n
+            progress(f"{layout.name}: populating {name}", done[0] / mapped)
+        side.populate(segs, tick=tick)
+        side.pages = side.table_pages() - pages0
+    sa, sb = sides
+    if sa.start != sb.start:
+        raise BenchError("pywalk: the two variants mapped the layout at different addresses")
+    table_bytes = (sa.pages + sb.pages) * PAGE
+    rss_delta = rss_bytes() - rss0
+    info = {"populate_s": round(time.perf_counter() - t0, 3),
+            "memory": {"table_bytes": table_bytes, "rss_delta_bytes": rss_delta,
+                       "ratio": round(rss_delta / table_bytes, 3) if table_bytes else None}}
+    return sa, sb, info
+
+
+def _visited(sa: Side, sb: Side, size: int) -> dict:
+    """What one walk of [start, start + size) visits: the same in A and B,
+    and the floor loop visits as many entries."""
+    sa.walk(1, size)
+    ca = sa.counts_dict()
+    sb.walk(1, size)
+    if sb.counts_dict() != ca:
+        raise BenchError(f"pywalk: the walker saw different tables in A and B: {ca} vs "
+                         f"{sb.counts_dict()}")
+    visited = ca["pud_entry"] + ca["pmd_entry"] + ca["pte_entry"]
+    sa.floor(0, 1, size)
+    if sa.floor_entries != visited:
+        raise BenchError(f"pywalk: the floor loop visited {sa.floor_entries} entries, "
+                         f"the walker {visited}")
+    return dict(ca, visited=visited)
+
+
+def _compare(sa: Side, sb: Side, size: int, visited: int, st: Settings, rng, progress,
+             label: str) -> tuple[dict, dict]:
+    """A, B and the floors interleaved; returns the JSON fields and the arms."""
+    weights = 2 + FLOOR_WEIGHT * len(FLOOR_MODES)
+    block_ns = st.seconds * 1e9 / (TARGET_ROUNDS * weights)
+    arms = [Arm("a", lambda it: sa.walk(it, size)), Arm("b", lambda it: sb.walk(it, size))]
+    arms += [Arm(k, (lambda it, m=m: sa.floor(m, it, size)), FLOOR_WEIGHT)
+             for k, m in FLOOR_MODES.items()]
+    progress(f"{label}: warm-up")
+    calibrate(arms, block_ns, st.warmup_s)
+    nrounds = run_rounds(arms, st.seconds, rng, tick=lambda f: progress(f"{label}: A/B walks", f))
+    by = {arm.name: arm for arm in arms}
+    A, B = by["a"], by["b"]
+    ci = ratio_of(A, B, st.seed, st.resamples)
+    fr = ratio_of(by["floor"], A, st.seed, 500)
+    fb = ratio_of(by["floor"], B, st.seed, 500)
+    hook = ratio_of(by["floor_raw"], by["floor"], st.seed, 500)
+    cbs = ratio_of(by["floor_raw"], by["floor_cb"], st.seed, 500)
+    rest = ratio_of(by["floor_cb"], A, st.seed, 500)
+    ci2 = lambda c: [round(c.low, 4), round(c.high, 4)]
+    out = {
+        "a_ns_per_walk": _r(A.median), "b_ns_per_walk": _r(B.median),
+        "a_ns_per_entry": _r(A.median / visited, 3), "b_ns_per_entry": _r(B.median / visited, 3),
+        "a_min_ns": A.min_ns, "a_max_ns": A.max_ns, "b_min_ns": B.min_ns, "b_max_ns": B.max_ns,
+        "ratio": round(ci.ratio, 5), "ci_low": round(ci.low, 5), "ci_high": round(ci.high, 5),
+        "ratio_of_medians": round(B.median / A.median, 5),
+        "ci_half_width_pct": round(ci.half_width / ci.ratio * 100, 3),
+        "verdict": stats.verdict(ci.ratio, ci.low, ci.high),
+        "rounds": nrounds, "a_walks": A.walks, "b_walks": B.walks,
+        "walks_per_block": {arm.name: arm.iters for arm in arms},
+        # the floor: our minimal loop over A's tables, and what A adds to it
+        "floor_ns_per_walk": _r(by["floor"].median),
+        "floor_ratio": round(fr.ratio, 4), "floor_ratio_ci": ci2(fr),
+        "b_floor_ratio": round(fb.ratio, 4),
+        "floor_raw_ns_per_walk": _r(by["floor_raw"].median),
+        "hook_ratio": round(hook.ratio, 4), "hook_ratio_ci": ci2(hook),
+        "hook_share_of_a": round((1 - 1 / hook.ratio) / fr.ratio, 4),
+        "floor_cb_ns_per_walk": _r(by["floor_cb"].median),
+        "callbacks_ratio": round(cbs.ratio, 4),
+        "walker_over_callbacks": round(rest.ratio, 4), "walker_over_callbacks_ci": ci2(rest),
+    }
+    return out, by
+
+
+def _contend(sa: Side, sb: Side, layout: Layout, size: int, st: Settings, rng, progress) -> dict:
+    """A and B walks while faulter threads read-refault the walked range, and
+    A alone in the same rounds (for the slowdown)."""
+    walked = layout.plan(size)
+    fa = Faulters(sa, walked, st.faulters, st.seed)
+    fb = Faulters(sb, walked, st.faulters, st.seed)
+    block_ns = max(st.seconds * 1e9 / (TARGET_ROUNDS * 3), 20e6)
+    arms = [Arm("a", lambda it: fa.around(lambda: sa.walk(it, size), len(arms[0].rounds))),
+            Arm("b", lambda it: fb.around(lambda: sb.walk(it, size), len(arms[1].rounds))),
+            Arm("a_quiet", lambda it: sa.walk(it, size))]
+    calibrate(arms, block_ns, st.warmup_s / 2, same=3)
+    fa.faults = fb.faults = 0
+    fa.busy_s = fb.busy_s = 0.0
+    nrounds = run_rounds(arms, st.contention_s, rng, min_rounds=5,
+                         tick=lambda f: progress(f"{layout.name}: under contention", f))
+    A, B, quiet = arms
+    ci = ratio_of(A, B, st.seed, st.resamples)
+    slow = ratio_of(quiet, A, st.seed, 500)
+    return {
+        "faulters": st.faulters,
+        "a_ns_per_walk": _r(A.median), "b_ns_per_walk": _r(B.median),
+        "a_walks_per_s": _r(1e9 / A.median), "b_walks_per_s": _r(1e9 / B.median),
+        "a_faults_per_s": _r(fa.faults / fa.busy_s if fa.busy_s else 0),
+        "b_faults_per_s": _r(fb.faults / fb.busy_s if fb.busy_s else 0),
+        "a_slowdown": round(slow.ratio, 3), "a_slowdown_ci": [round(slow.low, 3),
+                                                               round(slow.high, 3)],
+        "ratio": round(ci.ratio, 5), "ci_low": round(ci.low, 5), "ci_high": round(ci.high, 5),
+        "verdict": stats.verdict(ci.ratio, ci.low, ci.high), "rounds": nrounds,
+    }
+
+
+def _scale(sa: Side, sb: Side, sizes: list[int], st: Settings, rng, progress, label: str,
+           known: tuple) -> dict:
+    """Walk cost over prefixes of the same tables; `known` is the compared
+    point (size, entries, a, b, floor)."""
+    points = [known]
+    per = st.scaling_s / len(sizes)
+    for i, s in enumerate(sizes):
+        arms = [Arm("a", lambda it, s=s: sa.walk(it, s)),
+                Arm("b", lambda it, s=s: sb.walk(it, s)),
+                Arm("floor", lambda it, s=s: sa.floor(0, it, s), 0.5)]
+        calibrate(arms, per * 1e9 / (50 * 2.5), min(0.1, per / 4))
+        sa.walk(1, s)
+        c = sa.counts_dict()
+        run_rounds(arms, per, rng, min_rounds=5,
+                   tick=lambda f, i=i: progress(f"{label}: scaling", (i + f) / len(sizes)))
+        points.append((s, c["pud_entry"] + c["pmd_entry"] + c["pte_entry"],
+                       arms[0].median, arms[1].median, arms[2].median))
+    points.sort()
+    sz, ent, an, bn, fn = (list(x) for x in zip(*points))
+    return {"sizes": sz, "entries": ent, "a_ns": [_r(x) for x in an],
+            "b_ns": [_r(x) for x in bn], "floor_ns": [_r(x) for x in fn],
+            "a_fit": _fit_json(ent, an), "b_fit": _fit_json(ent, bn),
+            "floor_fit": _fit_json(ent, fn)}
+
+
+def bench_layout(a: Variant, b: Variant, layout: Layout, st: Settings, progress=_nop,
+                 keep: list | None = None) -> dict:
+    """Populate max(sizes) in A and B, compare at st.compare, scale over sizes."""
+    sizes = st.sizes[layout.name]
+    mapped = max(sizes)
+    size = st.compare[layout.name]
+    rng = random.Random(st.seed)
+    out: dict = {"layout": layout.name, "description": layout.description, "walker": WALKER,
+                 "size": size, "size_human": fmt_size(size), "mapped": mapped}
+    sa, sb, info = _populate_pair(a, b, layout, mapped, progress, keep)
+    out.update(info)
+    fp = _verify_identical(sa, sb, "after populating")
+    out["fingerprint"] = f"{fp[0]:016x}"
+    out["entries"] = _visited(sa, sb, size)
+    visited = out["entries"]["visited"]
+    fields, arms = _compare(sa, sb, size, visited, st, rng, progress, layout.name)
+    out.update(fields)
+    out["contention"] = None
+    if st.faulters > 0 and st.contention_s > 0:
+        out["contention"] = _contend(sa, sb, layout, size, st, rng, progress)
+    out["scaling"] = None
+    others = sorted(s for s in sizes if s != size)
+    if others and st.scaling_s > 0:
+        known = (size, visited, arms["a"].median, arms["b"].median, arms["floor"].median)
+        out["scaling"] = _scale(sa, sb, others, st, rng, progress, layout.name, known)
+    if _verify_identical(sa, sb, "after the benchmark") != fp:
+        raise BenchError(f"pywalk: the {layout.name} benchmark changed its own page tables")
+    progress(f"{layout.name}: done", 1.0)
+    return out
+
+
+# ---- the whole run ---------------------------------------------------------
+
+def run(a: Variant, b: Variant, st: Settings, progress=_nop) -> dict:
+    """Every layout of st; returns the JSON-able result (interrupted runs keep
+    what was measured)."""
+    for v in (a, b):      # delays off: nothing but the code under test waits
+        ffi = v.ffi
+        v.lib.pw_set_delays(0, ffi.new("unsigned int[5]"), ffi.new("unsigned int[5]"), 0)
+    t0 = time.perf_counter()
+    result: dict = {"a": variant_json(a), "b": variant_json(b), "settings": st.as_json(),
+                    "host": {"cpus": os.cpu_count(), "loadavg_start": list(os.getloadavg())},
+                    "layouts": [], "interrupted": False}
+    keep: list[Side] = []
+    rss0 = rss_bytes()
+    libs = list({str(v.module_path): v.lib for v in (a, b)}.values())   # A may be B
+    pages0 = [lib.pw_table_pages_in_use() for lib in libs]
+    try:
+        for name in st.layouts:
+            result["layouts"].append(bench_layout(a, b, LAYOUTS[name], st, progress, keep))
+    except KeyboardInterrupt:
+        result["interrupted"] = True
+    table_bytes = sum((lib.pw_table_pages_in_use() - p0) * PAGE for lib, p0 in zip(libs, pages0))
+    rss_delta = rss_bytes() - rss0
+    result["memory"] = {"table_bytes": table_bytes, "rss_delta_bytes": rss_delta,
+                        "ratio": round(rss_delta / table_bytes, 3) if table_bytes else None}
+    result["host"]["loadavg_end"] = list(os.getloadavg())
+    result["elapsed_s"] = round(time.perf_counter() - t0, 2)
+    for s in keep:
+        s.close()
+    return result

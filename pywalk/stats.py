@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Statistics for benchmarks: medians, bootstrap confidence intervals for a
+ratio (of medians, or the median of paired ratios), a plain-words verdict,
+and least-squares fits.
+
+Pure Python (``random``, seeded): the same data and seed give the same
+interval on every machine.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Sequence
+
+
+def median(xs: Sequence[float]) -> float:
+    """The median (mean of the two middle values for an even count)."""
+    if not xs:
+        raise ValueError("median of no data")
+    s = sorted(xs)
+    n = len(s)
+    mid = n // 2
+    return float(s[mid]) if n % 2 else (s[mid - 1] + s[mid]) / 2.0
+
+
+def block_center(sorted_xs: Sequence[float]) -> float:
+    """The mean of the middle half of sorted data (the interquartile mean);
+    the median for fewer than four values."""
+    n = len(sorted_xs)
+    if n < 4:
+        return median(sorted_xs)
+    k = n // 4
+    mid = sorted_xs[k:n - k]
+    return sum(mid) / len(mid)
+
+
+def percentile(sorted_xs: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) of sorted data, linear interpolation."""
+    if not sorted_xs:
+        raise ValueError("percentile of no data")
+    if not 0 <= q <= 100:
+        raise ValueError("percentile outside 0..100")
+    pos = (len(sorted_xs) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_xs) - 1)
+    return sorted_xs[lo] + (sorted_xs[hi] - sorted_xs[lo]) * (pos - lo)
+
+
+@dataclass(frozen=True)
+class RatioCI:
+    """A ratio of b to a and its percentile-bootstrap interval."""
+
+    ratio: float
+    low: float
+    high: float
+    confidence: float
+    resamples: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2.0
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+def bootstrap_ratio(a: Sequence[float], b: Sequence[float], *, paired: bool = False,
+                    resamples: int = 2000, confidence: float = 0.95,
+                    seed: int = 1) -> RatioCI:
+    """How much larger b is than a, with a percentile bootstrap interval.
+
+    Unpaired: the ratio of medians median(b) / median(a); a and b are
+    resampled independently.
+
+    Paired (a[i] and b[i] measured together, e.g. back to back in one round
+    of an interleaved benchmark): the median of the per-pair ratios
+    b[i] / a[i], resampling pairs.  A slow phase of the machine that hits
+    both members of a pair cancels in their ratio; in a ratio of medians it
+    would widen the interval by the size of the phase.
+    """
+    if not a or not b:
+        raise ValueError("bootstrap of no data")
+    if paired and len(a) != len(b):
+        raise ValueError("paired samples of different lengths")
+    if not 0 < confidence < 1:
+        raise ValueError("confidence outside (0, 1)")
+    if min(a) <= 0:
+        raise ValueError("a has a non-positive value")
+    rng = random.Random(seed)
+    stats_ = []
+    if paired:
+        r = [y / x for x, y in zip(a, b)]
+        ratio = median(r)
+        n = len(r)
+        mid = n // 2
+        for _ in range(resamples):
+            s = sorted(rng.choices(r, k=n))
+            stats_.append(s[mid] if n % 2 else (s[mid - 1] + s[mid]) / 2.0)
+    else:
+        ratio = median(b) / median(a)
+        for _ in range(resamples):
+            stats_.append(median(rng.choices(b, k=len(b))) / median(rng.choices(a, k=len(a))))
+    stats_.sort()
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    return RatioCI(ratio, percentile(stats_, tail), percentile(stats_, 100.0 - tail),
+                   confidence, resamples)
+
+
+def verdict(ratio: float, low: float, high: float, name: str = "B") -> str:
+    """Plain words for a B/A time ratio and its confidence interval."""
+    if low <= 1.0 <= high:
+        return "no measurable difference"
+    pm = (high - low) / 2.0 * 100.0
+    if ratio > 1.0:
+        return f"{name} slower by {(ratio - 1.0) * 100.0:.1f}% ± {pm:.1f}%"
+    return f"{name} faster by {(1.0 - ratio) * 100.0:.1f}% ± {pm:.1f}%"
+
+
+@dataclass(frozen=True)
+class Fit:
+    """y = slope * x + intercept, least squares; r2 is the coefficient of determination."""
+
+    slope: float
+    intercept: float
+    r2: float
+    n: int
+
+
+def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> Fit:
+    """Ordinary least squares line through (xs, ys)."""
+    n = len(xs)
+    if n != len(ys):
+        raise ValueError("x and y of different lengths")
+    if n < 2:
+        raise ValueError("a line needs at least two points")
+    mx = sum(xs) / n
+    my = sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        raise ValueError("all x are equal")
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    slope = sxy / sxx
+    intercept = my - slope * mx
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    ss_res = sum((y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys))
+    r2 = 1.0 if ss_tot == 0 else 1.0 - ss_res / ss_tot
+    return Fit(slope, intercept, r2, n)
+
+
+def loglog_exponent(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """The slope of log(y) against log(x): 1.0 when y grows linearly with x."""
+    if any(x <= 0 for x in xs) or any(y <= 0 for y in ys):
+        raise ValueError("log of a non-positive value")
+    return linear_fit([math.log(x) for x in xs], [math.log(y) for y in ys]).slope

@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""pywalk bench: a tiny run of the real walker, checked for structure only
+(never for times)."""
+
+import argparse
+import json
+import sys
+
+import pytest
+
+from pywalk import bench, cmd_bench
+from pywalk.errors import UsageError
+
+GiB = 1 << 30
+LAYOUT_KEYS = {"layout", "a_ns_per_walk", "b_ns_per_walk", "ratio", "ci_low", "ci_high",
+               "floor_ratio", "verdict", "entries", "a_min_ns", "a_max_ns", "rounds"}
+
+
+def cli(argv):
+    p = argparse.ArgumentParser(prog="pywalk")
+    cmd_bench.register(p.add_subparsers(dest="command", required=True))
+    args = p.parse_args(["bench", *argv])
+    return args.func(args)
+
+
+def tiny(layouts, sizes, faulters=1):
+    return bench.Settings(layouts, {k: sizes for k in layouts}, {k: max(sizes) for k in layouts},
+                          seconds=0.2, contention_seconds=0.1, scaling_seconds=0.1,
+                          faulters=faulters, warmup_s=0.05, resamples=200)
+
+
+def test_bench_json_structure(v61, v61_fix):
+    r = bench.run(v61, v61_fix, tiny(["pmd"], [GiB, 2 * GiB]))
+    json.dumps(r)
+    assert r["a"]["patches"] == [] and len(r["b"]["patches"]) == 1
+    (x,) = r["layouts"]
+    assert LAYOUT_KEYS <= set(x)
+    assert x["layout"] == "pmd" and x["size"] == 2 * GiB
+    # every 2 MiB leaf of 2 GiB is visited once, in A and B alike
+    assert x["entries"]["pmd_leaf"] == 1024 and x["entries"]["visited"] == 1024 + 2
+    assert x["ci_low"] <= x["ratio"] <= x["ci_high"]
+    assert x["a_min_ns"] <= x["a_ns_per_walk"] <= x["a_max_ns"]
+    assert x["contention"]["faulters"] == 1 and x["contention"]["a_faults_per_s"] > 0
+    assert x["scaling"]["sizes"] == [GiB, 2 * GiB]
+    assert x["scaling"]["entries"] == [512 + 1, 1024 + 2]
+    assert set(x["scaling"]["a_fit"]) >= {"slope_ns_per_entry", "intercept_ns", "r2"}
+    assert r["memory"]["table_bytes"] > 0 and not r["interrupted"]
+
+
+@pytest.mark.parametrize("layout,entries", [
+    ("pud", {"pud_leaf": 4}),
+    ("pte", {"pte_present": 4 * 262144}),
+    ("mix", {"pud_leaf": 1, "pmd_leaf": 511, "pte_present": 1 + 16384}),
+])
+def test_each_layout_populates_what_it_says_and_keeps_it(v61, layout, entries):
+    r = bench.run(v61, v61, tiny([layout], [4 * GiB], faulters=0))
+    (x,) = r["layouts"]
+    for k, n in entries.items():
+        assert x["entries"][k] == n
+    assert x["contention"] is None and x["scaling"] is None
+
+
+def test_cli_writes_json_and_prints_a_table(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert cli(["--layout", "pud", "--size", "2G", "--seconds", "0.2", "--faulters", "0",
+                "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert [x["layout"] for x in r["layouts"]] == ["pud"]
+    assert LAYOUT_KEYS <= set(r["layouts"][0])
+    text = capsys.readouterr().out
+    assert "B/A" in text and "95% CI" in text
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--size", "1.5G", "--layout", "pud"], "multiple of 1 GiB"),
+    (["--size", "lots"], "bad size"),
+    (["--size", "2G", "--layout", "mix"], "multiple of 4 GiB"),
+    (["--size", "64T", "--layout", "pte"], "larger than"),
+    (["--seconds", "0"], "--seconds"),
+])
+def test_usage_errors_are_one_line(argv, msg):
+    with pytest.raises(UsageError) as e:
+        cli(argv)
+    assert msg in str(e.value) and "\n" not in str(e.value)
+
+
+def test_plot_without_matplotlib_is_a_usage_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(UsageError, match="matplotlib"):
+        cli(["--layout", "pud", "--size", "1G", "--plot", "x.png"])
+
+
+def test_plot(tmp_path, v61):
+    pytest.importorskip("matplotlib")
+    r = bench.run(v61, v61, tiny(["pud"], [GiB, 2 * GiB], faulters=0))
+    cmd_bench.plot(r, str(tmp_path / "b.png"))
+    assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sizes_and_plans():
+    assert bench.parse_size("64G") == 64 * GiB
+    assert bench.parse_size("1TiB") == 1 << 40
+    assert bench.default_sizes(bench.LAYOUTS["pud"]) == [GiB << (2 * i) for i in range(6)]
+    assert bench.default_sizes(bench.LAYOUTS["pte"]) == [GiB << i for i in range(5)]
+    segs = bench.LAYOUTS["mix"].plan(8 * GiB)
+    assert sum((s.end - s.start) // s.step for s in segs) == 2 * (1 + 1 + 511 + 16384)
