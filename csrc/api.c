@@ -207,11 +207,12 @@ static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long en
 		if (!vma || vma->vm_start >= next || p4d_none(*p4d))
 			continue;
 		pud = pud_offset(p4d, addr);
+		/* the huge-PUD step in the order of zap_pud_range() */
 		if (pud_trans_huge(*pud) || pud_devmap(*pud)) {
-			if (next - addr == PUD_SIZE)
-				zap_huge_pud(&tlb, vma, pud, addr);
-			else
+			if (next - addr != PUD_SIZE)
 				split_huge_pud(vma, pud, addr);
+			else if (zap_huge_pud(&tlb, vma, pud, addr))
+				continue;
 		}
 		if (pud_none_or_clear_bad(pud))
 			continue;
