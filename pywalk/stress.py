@@ -31,7 +31,7 @@ class DelayProfile:
     """Chance (per 65536 hits) and maximum length (cpu_relax() spins) per hook site."""
 
     prob: tuple[int, ...] = (0, 2048, 0, 512, 4096)
-    max_spins: tuple[int, ...] = (0, 4000, 0, 1000, 4000)
+    max_spins: tuple[int, ...] = (0, 1000, 0, 250, 1000)
     yield_permille: int = 100
 
     def as_json(self) -> dict:
