@@ -6,6 +6,7 @@ from pywalk.assets import patch_path
 
 FIX = "6.1/0001-mm-pagewalk-recheck-pud-after-split.patch"
 REVERT = "6.1/revert-pud-alloc-race-check.patch"
+REVERT_612 = "6.12/revert-cve-2026-31456-fix.patch"
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +25,32 @@ def v61_revert():
     return pywalk.build("6.1", [patch_path(REVERT)])
 
 
+@pytest.fixture(scope="session", params=["6.1", "6.12"])
+def variant(request):
+    """Each Debian kernel as shipped: sequential tests run on both."""
+    return pywalk.build(request.param)
+
+
 @pytest.fixture
-def mm(v61):
-    m = v61.new_mm()
+def mm(variant):
+    m = variant.new_mm()
+    yield m
+    m.close()
+
+
+@pytest.fixture(scope="session")
+def v612():
+    """Debian's 6.12 as shipped (fetched into the cache on first use)."""
+    return pywalk.build("6.12")
+
+
+@pytest.fixture(scope="session")
+def v612_revert():
+    return pywalk.build("6.12", [patch_path(REVERT_612)])
+
+
+@pytest.fixture
+def mm612(v612):
+    m = v612.new_mm()
     yield m
     m.close()

@@ -17,30 +17,9 @@ import pytest
 
 import pywalk
 from pywalk import kernels, stress, treeinfo
-from pywalk.api import fault_name
-from pywalk.assets import patch_path
 
 GiB = 1 << 30
 MiB = 1 << 20
-REVERT = "6.12/revert-cve-2026-31456-fix.patch"
-
-
-@pytest.fixture(scope="session")
-def v612():
-    """Debian's 6.12 as shipped (fetched into the cache on first use)."""
-    return pywalk.build("6.12")
-
-
-@pytest.fixture(scope="session")
-def v612_revert():
-    return pywalk.build("6.12", [patch_path(REVERT)])
-
-
-@pytest.fixture
-def mm612(v612):
-    m = v612.new_mm()
-    yield m
-    m.close()
 
 
 def _facts(series):
@@ -89,60 +68,18 @@ def test_612_ships_the_cve_fix_and_the_revert_removes_it(v612, v612_revert):
     assert v612_revert.result.notes == []       # applies exactly
 
 
-# -- sequential behaviour (as tests/test_core.py on 6.1) ----------------------
-
-def test_read_fault_maps_a_pud_leaf(mm612):
-    start = mm612.map(4 * GiB, huge=True, write_notify=True)
-    assert mm612.lookup(start) == ("p4d", "none")
-    assert fault_name(mm612.fault(start + 12345, write=False)) == "NOPAGE"
-    assert mm612.lookup(start) == ("pud", "leaf")
-    assert mm612.lookup(start + GiB - 1) == ("pud", "leaf")
-    assert mm612.lookup(start + GiB) == ("pud", "none")
+# -- sequential behaviour specific to 6.12 (tests/test_core.py runs the rest on both) --
 
 
-def test_write_fault_on_write_notify_falls_back_below_pud(mm612):
-    start = mm612.map(4 * GiB, huge=True, write_notify=True)
-    mm612.fault(start + 5 * 4096, write=True)
-    assert mm612.lookup(start + 5 * 4096) == ("pte", "present")
-    assert mm612.lookup(start + 6 * 4096) == ("pte", "none")
 
 
-def test_write_fault_on_a_read_only_pud_leaf_splits_it(mm612):
-    start = mm612.map(1 * GiB, huge=True, write_notify=True)
-    mm612.fault(start)
-    assert mm612.lookup(start) == ("pud", "leaf")
-    mm612.fault(start + 4096, write=True)      # wp_huge_pud(): fallback, __split_huge_pud()
-    assert mm612.lookup(start + 4096) == ("pte", "present")
-    assert mm612.lookup(start) == ("pte", "none")
 
 
-def test_pmd_mapping_gets_pmd_leaves(mm612):
-    start = mm612.map(1 * GiB, huge="pmd")
-    mm612.fault(start + 3 * 2 * MiB)
-    assert mm612.lookup(start + 3 * 2 * MiB) == ("pmd", "leaf")
-    assert mm612.lookup(start) == ("pmd", "none")
 
 
-def test_walk_with_pud_entry_sees_each_huge_pud_once(mm612):
-    start = mm612.map(4 * GiB, huge=True)
-    for i in range(3):
-        mm612.fault(start + i * GiB)
-    c = mm612.walk(start, start + 4 * GiB, callbacks=("pud_entry", "pte_hole"))
-    assert c["ret"] == 0
-    assert c["pud_entry"] == 3 and c["pud_leaf"] == 3 and c["pte_hole"] == 1
-    assert [mm612.lookup(start + i * GiB) for i in range(3)] == [("pud", "leaf")] * 3
 
 
-def test_walk_with_pmd_and_pte_entries_zaps_the_huge_pud_and_refault_maps_it_again(mm612):
-    start = mm612.map(2 * GiB, huge=True)
-    mm612.fault(start)
-    mm612.fault(start + GiB)
-    c = mm612.walk(start, start + 2 * GiB, callbacks=("pmd_entry", "pte_entry", "pte_hole"))
-    # split_huge_pud() zaps; walk_pmd_range()'s pudp_get() sees none -> ACTION_AGAIN -> hole
-    assert c["pmd_entry"] == 0 and c["pte_entry"] == 0 and c["pte_hole"] == 2
-    assert mm612.lookup(start) == ("pud", "none")
-    mm612.fault(start)
-    assert mm612.lookup(start) == ("pud", "leaf")
+
 
 
 def test_walk_splits_a_pmd_leaf_and_pte_offset_map_lock_finds_no_table(mm612):
@@ -156,46 +93,14 @@ def test_walk_splits_a_pmd_leaf_and_pte_offset_map_lock_finds_no_table(mm612):
     assert mm612.lookup(start + 6 * MiB) == ("pmd", "none")
 
 
-def test_dirty_walker_leaves_huge_puds_alone(mm612):
-    start = mm612.map(2 * GiB, huge=True)
-    mm612.fault(start)
-    c = mm612.walk(start, start + 2 * GiB, walker="dirty")
-    assert c["pud_leaf"] == 1 and c["pte_entry"] == 0
-    assert mm612.lookup(start) == ("pud", "leaf")
 
 
-def test_numa_maps_walker_counts_ptes(mm612):
-    start = mm612.map(1 * GiB, huge=True, write_notify=True)
-    for i in range(5):
-        mm612.fault(start + i * 4096, write=True)
-    c = mm612.walk(start, start + 2 * MiB, walker="numa_maps")
-    assert c["pte_present"] == 5 and c["pte_entry"] == 512 and c["pmd_entry"] == 1
 
 
-def test_holes_are_reported_outside_and_inside_vmas(mm612):
-    start = mm612.map(1 * GiB, huge=True)
-    c = mm612.walk(start - GiB, start + 2 * GiB, callbacks=("pmd_entry", "pte_hole"))
-    assert c["pte_hole"] == 3
 
 
-def test_walk_page_range_rejects_start_ge_end(mm612):
-    start = mm612.map(1 * GiB)
-    assert mm612.walk(start, start)["ret"] == -22
 
 
-def test_python_callbacks(mm612):
-    start = mm612.map(2 * GiB, huge=True)
-    mm612.fault(start)
-    seen = []
-
-    def pud(addr, end, val, depth):
-        seen.append((addr, end, bool(val & 0x80)))
-        return "continue"
-
-    c = mm612.walk(start, start + 2 * GiB, callbacks={"pud_entry": pud, "pmd_entry": lambda *a: 0})
-    assert seen == [(start, start + GiB, True)]
-    assert c["pud_entry"] == 1 and c["pmd_entry"] == 0
-    assert mm612.lookup(start) == ("pud", "leaf")
 
 
 def test_zap_clears_leaves_and_ptes(mm612):

@@ -2,7 +2,6 @@
 """Tests for pywalk.patching: synthetic diffs and trees only (no kernel)."""
 
 import hashlib
-import pathlib
 import textwrap
 
 import pytest
