@@ -117,3 +117,23 @@ def test_cli_usage_errors_are_one_line(tmp_path):
     assert p.returncode == 125
     assert p.stderr.startswith("pywalk: patch bad.patch does not apply to mm/pagewalk.c")
     assert "Traceback" not in p.stderr
+
+
+def test_ctrl_c_keeps_what_was_measured(tmp_path, v61_fix):
+    """SIGINT during a hunt: exit 130, and the report is still written."""
+    import signal
+    import time
+
+    out = tmp_path / "r.json"
+    fix = str(v61_fix.result.patches[0].path)
+    p = subprocess.Popen([sys.executable, "-m", "pywalk", "stress", "--kernel", "6.1", "--patch",
+                          fix, "--scenario", "walk-vs-refault", "--seconds", "60",
+                          "--json", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    time.sleep(3)               # the variant is cached (fixture): the hunt is running by now
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    rep = json.loads(out.read_text())
+    assert rep["interrupted"] is True and rep["ops"] > 0
+    assert "Traceback" not in err
