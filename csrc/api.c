@@ -265,3 +265,32 @@ int pw_poke_leaf(struct pw_mm *m, unsigned long addr)
 {
 	return PW_GUARDED(m, pw_do_poke(m->mm, addr));
 }
+
+/*
+ * Self-tests of the oops machinery (no kernel code involved):
+ * 0 VM_BUG_ON(), 1 WARN_ON(), 2 a read of a freed (quarantined) page-table page.
+ */
+static int pw_do_selftest(int what)
+{
+	struct page *p;
+	volatile unsigned long *table;
+
+	switch (what) {
+	case 0:
+		VM_BUG_ON(what == 0);
+		return 0;
+	case 1:
+		return WARN_ON(what == 1);
+	case 2:
+		p = pw_alloc_table_page();
+		table = page_address(p);
+		pw_free_table_page(p);
+		return table[0];	/* use after free: PROT_NONE in the quarantine */
+	}
+	return -EINVAL;
+}
+
+int pw_selftest(struct pw_mm *m, int what)
+{
+	return PW_GUARDED(m, pw_do_selftest(what));
+}

@@ -47,6 +47,7 @@ int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 	    struct pw_walk_counts *counts, void *pyhandle);
 int pw_zap(struct pw_mm *m, unsigned long start, unsigned long end);
 int pw_poke_leaf(struct pw_mm *m, unsigned long addr);
+int pw_selftest(struct pw_mm *m, int what);
 long pw_table_pages_in_use(void);
 
 /* scenarios (csrc/scenarios.c) */

@@ -241,6 +241,10 @@ class MM:
         out["ret"] = r
         return out
 
+    def selftest(self, what: str) -> int:
+        """Exercise the oops machinery: "bug", "warn" or "use-after-free"."""
+        return self._check(self.lib.pw_selftest(self._m, ["bug", "warn", "use-after-free"].index(what)))
+
     def poke_leaf(self, addr: int) -> int:
         """Read the frame behind the huge PUD leaf at addr from C (faults)."""
         return self._check(self.lib.pw_poke_leaf(self._m, addr))

@@ -144,6 +144,22 @@ def test_dereferencing_a_leaf_frame_oopses_with_a_backtrace(v61):
     assert other.lookup(s2) == ("pud", "leaf")
 
 
+def test_bug_warn_and_use_after_free_become_reports(v61):
+    mm = v61.new_mm()
+    with pytest.raises(pywalk.KernelOops) as e:
+        mm.selftest("warn")
+    assert e.value.kind == "WARN" and e.value.report.where.startswith("csrc/api.c:")
+    assert not mm.tainted                      # a WARN goes on
+    with pytest.raises(pywalk.KernelOops) as e:
+        mm.selftest("use-after-free")          # freed tables sit PROT_NONE in quarantine
+    assert e.value.kind == "SEGV" and mm.tainted
+    mm = v61.new_mm()
+    with pytest.raises(pywalk.KernelOops) as e:
+        mm.selftest("bug")
+    assert e.value.kind == "BUG" and "VM_BUG_ON" in e.value.report.message
+    assert any(b.startswith("pw_do_selftest csrc/api.c") for b in e.value.backtrace)
+
+
 def test_build_json_reports_whole_pagewalk_and_sliced_functions(v61):
     src = kernels.resolve("6.1")
     info = v61.result.as_json()
