@@ -160,6 +160,17 @@ def test_bug_warn_and_use_after_free_become_reports(v61):
     assert any(b.startswith("pw_do_selftest csrc/api.c") for b in e.value.backtrace)
 
 
+def test_oops_capture_with_several_variants_loaded(v61, v61_fix):
+    """Each variant module installs its own handler; faults reach the right one."""
+    for first, second in ((v61, v61_fix), (v61_fix, v61), (v61, v61_fix)):
+        a, b = first.new_mm(), second.new_mm()      # b's handler is installed last
+        for mm in (a, b):
+            start = mm.map(1 * GiB, huge=True)
+            mm.fault(start)
+            with pytest.raises(pywalk.KernelOops):
+                mm.poke_leaf(start)
+
+
 def test_build_json_reports_whole_pagewalk_and_sliced_functions(v61):
     src = kernels.resolve("6.1")
     info = v61.result.as_json()

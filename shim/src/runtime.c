@@ -155,11 +155,22 @@ static void pw_on_signal(int sig, siginfo_t *si, void *uc)
 		pw_oops(sig == SIGSEGV ? PW_OOPS_SEGV : PW_OOPS_BUS, NULL, 0,
 			"BUG: unable to handle page fault", (unsigned long)si->si_addr, uc);
 	}
-	/* not ours: hand it on as if we were never installed */
-	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
-		old->sa_sigaction(sig, si, uc);
+	/* not ours: hand it on as if we were never installed.  Variants that
+	 * re-installed themselves may chain to each other in a circle; a fault
+	 * none of them owns then goes round it, so after a few rounds fall
+	 * back to the default action. */
+	static __thread int depth;
+	if (++depth > 16) {
+		depth = 0;
+		signal(sig, SIG_DFL);
 		return;
 	}
+	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+		old->sa_sigaction(sig, si, uc);
+		depth = 0;
+		return;
+	}
+	depth = 0;
 	if (old->sa_handler == SIG_IGN)
 		return;
 	if (old->sa_handler != SIG_DFL && old->sa_handler) {
