@@ -15,14 +15,21 @@
  */
 
 
-/* Free every page table below [start, end) (PUD aligned): stands for
- * free_pgtables() after munmap(), the mapping itself stays. */
+/*
+ * Tear down every page table below [start, end) (PUD aligned): stands for
+ * munmap() + mmap() of the range.  Entries are detached under mmap_lock for
+ * write; the tables are freed (into the quarantine) after it is dropped, as
+ * munmap() frees them after downgrading the lock.
+ */
+#define PW_REAP_MAX 64
 static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
+	pmd_t *tables[PW_REAP_MAX];
 	unsigned long addr;
+	int n = 0;
 
 	mmap_write_lock(mm);
-	for (addr = start; addr < end; addr += PUD_SIZE) {
+	for (addr = start; addr < end && n < PW_REAP_MAX; addr += PUD_SIZE) {
 		p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
 		pud_t *pud;
 
@@ -30,10 +37,12 @@ static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long e
 			continue;
 		pud = pud_offset(p4d, addr);
 		if (!pud_none(*pud) && !pud_leaf(*pud))
-			pw_free_pmd_table(pud_pgtable(*pud));
+			tables[n++] = pud_pgtable(*pud);
 		pud_clear(pud);
 	}
 	mmap_write_unlock(mm);
+	while (n)
+		pw_free_pmd_table(tables[--n]);
 	return 0;
 }
 
