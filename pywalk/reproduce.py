@@ -44,8 +44,8 @@ ROWS = (
 def register(sub) -> None:
     p = sub.add_parser("reproduce", help="show both races of the 2019 thread and their fixes")
     p.add_argument("--kernel", default="6.1", help="a 6.1 source: 6.1, a tree or a tarball")
-    p.add_argument("--clean-ops", type=int, default=300_000,
-                   help="op budget for rows expected clean (default 300000)")
+    p.add_argument("--clean-ops", type=int, default=1_000_000,
+                   help="op budget for rows expected clean (default 1000000)")
     p.add_argument("--race-seconds", type=float, default=60.0,
                    help="time allowed to find an expected race (default 60)")
     p.add_argument("--seed", type=int, default=1)
