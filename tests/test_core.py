@@ -205,3 +205,9 @@ def test_cli_bad_kernel_path_is_one_line(tmp_path):
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "no such file" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_cli_kernels_lists_both_series(v61):
+    out = subprocess.run([sys.executable, "-m", "pywalk", "kernels"], capture_output=True,
+                         text=True, check=True)
+    assert "6.1" in out.stdout and "6.12" in out.stdout and "cached 6.1.192" in out.stdout
