@@ -112,14 +112,6 @@ def test_zap_clears_leaves_and_ptes(mm612):
     assert mm612.lookup(start + GiB + 4096) == ("pte", "none")
 
 
-def test_dereferencing_a_leaf_frame_oopses(v612):
-    mm = v612.new_mm()
-    start = mm.map(1 * GiB, huge=True)
-    mm.fault(start)
-    with pytest.raises(pywalk.KernelOops) as e:
-        mm.poke_leaf(start)
-    assert e.value.kind == "SEGV"
-    assert mm.tainted
 
 
 def test_revert_variant_is_sequentially_the_same(v612_revert):

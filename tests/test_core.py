@@ -126,7 +126,8 @@ def test_python_callback_exception_propagates(mm):
         mm.walk(start, start + GiB, callbacks={"pud_entry": boom})
 
 
-def test_dereferencing_a_leaf_frame_oopses_with_a_backtrace(v61):
+def test_dereferencing_a_leaf_frame_oopses_with_a_backtrace(variant):
+    v61 = variant
     mm = v61.new_mm()
     start = mm.map(1 * GiB, huge=True)
     mm.fault(start)
