@@ -15,7 +15,6 @@ import sys
 
 import pytest
 
-import pywalk
 from pywalk import kernels, stress, treeinfo
 
 GiB = 1 << 30
