@@ -14,7 +14,7 @@ import tempfile
 import types
 from pathlib import Path
 
-from . import api, bench, kernels
+from . import api, bench, bench_layouts, kernels
 from .cli import write_json_atomic
 from .cmd_source import add_variant_args
 from .errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--vs-kernel", help="variant B's kernel (default: --kernel)")
     p.add_argument("--vs-patch", action="append", default=[],
                    help="a patch for variant B (repeatable)")
-    p.add_argument("--layout", action="append", choices=sorted(bench.LAYOUTS),
+    p.add_argument("--layout", action="append", choices=sorted(bench_layouts.LAYOUTS),
                    help="page-table layout (repeatable; default: all)")
     p.add_argument("--size", action="append", metavar="S",
                    help="mapped size, e.g. 64G, 1T (repeatable: all are scaling points, the "
@@ -49,16 +49,16 @@ def _settings(args) -> bench.Settings:
         raise UsageError("pywalk: --seconds must be positive")
     if args.faulters < 0:
         raise UsageError("pywalk: --faulters must be 0 or more")
-    layouts = args.layout or list(bench.LAYOUTS)
+    layouts = args.layout or list(bench_layouts.LAYOUTS)
     layouts = list(dict.fromkeys(layouts))
-    given = sorted({bench.parse_size(s) for s in args.size or []})
+    given = sorted({bench_layouts.parse_size(s) for s in args.size or []})
     sizes, compare = {}, {}
     for name in layouts:
-        lay = bench.LAYOUTS[name]
-        sizes[name] = given or bench.default_sizes(lay)
+        lay = bench_layouts.LAYOUTS[name]
+        sizes[name] = given or bench_layouts.default_sizes(lay)
         compare[name] = max(given) if given else lay.compare
         for s in sizes[name]:
-            bench.check_size(lay, s)
+            bench_layouts.check_size(lay, s)
     return bench.Settings(layouts, sizes, compare, seconds=args.seconds,
                           faulters=args.faulters, seed=args.seed)
 
@@ -151,7 +151,7 @@ def render(result: dict) -> str:
         sc = x.get("scaling")
         if sc and sc["a_fit"]:
             f = sc["a_fit"]
-            rows.append([x["layout"], ", ".join(bench.fmt_size(s) for s in sc["sizes"]),
+            rows.append([x["layout"], ", ".join(bench_layouts.fmt_size(s) for s in sc["sizes"]),
                          f"{f['slope_ns_per_entry']:.3f}", _n(f["intercept_ns"]),
                          f"{f['r2']:.4f}", f"{f.get('exponent', float('nan')):.3f}",
                          f"{sc['b_fit']['slope_ns_per_entry']:.3f}"])
@@ -294,7 +294,7 @@ def _callgrind_child(spec_path: str) -> None:
     visited = {}
     for name in spec["layouts"]:
         n = CALLGRIND_WALKS[name]
-        lay = bench.LAYOUTS[name]
+        lay = bench_layouts.LAYOUTS[name]
         size = CALLGRIND_SIZES[name]
         side = bench.Side(v, lay, size)
         side.populate(lay.plan(size))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pywalk import bench, cmd_bench
+from pywalk import bench, bench_layouts, cmd_bench
 from pywalk.errors import UsageError
 
 GiB = 1 << 30
@@ -98,9 +98,9 @@ def test_plot(tmp_path, v61):
 
 
 def test_sizes_and_plans():
-    assert bench.parse_size("64G") == 64 * GiB
-    assert bench.parse_size("1TiB") == 1 << 40
-    assert bench.default_sizes(bench.LAYOUTS["pud"]) == [GiB << (2 * i) for i in range(6)]
-    assert bench.default_sizes(bench.LAYOUTS["pte"]) == [GiB << i for i in range(5)]
-    segs = bench.LAYOUTS["mix"].plan(8 * GiB)
+    assert bench_layouts.parse_size("64G") == 64 * GiB
+    assert bench_layouts.parse_size("1TiB") == 1 << 40
+    assert bench_layouts.default_sizes(bench_layouts.LAYOUTS["pud"]) == [GiB << (2 * i) for i in range(6)]
+    assert bench_layouts.default_sizes(bench_layouts.LAYOUTS["pte"]) == [GiB << i for i in range(5)]
+    segs = bench_layouts.LAYOUTS["mix"].plan(8 * GiB)
     assert sum((s.end - s.start) // s.step for s in segs) == 2 * (1 + 1 + 511 + 16384)
