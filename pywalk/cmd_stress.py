@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 from . import api, stress
 from .cli import write_json_atomic
@@ -82,4 +83,8 @@ def summary(result: stress.StressResult) -> str:
              f"/ {f.ops:,} ops", f"  {f.kind}: {f.message} (address {f.address:#x}, "
              f"thread {f.thread}, {f.role})"]
     lines += [f"    {b}" for b in f.backtrace[:12]]
+    if len(result.findings) > 1:
+        counts = Counter(x.signature for x in result.findings)
+        lines.append(f"  {len(counts)} distinct finding(s):")
+        lines += [f"    {n:>5} x {sig}" for sig, n in counts.most_common()]
     return "\n".join(lines)

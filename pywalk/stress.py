@@ -97,8 +97,16 @@ class Finding:
     variant: str
     seed: int
 
+    @property
+    def signature(self) -> str:
+        """Kind and the innermost kernel frames: findings with one cause share it."""
+        frames = [b.split(" ", 1)[0] for b in self.backtrace
+                  if " " in b and not b.split(" ", 1)[1].startswith(("shim/", "csrc/", "??"))]
+        return " ".join([self.kind, "<".join(frames[:3])])
+
     def as_json(self) -> dict:
-        return {"kind": self.kind, "address": self.address, "backtrace": self.backtrace,
+        return {"kind": self.kind, "signature": self.signature, "address": self.address,
+                "backtrace": self.backtrace,
                 "message": self.message, "where": self.where, "thread": self.thread,
                 "role": self.role, "elapsed_s": round(self.elapsed_s, 4), "ops": self.ops,
                 "scenario": self.scenario, "variant": self.variant, "seed": self.seed}

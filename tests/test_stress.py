@@ -64,6 +64,7 @@ def test_fault_vs_fault_faults_in_handle_mm_fault(v61_revert):
 def test_keep_going_collects_several_findings(v61):
     r = stress.run(v61, "walk-vs-refault", ops=3_000_000, seed=5, keep_going=True)
     assert len(r.findings) >= 2
+    assert {f.signature for f in r.findings} == {"SEGV walk_pmd_range<walk_pud_range<walk_p4d_range"}
 
 
 def test_bad_pmd_on_refaulted_devmap_pmd_in_61(v61):
