@@ -77,7 +77,8 @@ SCENARIOS = {
         "mixed",
         "reads, writes, three walker kinds, zaps and page-table teardown together",
         4 * GiB, "pud", True,
-        {"walker": (2, "numa_maps", 0), "reader": (1, None, 0), "writer": (1, None, 0),
+        {"walker/numa_maps": (1, "numa_maps", 0), "walker/dirty": (1, "dirty", 0),
+         "walker/pmd_pte": (1, "pmd_pte", 0), "reader": (1, None, 0), "writer": (1, None, 0),
          "zapper": (1, None, 20), "reaper": (1, None, 200)}),
 }
 
@@ -146,15 +147,19 @@ class StressResult:
 
 
 def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:
-    """role -> (count, walker kind, pause_us) with --walkers/--faulters applied."""
+    """thread group -> (count, walker kind, pause_us) with --walkers/--faulters applied.
+
+    A group is a role, optionally with a label after a slash ("walker/dirty");
+    --walkers and --faulters set the count of every group of their role.
+    """
     plan = dict(scenario.roles)
-    if walkers is not None and scenario.walkers_role in plan:
-        _, w, p = plan[scenario.walkers_role]
-        plan[scenario.walkers_role] = (walkers, w, p)
-    if faulters is not None and scenario.faulters_role in plan:
-        _, w, p = plan[scenario.faulters_role]
-        plan[scenario.faulters_role] = (faulters, w, p)
-    return {r: v for r, v in plan.items() if v[0] > 0}
+    for role, count in ((scenario.walkers_role, walkers), (scenario.faulters_role, faulters)):
+        if count is None:
+            continue
+        for group, (_, kind, pause) in plan.items():
+            if group.split("/")[0] == role:
+                plan[group] = (count, kind, pause)
+    return {g: v for g, v in plan.items() if v[0] > 0}
 
 
 def _set_delays(variant: Variant, profile: DelayProfile | None) -> None:
@@ -196,7 +201,8 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     generation = [0]
     recorded = [-1]
     warns_seen = [0]
-    roles_flat = [(role, kind, pause) for role, (n, kind, pause) in plan.items() for _ in range(n)]
+    roles_flat = [(group.split("/")[0], kind, pause)
+                  for group, (n, kind, pause) in plan.items() for _ in range(n)]
     role_names = {v: k for k, v in ROLE.items()}
 
     def body(tid: int, role: str, kind: str | None, pause: int) -> None:
