@@ -158,10 +158,7 @@ def test_612_other_scenarios_run_clean(v612, scenario):
 @pytest.mark.stress
 def test_matrix_default_table(tmp_path):
     out = tmp_path / "m.json"
-    code = ("import sys, pywalk.cli as c; "
-            "c.COMMANDS += tuple(m for m in ('pywalk.cmd_matrix',) if m not in c.COMMANDS); "
-            "sys.exit(c.main(sys.argv[1:]))")
-    p = subprocess.run([sys.executable, "-c", code, "matrix", "--ops", "200000",
+    p = subprocess.run([sys.executable, "-m", "pywalk", "matrix", "--ops", "200000",
                         "--json", str(out)], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
     cells = json.loads(out.read_text())["cells"]
