@@ -22,7 +22,12 @@ def register(sub) -> None:
     budget.add_argument("--seconds", type=float, help="time budget (default 10)")
     budget.add_argument("--ops", type=int, help="kernel-operation budget (faults + walks)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--no-delays", action="store_true", help="no window widening at shim hooks")
+    delays = p.add_mutually_exclusive_group()
+    delays.add_argument("--no-delays", action="store_true", help="no window widening at shim hooks")
+    delays.add_argument("--delays", metavar="SPEC",
+                        help="delay profile, e.g. unlock=2048:1000,fault_return=4096:1000,yield=100 "
+                             "(sites: lock, unlock, load, store, fault_return; chance per 65536, "
+                             "max cpu_relax() spins)")
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
@@ -59,7 +64,7 @@ def cmd_stress(args) -> int:
     progress = Progress(f"{variant.name} {args.scenario}")
     result = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,
-                        delays=None if args.no_delays else stress.DelayProfile(),
+                        delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
                         keep_going=args.keep_going, progress=progress)
     progress.done()
     if args.json:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from .api import MM, Variant
+from .errors import UsageError
 from .oops import Report
 
 ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
@@ -33,6 +34,30 @@ class DelayProfile:
     prob: tuple[int, ...] = (0, 2048, 0, 512, 4096)
     max_spins: tuple[int, ...] = (0, 1000, 0, 250, 1000)
     yield_permille: int = 100
+
+    @classmethod
+    def parse(cls, spec: str) -> "DelayProfile":
+        """'unlock=2048:1000,fault_return=4096:1000,yield=100' on top of the defaults.
+
+        Each site takes chance-per-65536:max-spins; 'yield' the permille of
+        delays that also sched_yield().
+        """
+        prob, spins, yld = list(cls.prob), list(cls.max_spins), cls.yield_permille
+        for item in filter(None, (x.strip() for x in spec.split(","))):
+            name, _, value = item.partition("=")
+            try:
+                if name == "yield":
+                    yld = int(value)
+                    continue
+                i = SITES.index(name)
+                p, _, m = value.partition(":")
+                prob[i], spins[i] = int(p), int(m) if m else spins[i]
+            except ValueError:
+                raise UsageError(f"pywalk: --delays {item!r}: expected SITE=CHANCE[:SPINS] with "
+                                 f"SITE one of {', '.join(SITES)}, or yield=PERMILLE") from None
+            if not 0 <= prob[i] <= 65536:
+                raise UsageError(f"pywalk: --delays {item!r}: chance is per 65536")
+        return cls(tuple(prob), tuple(spins), yld)
 
     def as_json(self) -> dict:
         return {"sites": {s: {"prob_per_65536": p, "max_spins": m}
