@@ -185,56 +185,23 @@ int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 }
 
 /*
- * Stands for zap_page_range_single() (MADV_DONTNEED) on our device mapping,
- * under mmap_lock for read: huge leaves go through the tree's
- * zap_huge_pud() / split_huge_pud() / split_huge_pmd() (a split of a
- * special huge entry is a zap); ptes are cleared under the pte lock.
- * Page tables stay (as with MADV_DONTNEED).
+ * MADV_DONTNEED on [start, end): under mmap_lock for read, the tree's own
+ * zap_page_range_single() (mm/memory.c) for each vma the range meets, as
+ * madvise_dontneed_single_vma() calls it (no zap_details).  Page tables
+ * stay.
  */
 static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	struct mmu_gather tlb = { .mm = mm };
-	unsigned long addr, next, pnext;
+	int i;
 
 	mmap_read_lock(mm);
-	for (addr = start; addr < end; addr = next) {
-		struct vm_area_struct *vma = find_vma(mm, addr);
-		p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
-		pud_t *pud;
-		pmd_t *pmd;
+	for (i = 0; i < mm->nr_vmas; i++) {
+		struct vm_area_struct *vma = mm->vmas[i];
+		unsigned long s = max(start, vma->vm_start);
+		unsigned long e = min(end, vma->vm_end);
 
-		next = pud_addr_end(addr, end);
-		if (!vma || vma->vm_start >= next || p4d_none(*p4d))
-			continue;
-		pud = pud_offset(p4d, addr);
-		/* the huge-PUD step in the order of zap_pud_range() */
-		if (pud_trans_huge(*pud) || pud_devmap(*pud)) {
-			if (next - addr != PUD_SIZE)
-				split_huge_pud(vma, pud, addr);
-			else if (zap_huge_pud(&tlb, vma, pud, addr))
-				continue;
-		}
-		if (pud_none_or_clear_bad(pud))
-			continue;
-		pmd = pmd_offset(pud, addr);
-		for (; addr < next; pmd++, addr = pnext) {
-			spinlock_t *ptl;
-			pte_t *pte;
-			unsigned long a;
-
-			pnext = pmd_addr_end(addr, next);
-			split_huge_pmd(vma, pmd, addr);
-			if (pmd_none(*pmd) || pmd_leaf(*pmd))
-				continue;
-			pte = pte_offset_map(pmd, addr);
-			if (!pte)	/* no table (the tree's pte_offset_map() may say so) */
-				continue;
-			ptl = pte_lockptr(mm, pmd);
-			spin_lock(ptl);
-			for (a = addr; a < pnext; a += PAGE_SIZE, pte++)
-				ptep_get_and_clear(mm, a, pte);
-			spin_unlock(ptl);
-		}
+		if (s < e)
+			zap_page_range_single(vma, s, e - s, NULL);
 	}
 	mmap_read_unlock(mm);
 	return 0;

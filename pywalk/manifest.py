@@ -36,8 +36,11 @@ WHOLE = ("mm/pagewalk.c",)
 
 SLICES: tuple[Take, ...] = (
     # -- types the races' code is written against ---------------------------
-    Take("include/linux/mm_types.h", ("vm_fault_t", "vm_fault_reason", "fault_flag"), "types"),
-    Take("include/linux/mm.h", ("vm_fault", "page_entry_size"), "types"),
+    Take("include/linux/mm_types.h", ("vm_fault_t", "vm_fault_reason", "fault_flag",
+                                      "zap_flags_t"), "types"),
+    Take("include/linux/mm.h", ("vm_fault", "page_entry_size",
+                                # MADV_DONTNEED's zap_page_range_single() and its callees
+                                "zap_details", "ZAP_FLAG_DROP_MARKER", "ZAP_FLAG_UNMAP"), "types"),
     Take("include/linux/pagewalk.h",
          ("page_walk_lock", "mm_walk_ops", "page_walk_action", "mm_walk",
           # folio_walk_start() (6.12 mm/pagewalk.c; never called here)
@@ -55,6 +58,10 @@ SLICES: tuple[Take, ...] = (
         "pud_none_or_trans_huge_or_dev_or_clear_bad", "pud_trans_unstable",
         "pmd_read_atomic", "pmd_none_or_trans_huge_or_clear_bad", "pmd_trans_unstable",
         "pmd_devmap_trans_unstable", "arch_needs_pgtable_deposit",
+        # what the zap path (zap_pte_range() & co) clears entries with
+        "ptep_get_and_clear_full", "pte_clear_not_present_full",
+        "get_and_clear_full_ptes", "clear_full_ptes", "clear_not_present_full_ptes",
+        "arch_enter_lazy_mmu_mode", "arch_leave_lazy_mmu_mode",
     ), "helpers"),
     Take("include/linux/mm.h", (
         "p4d_alloc", "pud_alloc", "pmd_alloc", "pud_lock", "pmd_lock",
@@ -77,6 +84,17 @@ SLICES: tuple[Take, ...] = (
     Take("mm/memory.c", (
         "__handle_mm_fault", "create_huge_pud", "wp_huge_pud", "__pud_alloc",
         "__pmd_alloc", "create_huge_pmd", "wp_huge_pmd",
+        # the zap path MADV_DONTNEED takes (zap_page_range_single()), whole
+        # down to the ptes: 6.1 has should_zap_page(), 6.12 should_zap_folio()
+        # and the batched zap_present_ptes()/zap_present_folio_ptes()
+        "zap_page_range_single", "unmap_single_vma", "unmap_page_range",
+        "zap_p4d_range", "zap_pud_range", "zap_pmd_range", "zap_pte_range",
+        "zap_present_ptes", "zap_present_folio_ptes",
+        "should_zap_cows", "should_zap_page", "should_zap_folio",
+        "zap_drop_file_uffd_wp", "zap_install_uffd_wp_if_needed",
+        "init_rss_vec", "add_mm_rss_vec",
+        # decides that our devmap/special ptes have no struct page
+        "vm_normal_page",
     ), "functions"),
     Take("mm/huge_memory.c", (
         "__pud_trans_huge_lock", "__pmd_trans_huge_lock",
@@ -86,6 +104,7 @@ SLICES: tuple[Take, ...] = (
         "maybe_pmd_mkwrite", "insert_pfn_pmd", "vmf_insert_pfn_pmd_prot", "vmf_insert_pfn_pmd",
         "touch_pmd", "huge_pmd_set_accessed",
         "__split_huge_pmd", "split_huge_pmd_locked", "__split_huge_pmd_locked", "zap_huge_pud",
+        "zap_huge_pmd",
         "hugepage_vma_check",
         "vma_file_bypass_thp_tuneables", "vma_file_allow_thp_tuneables",
         "vma_file_check_thp_tuneables", "vma_can_map_huge_file", "__thp_vma_allowable_orders",
@@ -109,6 +128,10 @@ REQUIRED = (
     "vmf_insert_pfn_pud", "huge_pud_set_accessed", "insert_pfn_pmd", "vmf_insert_pfn_pmd",
     "huge_pmd_set_accessed", "__split_huge_pmd", "__split_huge_pmd_locked",
     "pte_offset_map_lock", "pte_unmap_unlock", "pte_offset_map", "pte_unmap",
+    # the zapper (MADV_DONTNEED): the tree's zap path, top to bottom
+    "zap_details", "zap_page_range_single", "unmap_single_vma", "unmap_page_range",
+    "zap_p4d_range", "zap_pud_range", "zap_pmd_range", "zap_pte_range",
+    "zap_huge_pud", "zap_huge_pmd", "vm_normal_page", "should_zap_cows",
 )
 
 # Names a tree must supply when it has an API that pywalk/treeinfo.py detects:

@@ -20,6 +20,7 @@
 #define CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE 1
 #define CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD 1
 #define CONFIG_ARCH_HAS_PTE_DEVMAP 1
+#define CONFIG_ARCH_HAS_PTE_SPECIAL 1
 #define CONFIG_DEBUG_VM 1
 #define CONFIG_X86_64 1
 #define CONFIG_64BIT 1
@@ -38,7 +39,10 @@ struct page {			/* kernel: struct page, what page-table pages need */
 	unsigned long flags;
 	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */
 };
-struct folio;			/* kernel: struct folio (never dereferenced here) */
+struct folio {			/* kernel: struct folio (only &folio->page is taken, by
+				 * zap_huge_pmd()'s tail for pages with a struct page) */
+	struct page page;
+};
 struct anon_vma;		/* kernel: struct anon_vma (no anonymous huge PUDs) */
 struct address_space {		/* kernel: struct address_space (walk_page_mapping) */
 	struct rw_semaphore i_mmap_rwsem;
@@ -55,9 +59,9 @@ struct file {			/* kernel: struct file */
 	struct inode *f_inode;
 	int dax;		/* our driver's mappings are DAX-like device memory */
 };
-struct mmu_gather {		/* kernel: struct mmu_gather (no batching here) */
+struct mmu_gather {		/* kernel: struct mmu_gather (no batching, no TLB here) */
 	struct mm_struct *mm;
-	unsigned int fullmm;
+	unsigned int fullmm;	/* kernel: tlb->fullmm (exit_mmap() only: always 0 here) */
 };
 struct mmu_notifier_range {	/* kernel: struct mmu_notifier_range (notifiers are no-ops) */
 	unsigned long start, end;
@@ -194,6 +198,49 @@ static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long a)
 #define update_mmu_cache(vma, a, p) do { } while (0)		/* kernel: update_mmu_cache() */
 #define tlb_remove_pud_tlb_entry(tlb, p, a) do { } while (0)	/* kernel: same (no TLB) */
 #define tlb_remove_pmd_tlb_entry(tlb, p, a) do { } while (0)	/* kernel: same */
+
+/*
+ * ---- the mmu_gather API (include/asm-generic/tlb.h, mm/mmu_gather.c) ----
+ * There is no TLB to flush and our device pfns have no struct page, so
+ * nothing is ever gathered: what would free a page is PW_UNMODELLED
+ * (shim/include/pywalk/unmodelled.h), the rest does nothing.
+ */
+static inline void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)	/* kernel: tlb_gather_mmu() */
+{
+	tlb->mm = mm;
+	tlb->fullmm = 0;
+}
+static inline void tlb_finish_mmu(struct mmu_gather *tlb) { }	/* kernel: tlb_finish_mmu() (nothing gathered) */
+#define tlb_start_vma(tlb, vma) do { } while (0)		/* kernel: tlb_start_vma() (no cache/TLB) */
+#define tlb_end_vma(tlb, vma) do { } while (0)			/* kernel: tlb_end_vma() */
+#define tlb_change_page_size(tlb, size) do { } while (0)	/* kernel: tlb_change_page_size() (x86: nothing) */
+#define tlb_remove_tlb_entry(tlb, ptep, a) do { } while (0)	/* kernel: tlb_remove_tlb_entry() (no TLB) */
+#define tlb_remove_tlb_entries(tlb, ptep, nr, a) do { } while (0)	/* kernel: tlb_remove_tlb_entries() */
+#define tlb_flush_mmu_tlbonly(tlb) do { } while (0)		/* kernel: tlb_flush_mmu_tlbonly() (no TLB) */
+#define tlb_flush_mmu(tlb) do { } while (0)			/* kernel: tlb_flush_mmu() (nothing gathered) */
+#define flush_tlb_batched_pending(mm) do { } while (0)		/* kernel: flush_tlb_batched_pending() (no reclaim batching) */
+#define update_hiwater_rss(mm) do { } while (0)			/* kernel: update_hiwater_rss() (no rss statistics) */
+#define lru_add_drain() do { } while (0)			/* kernel: lru_add_drain() (no LRU pages here) */
+#define uprobe_munmap(vma, s, e) do { } while (0)		/* kernel: uprobe_munmap() (no uprobes registered) */
+#define ksm_might_unmap_zero_page(mm, pte) do { } while (0)	/* kernel: ksm_might_unmap_zero_page() (CONFIG_KSM off) */
+#define arch_check_zapped_pte(vma, pte) do { (void)(vma); (void)(pte); } while (0)	/* kernel: same (x86: no shadow stacks) */
+struct task_struct {		/* kernel: struct task_struct, the member we use */
+	struct mm_struct *mm;
+};
+/* kernel: current: the calling thread, working on the mm of its guarded call */
+static inline struct task_struct *pw_current(void)
+{
+	static __thread struct task_struct task;
+
+	task.mm = pw_cur.mm ? pw_cur.mm->mm : NULL;
+	return &task;
+}
+#define current (pw_current())
+#define sync_mm_rss(mm) do { } while (0)	/* kernel: sync_mm_rss() (no per-task rss cache here) */
+/* kernel: need_resched()/cond_resched(): no preemption model here; the
+ * zappers' "stop early and come back" branches are never taken */
+static inline int need_resched(void) { return 0; }
+static inline int cond_resched(void) { return 0; }
 /* kernel: pudp_huge_clear_flush(): clear, then flush the (absent) TLB */
 static inline pud_t pudp_huge_clear_flush(struct vm_area_struct *vma, unsigned long a, pud_t *pudp)
 {

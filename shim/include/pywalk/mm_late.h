@@ -17,6 +17,8 @@
 struct vm_operations_struct {	/* kernel: struct vm_operations_struct, the members we use */
 	vm_fault_t (*fault)(struct vm_fault *vmf);
 	vm_fault_t (*huge_fault)(struct vm_fault *vmf, PW_HUGE_FAULT_ARG);
+	/* kernel: ->find_special_page() (asked by vm_normal_page(); ours is NULL) */
+	struct page *(*find_special_page)(struct vm_area_struct *vma, unsigned long addr);
 };
 
 /*

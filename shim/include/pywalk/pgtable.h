@@ -264,6 +264,7 @@ static inline int pte_write(pte_t pte) { return !!(pte_val(pte) & _PAGE_RW); }	/
 static inline int pte_young(pte_t pte) { return !!(pte_val(pte) & _PAGE_ACCESSED); }	/* kernel: pte_young() */
 static inline int pte_dirty(pte_t pte) { return !!(pte_val(pte) & _PAGE_DIRTY); }	/* kernel: pte_dirty() */
 static inline int pte_special(pte_t pte) { return !!(pte_val(pte) & _PAGE_SPECIAL); }	/* kernel: pte_special() */
+static inline int pte_devmap(pte_t pte) { return !!(pte_val(pte) & _PAGE_DEVMAP); }	/* kernel: pte_devmap() */
 static inline pte_t pte_mkspecial(pte_t pte) { return __pte(pte_val(pte) | _PAGE_SPECIAL); }	/* kernel: pte_mkspecial() */
 static inline pte_t pte_mkdevmap(pte_t pte) { return __pte(pte_val(pte) | _PAGE_SPECIAL | _PAGE_DEVMAP); }	/* kernel: pte_mkdevmap() */
 static inline pte_t pte_mkyoung(pte_t pte) { return __pte(pte_val(pte) | _PAGE_ACCESSED); }	/* kernel: pte_mkyoung() */

@@ -11,7 +11,7 @@
 
 typedef struct { unsigned long val; } swp_entry_t;	/* kernel: swp_entry_t */
 enum node_stat_item { NR_ANON_THPS, NR_FILE_THPS };	/* kernel: enum node_stat_item (two of them) */
-enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES };	/* kernel: mm counters */
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };	/* kernel: mm counters */
 
 #define PW_U(ret, name, args) static inline ret name args { PW_UNMODELLED(#name); }
 /* struct page flags and refcounts (include/linux/page-flags.h, page_ref.h) */
@@ -97,13 +97,80 @@ PW_U(bool, userfaultfd_wp_async, (struct vm_area_struct *vma))
  * needs below the walk to a pte is unmodelled; its first call BUGs */
 PW_U(void, vma_pgtable_walk_begin, (struct vm_area_struct *vma))
 PW_U(void, vma_pgtable_walk_end, (struct vm_area_struct *vma))
-PW_U(struct page *, vm_normal_page, (struct vm_area_struct *vma, unsigned long a, pte_t pte))
 PW_U(struct page *, vm_normal_page_pmd, (struct vm_area_struct *vma, unsigned long a, pmd_t pmd))
 PW_U(int, is_zero_pfn, (unsigned long pfn))
 PW_U(swp_entry_t, pte_to_swp_entry, (pte_t pte))
 PW_U(int, is_migration_entry, (swp_entry_t e))
 PW_U(struct page *, nth_page, (struct page *p, unsigned long n))
+/*
+ * The zap path (zap_page_range_single() and below, sliced from mm/memory.c
+ * and mm/huge_memory.c): vm_normal_page() finds no struct page behind our
+ * special/devmap ptes, and zap_huge_pmd() returns early for special huge
+ * mappings, so everything that handles a page, a folio, an rmap, a swap or
+ * migration entry, or hugetlb is never reached here.
+ */
+PW_U(void, mark_page_accessed, (struct page *p))
+PW_U(int, page_mapcount, (struct page *p))
+PW_U(int, PageHead, (struct page *p))
+PW_U(bool, __tlb_remove_page, (struct mmu_gather *tlb, struct page *p))
+PW_U(void, tlb_remove_page_size, (struct mmu_gather *tlb, struct page *p, int size))
+PW_U(bool, __tlb_remove_folio_pages, (struct mmu_gather *tlb, struct page *p, int nr, bool delay_rmap))
+PW_U(bool, tlb_delay_rmap, (struct mmu_gather *tlb))
+PW_U(void, tlb_flush_rmaps, (struct mmu_gather *tlb, struct vm_area_struct *vma))
+PW_U(bool, folio_test_large, (struct folio *f))
+PW_U(int, folio_mapcount, (struct folio *f))
+PW_U(void, folio_mark_accessed, (struct folio *f))
+PW_U(void, folio_remove_rmap_ptes, (struct folio *f, struct page *p, int nr, struct vm_area_struct *vma))
+PW_U(void, folio_remove_rmap_pte, (struct folio *f, struct page *p, struct vm_area_struct *vma))
+PW_U(bool, vma_has_recency, (struct vm_area_struct *vma))
+typedef int fpb_t;					/* kernel: fpb_t (mm/internal.h) */
+#define FPB_IGNORE_DIRTY ((fpb_t)1)			/* kernel: FPB_IGNORE_DIRTY */
+#define FPB_IGNORE_SOFT_DIRTY ((fpb_t)2)		/* kernel: FPB_IGNORE_SOFT_DIRTY */
+PW_U(int, folio_pte_batch, (struct folio *f, unsigned long a, pte_t *ptep, pte_t pte, int max_nr,
+			    fpb_t flags, bool *any_writable, bool *any_young, bool *any_dirty))
+PW_U(bool, is_device_private_entry, (swp_entry_t e))
+PW_U(bool, is_device_exclusive_entry, (swp_entry_t e))
+PW_U(int, non_swap_entry, (swp_entry_t e))
+PW_U(int, free_swap_and_cache, (swp_entry_t e))
+PW_U(void, free_swap_and_cache_nr, (swp_entry_t e, int nr))
+PW_U(int, swap_pte_batch, (pte_t *ptep, int max_nr, pte_t pte))
+PW_U(bool, pte_marker_entry_uffd_wp, (swp_entry_t e))
+PW_U(int, is_hwpoison_entry, (swp_entry_t e))
+PW_U(bool, is_swapin_error_entry, (swp_entry_t e))
+PW_U(bool, is_poisoned_swp_entry, (swp_entry_t e))
+PW_U(bool, pfn_valid, (unsigned long pfn))
+PW_U(void, adjust_range_if_pmd_sharing_possible, (struct vm_area_struct *vma,
+						  unsigned long *start, unsigned long *end))
+/* kernel: mm_counter() takes a page before 6.9 and a folio since: any argument */
+#define mm_counter(p) ({ (void)(p); PW_UNMODELLED("mm_counter"); 0; })
+/* kernel: highest_memmap_pfn (mm/internal.h): vm_normal_page() reads it only
+ * for a pte that is not special, which our driver never installs */
+#define highest_memmap_pfn ({ PW_UNMODELLED("highest_memmap_pfn"); 0UL; })
+/* kernel: untrack_pfn() (PAT; VM_PFNMAP only; 3 arguments before 6.6, 4 since) */
+#define untrack_pfn(vma, ...) PW_UNMODELLED("untrack_pfn")
+/* kernel: hugetlbfs zaps (__unmap_hugepage_range_final() before 6.7,
+ * __unmap_hugepage_range() since): no hugetlb vmas here */
+#define __unmap_hugepage_range_final(...) PW_UNMODELLED("__unmap_hugepage_range_final")
+#define __unmap_hugepage_range(...) PW_UNMODELLED("__unmap_hugepage_range")
+/* kernel: hugetlb_zap_begin()/hugetlb_zap_end() (6.7+): only hugetlb vmas do anything */
+#define hugetlb_zap_begin(vma, s, e) \
+	do { if (is_vm_hugetlb_page(vma)) PW_UNMODELLED("hugetlb_zap_begin"); } while (0)
+#define hugetlb_zap_end(vma, d) \
+	do { if (is_vm_hugetlb_page(vma)) PW_UNMODELLED("hugetlb_zap_end"); } while (0)
 #undef PW_U
+
+/* kernel: print_bad_pte() ("BUG: Bad page map", then the kernel goes on,
+ * tainted): reported as a WARN finding; the zap continues as in the kernel */
+#define print_bad_pte(vma, a, pte, page) \
+	pw_warn(__FILE__, __LINE__, "BUG: Bad page map (print_bad_pte)")
+/* kernel: pr_alert() (no console; zap_pte_range()'s WARN_ON_ONCE(1) after it reports) */
+#define pr_alert(...) do { } while (0)
+/* kernel: userfaultfd_pte_wp() (no userfaultfd-wp here) */
+static inline bool userfaultfd_pte_wp(struct vm_area_struct *vma, pte_t pte) { return false; }
+/* kernel: pte_install_uffd_wp_if_needed() (include/linux/mm_inline.h):
+ * does nothing without CONFIG_PTE_MARKER_UFFD_WP, which is off here */
+static inline bool pte_install_uffd_wp_if_needed(struct vm_area_struct *vma, unsigned long a,
+						 pte_t *pte, pte_t pteval) { return false; }
 
 /* kernel: walk_page_mapping()'s i_mmap interval tree: no file rmap here */
 static inline struct vm_area_struct *pw_no_i_mmap(void) { PW_UNMODELLED("vma_interval_tree_foreach"); }
