@@ -7,6 +7,7 @@ import sys
 from collections import Counter
 
 from . import api, stress
+from .races import identify
 from .cli import write_json_atomic
 from .cmd_source import add_variant_args
 from .errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
@@ -90,6 +91,8 @@ def summary(result: stress.StressResult) -> str:
     lines += [f"    {b}" for b in f.backtrace[:12]]
     if len(result.findings) > 1:
         counts = Counter(x.signature for x in result.findings)
+        names = {x.signature: identify(x) for x in result.findings}
         lines.append(f"  {len(counts)} distinct finding(s):")
-        lines += [f"    {n:>5} x {sig}" for sig, n in counts.most_common()]
+        lines += [f"    {n:>5} x {sig}" + (f"  ({names[sig].name})" if names[sig] else "")
+                  for sig, n in counts.most_common()]
     return "\n".join(lines)

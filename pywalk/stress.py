@@ -197,10 +197,11 @@ def _set_delays(variant: Variant, profile: DelayProfile | None) -> None:
 def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         faulters: int | None = None, seconds: float | None = None, ops: int | None = None,
         seed: int = 1, delays: DelayProfile | None = DelayProfile(), keep_going: bool = False,
-        batch: int = 16, progress=None) -> StressResult:
-    """Run one race hunt.  Stops at the first finding unless keep_going,
-    when the op budget is spent, or after `seconds`; Ctrl-C keeps what was
-    measured (result.interrupted)."""
+        batch: int = 16, progress=None, stop_when=None) -> StressResult:
+    """Run one race hunt.  Stops at the first finding unless keep_going
+    (then at the first finding for which stop_when(finding) is true, if
+    given), when the op budget is spent, or after `seconds`; Ctrl-C keeps
+    what was measured (result.interrupted)."""
     sc = SCENARIOS[scenario]
     if seconds is None and ops is None:
         seconds = 10.0
@@ -291,6 +292,8 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         if result.first_finding_s is None:
             result.first_finding_s = elapsed
             result.first_finding_ops = counters["ops"]
+        if stop_when is not None and stop_when(f):
+            stop[0] = 1
 
     threads = [threading.Thread(target=body, args=(i, role, kind, pause), daemon=True,
                                 name=f"pywalk-{role}-{i}")

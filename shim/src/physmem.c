@@ -131,3 +131,28 @@ long pw_table_pages_in_use(void)
 {
 	return __atomic_load_n(&pw_pages_in_use, __ATOMIC_RELAXED);
 }
+
+/*
+ * What a faulting address is, as KASAN/KFENCE reports say it (no locks:
+ * called from the oops path; a racing free may make the answer stale).
+ */
+const char *pw_classify_address(unsigned long addr)
+{
+	unsigned long pa, pfn;
+
+	if (!pw_physbase || addr < (unsigned long)pw_physbase ||
+	    addr >= (unsigned long)pw_physbase + PW_PHYS_SIZE)
+		return "not in fake physical memory";
+	pa = addr - (unsigned long)pw_physbase;
+	pfn = pa >> PAGE_SHIFT;
+	if (pa < PW_PT_BASE)
+		return "low physical memory (pfn 0 and friends)";
+	if (pa >= PW_BAR_BASE)
+		return "device memory: the frame behind a huge leaf";
+	for (unsigned long i = 0; i < pw_q_len; i++)
+		if (pw_quarantine[(pw_q_head + i) % PW_QUARANTINE] == pfn)
+			return "a freed page-table page (use after free)";
+	if (pa >= pw_pool_top)
+		return "page-table memory never allocated";
+	return "a page-table page";
+}

@@ -146,14 +146,19 @@ void pw_spin_wait(unsigned int *iter, const char *what)
 
 /* ---- signals: a fault in a guarded call is an oops, elsewhere it is not ours ---- */
 static struct sigaction pw_old_segv, pw_old_bus;
+const char *pw_classify_address(unsigned long addr);	/* shim/src/physmem.c */
 
 static void pw_on_signal(int sig, siginfo_t *si, void *uc)
 {
 	struct sigaction *old = sig == SIGSEGV ? &pw_old_segv : &pw_old_bus;
 
 	if (pw_cur.active && pw_cur.mm) {
-		pw_oops(sig == SIGSEGV ? PW_OOPS_SEGV : PW_OOPS_BUS, NULL, 0,
-			"BUG: unable to handle page fault", (unsigned long)si->si_addr, uc);
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "BUG: unable to handle page fault (%s)",
+			 pw_classify_address((unsigned long)si->si_addr));
+		pw_oops(sig == SIGSEGV ? PW_OOPS_SEGV : PW_OOPS_BUS, NULL, 0, msg,
+			(unsigned long)si->si_addr, uc);
 	}
 	/* not ours: hand it on as if we were never installed.  Variants that
 	 * re-installed themselves may chain to each other in a circle; a fault

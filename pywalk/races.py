@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Known races, recognised by where a finding faults and on what.
+
+A finding's signature names the innermost kernel frames; its message says
+what the faulting address is (shim/src/physmem.c pw_classify_address()).
+Together they tell one known race from another, so a hunt can say "the
+2019 race is gone" while still showing anything else it met.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Race:
+    name: str
+    kind: str                # SEGV, WARN, ...
+    function: str            # a kernel function among the innermost frames
+    message: str             # a part of the finding's message
+    note: str = ""
+
+    def matches(self, finding) -> bool:
+        frames = finding.signature.split(" ", 1)[-1].split("<")
+        return (finding.kind == self.kind and self.function in frames
+                and self.message in finding.message)
+
+
+WALKER_RACE = Race(
+    "walker race", "SEGV", "walk_pmd_range", "device memory",
+    "CVE-2026-31456: walk_pud_range() splits a huge PUD, a fault reinstalls a PUD leaf, "
+    "walk_pmd_range() reads the leaf's frame as a PMD table")
+FAULT_RACE = Race(
+    "2019 fault race", "SEGV", "__handle_mm_fault", "device memory",
+    "pmd_alloc() returns a pmd_offset() into another thread's huge PUD (the 2019 mail)")
+PMD_ALLOC_TOCTOU = Race(
+    "pmd_alloc TOCTOU", "SEGV", "__handle_mm_fault", "low physical memory",
+    "pmd_alloc() computes pmd_offset() from a second read of the pud, which another thread "
+    "has just zapped (none: __va(0)); the 'raced with pmd_alloc?' recheck reads the pud a "
+    "third time, sees the table that thread then installed, and lets the fault use the "
+    "pointer into physical page 0")
+BAD_PMD = Race(
+    "bad pmd", "WARN", "pmd_trans_unstable", "pmd_clear_bad",
+    "6.1 walk_pmd_range(): pmd_trans_unstable() after split_huge_pmd() sees a refaulted "
+    "devmap PMD as pmd_bad() and pmd_clear_bad() wipes it")
+
+KNOWN = (WALKER_RACE, FAULT_RACE, PMD_ALLOC_TOCTOU, BAD_PMD)
+
+
+def identify(finding) -> Race | None:
+    return next((r for r in KNOWN if r.matches(finding)), None)
