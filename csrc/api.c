@@ -60,7 +60,14 @@ void pw_mm_free(struct pw_mm *m)
 
 int pw_mm_panicked(struct pw_mm *m) { return m->panic; }
 int pw_mm_nwarns(struct pw_mm *m) { return m->nwarns; }
-struct pw_report *pw_mm_oops(struct pw_mm *m) { return &m->oops; }
+/* The first oops's report; other threads of the mm may return (panicked)
+ * while its author is still unwinding, so wait for it to be complete. */
+struct pw_report *pw_mm_oops(struct pw_mm *m)
+{
+	for (int i = 0; i < 100000 && !__atomic_load_n(&m->oops_ready, __ATOMIC_ACQUIRE); i++)
+		sched_yield();
+	return &m->oops;
+}
 struct pw_report *pw_mm_warn(struct pw_mm *m, int i) { return &m->warns[i]; }
 
 static int pw_do_map(struct mm_struct *mm, unsigned long start, unsigned long size,

@@ -90,8 +90,10 @@ void pw_oops(int kind, const char *file, int line, const char *msg,
 			file ? file : "?", line);
 		abort();
 	}
-	if (__atomic_exchange_n(&m->panic, 1, __ATOMIC_ACQ_REL) == 0)
+	if (__atomic_exchange_n(&m->panic, 1, __ATOMIC_ACQ_REL) == 0) {
 		pw_fill_report(&m->oops, kind, file, line, msg, address, uc);
+		__atomic_store_n(&m->oops_ready, 1, __ATOMIC_RELEASE);
+	}
 	pw_cur.active = 0;
 	siglongjmp(pw_cur.jb, 1);
 }

@@ -39,6 +39,7 @@ extern struct pw_delay_profile pw_delays;
  * reports that BUG/oops/WARN leave for Python. */
 struct pw_mm {
 	volatile int panic;		/* set by the first oops; stops the others */
+	int oops_ready;			/* the first oops's report is complete */
 	struct pw_report oops;		/* the first oops */
 	int nwarns;			/* WARNs seen (the first PW_MAX_WARNS kept) */
 	struct pw_report warns[PW_MAX_WARNS];
