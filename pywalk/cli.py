@@ -46,7 +46,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="pywalk", description=__doc__.splitlines()[0])
+    p = _Parser(prog="pywalk", description="Run the real Linux page walker and huge-page "
+                "fault path from a kernel tree in userspace; hunt races from many threads.",
+                epilog="Exit codes: 0 ok, 1 a finding with --fail-on-finding (or a row/cell "
+                "not as expected), 2 usage, 3 fetch failed, 125 build or patch failed, "
+                "130 interrupted.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(name).register(sub)
