@@ -138,3 +138,15 @@ def test_ctrl_c_keeps_what_was_measured(tmp_path, v61_fix):
     rep = json.loads(out.read_text())
     assert rep["interrupted"] is True and rep["ops"] > 0
     assert "Traceback" not in err
+
+
+def test_pmd_alloc_toctou_in_61_fault_path(v61):
+    """pywalk's own finding: the 'raced with pmd_alloc?' recheck misses a pud
+    that went leaf -> none -> table between pmd_alloc()'s reads; vmf.pmd then
+    points into __va(0).  Rare (about 1 in 8.5M ops): a long budget."""
+    r = stress.run(v61, "fault-vs-fault", ops=60_000_000, seed=1, keep_going=True,
+                   stop_when=PMD_ALLOC_TOCTOU.matches)
+    hits = [f for f in r.findings if PMD_ALLOC_TOCTOU.matches(f)]
+    assert hits, f"not found in {r.ops:,} ops"
+    assert any(b.startswith("__handle_mm_fault mm/memory.c") for b in hits[0].backtrace)
+    assert not [f for f in r.findings if not PMD_ALLOC_TOCTOU.matches(f)]
