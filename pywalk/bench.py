@@ -45,11 +45,10 @@ from typing import Callable
 
 from . import stats
 from .bench_layouts import GiB, LAYOUTS, PAGE, Layout, Seg, fmt_size, rss_bytes
-from .api import WALKERS, MM, Variant
+from .api import ERR_OOPS, ERR_PANIC, ERR_TAINTED, MM, WALKERS, Variant
 from .errors import EXIT_FINDING, PywalkError
 
 WALKER = "dirty"
-ERR_OOPS, ERR_PANIC, ERR_TAINTED = -1000, -1001, -1002
 FLOOR_MODES = {"floor": 0, "floor_raw": 1, "floor_cb": 2}
 TARGET_ROUNDS = 300         # rounds aimed at per measuring phase
 FLOOR_WEIGHT = 0.25         # time share of each floor arm, relative to a or b

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .api import MM, Variant
+from .api import ERR_OOPS, ERR_PANIC, MM, Variant
 from .errors import UsageError
 from .oops import Report
 
@@ -237,6 +237,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         lib.pw_stress_reseed(seed, tid)
         my_gen = -1
         my_batch = batch
+        py_s = 0.0
         while not stop[0]:
             tp = time.perf_counter()
             with lock:
@@ -255,7 +256,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                 n = my_batch
                 if ops is not None:
                     n = max(1, min(n, (ops - counters["ops"]) // len(roles_flat)))
-            counters["py"] += time.perf_counter() - tp
+            py_s += time.perf_counter() - tp
             r = lib.pw_stress_run(mm.handle, cfg, n, stop, done)
             tp2 = time.perf_counter()
             # keep each call into C between 1 and 4 ms: Python stays off the hot loop
@@ -272,7 +273,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                     warns_seen[0] = lib.pw_mm_nwarns(mm.handle)
                     if not keep_going:
                         stop[0] = 1
-                if r in (-1000, -1001) and my_gen == generation[0] != recorded[0]:
+                if r in (ERR_OOPS, ERR_PANIC) and my_gen == generation[0] != recorded[0]:
                     recorded[0] = my_gen
                     _record(mm.oops_report(), role_names)
                     if keep_going and not stop[0]:
@@ -281,7 +282,9 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                         new_mm()
                     else:
                         stop[0] = 1
-            counters["py"] += time.perf_counter() - tp
+            py_s += time.perf_counter() - tp
+        with lock:
+            counters["py"] += py_s
 
     def _record(rep: Report, names) -> None:
         elapsed = time.perf_counter() - t0
