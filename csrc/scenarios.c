@@ -21,28 +21,31 @@
  * write; the tables are freed (into the quarantine) after it is dropped, as
  * munmap() frees them after downgrading the lock.
  */
-#define PW_REAP_MAX 64
+#define PW_REAP_MAX 64	/* tables detached per write-locked pass */
 static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	pmd_t *tables[PW_REAP_MAX];
-	unsigned long addr;
-	int n = 0;
+	unsigned long addr = start;
+	int n;
 
-	mmap_write_lock(mm);
-	for (addr = start; addr < end && n < PW_REAP_MAX; addr += PUD_SIZE) {
-		p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
-		pud_t *pud;
+	while (addr < end) {
+		n = 0;
+		mmap_write_lock(mm);
+		for (; addr < end && n < PW_REAP_MAX; addr += PUD_SIZE) {
+			p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
+			pud_t *pud;
 
-		if (p4d_none(*p4d))
-			continue;
-		pud = pud_offset(p4d, addr);
-		if (!pud_none(*pud) && !pud_leaf(*pud))
-			tables[n++] = pud_pgtable(*pud);
-		pud_clear(pud);
+			if (p4d_none(*p4d))
+				continue;
+			pud = pud_offset(p4d, addr);
+			if (!pud_none(*pud) && !pud_leaf(*pud))
+				tables[n++] = pud_pgtable(*pud);
+			pud_clear(pud);
+		}
+		mmap_write_unlock(mm);
+		while (n)
+			pw_free_pmd_table(tables[--n]);
 	}
-	mmap_write_unlock(mm);
-	while (n)
-		pw_free_pmd_table(tables[--n]);
 	return 0;
 }
 
