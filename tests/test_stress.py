@@ -8,6 +8,7 @@ passes when its budget runs out with no finding.
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -140,11 +141,14 @@ def test_ctrl_c_keeps_what_was_measured(tmp_path, v61_fix):
     assert "Traceback" not in err
 
 
+@pytest.mark.skipif(os.environ.get("PYWALK_SLOW") != "1",
+                    reason="slow hunt (minutes); run with PYWALK_SLOW=1")
 def test_pmd_alloc_toctou_in_61_fault_path(v61):
     """pywalk's own finding: the 'raced with pmd_alloc?' recheck misses a pud
     that went leaf -> none -> table between pmd_alloc()'s reads; vmf.pmd then
-    points into __va(0).  Rare (about 1 in 8.5M ops): a long budget."""
-    r = stress.run(v61, "fault-vs-fault", ops=60_000_000, seed=1, keep_going=True,
+    points into __va(0).  Rare: 1 in 8-15M ops alone on the machine, rarer
+    beside other tests, so it is not in the default run."""
+    r = stress.run(v61, "fault-vs-fault", ops=200_000_000, seed=1, keep_going=True,
                    stop_when=PMD_ALLOC_TOCTOU.matches)
     hits = [f for f in r.findings if PMD_ALLOC_TOCTOU.matches(f)]
     assert hits, f"not found in {r.ops:,} ops"
