@@ -46,7 +46,7 @@ def cmd_matrix(args) -> int:
     print(matrix.table(cells))
     for c in cells:
         if c.result is not None and c.result.findings:
-            print("\n" + finding_details(c.label, c.scenario, c.result))
+            print("\n" + finding_details(c.label, c.scenario, c.race, c.result))
     for c in cells:
         if c.error is not None:
             print(f"\n{c.label}: not built:\n{c.error}")

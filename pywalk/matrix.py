@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from . import api, kernels, stress
 from .assets import patch_path
 from .errors import BuildError
-from .report_table import HEADERS, expected_cell, format_table, stress_row
+from .races import BAD_PMD, FAULT_RACE, WALKER_RACE, Race
+from .report_table import HEADERS, as_expected, format_table, no_build_row, stress_row
 
 FIX_2019 = "6.1/0001-mm-pagewalk-recheck-pud-after-split.patch"
 REVERT_CVE = "6.12/revert-cve-2026-31456-fix.patch"
@@ -35,7 +36,8 @@ REVERT_CVE = "6.12/revert-cve-2026-31456-fix.patch"
 class PatchSet:
     label: str                      # "as shipped", "+ 2019 walker fix", "+ my.patch"
     patches: tuple[str, ...]        # paths (or shipped names, see resolve())
-    expect: dict = field(default_factory=dict)   # scenario -> expect a race (Debian only)
+    # scenario -> (race looked for, expected to show) (Debian sources only)
+    expect: dict = field(default_factory=dict)
     shipped: bool = False           # patches are names under pywalk's patches/
 
     def paths(self) -> list[str]:
@@ -43,13 +45,16 @@ class PatchSet:
 
 
 AS_SHIPPED = {
-    "6.1": {"walk-vs-refault": True, "fault-vs-fault": False},
-    "6.12": {"walk-vs-refault": False, "walk-vs-refault-pmd": False, "fault-vs-fault": False,
-             "mixed": False},
+    "6.1": {"walk-vs-refault": (WALKER_RACE, True), "walk-vs-refault-pmd": (BAD_PMD, True),
+            "fault-vs-fault": (FAULT_RACE, False), "mixed": (WALKER_RACE, True)},
+    "6.12": {"walk-vs-refault": (WALKER_RACE, False), "walk-vs-refault-pmd": (BAD_PMD, False),
+             "fault-vs-fault": (FAULT_RACE, False), "mixed": (WALKER_RACE, False)},
 }
 DEFAULT_SETS = {
-    "6.1": (PatchSet("+ 2019 walker fix", (FIX_2019,), {"walk-vs-refault": False}, True),),
-    "6.12": (PatchSet("- CVE fix (revert)", (REVERT_CVE,), {"walk-vs-refault": True}, True),),
+    "6.1": (PatchSet("+ 2019 walker fix", (FIX_2019,),
+                     {"walk-vs-refault": (WALKER_RACE, False)}, True),),
+    "6.12": (PatchSet("- CVE fix (revert)", (REVERT_CVE,),
+                      {"walk-vs-refault": (WALKER_RACE, True)}, True),),
 }
 
 
@@ -73,6 +78,7 @@ class Cell:
     origin: str
     patch_set: PatchSet
     scenario: str
+    race: Race | None               # the race looked for; None: any finding
     expect_race: bool | None
     result: stress.StressResult | None = None
     error: str | None = None        # the build's error (first line in the table)
@@ -86,12 +92,13 @@ class Cell:
         """As expected (a cell without an expectation is always ok)."""
         if self.error is not None or self.result is None:
             return False
-        return self.expect_race is None or bool(self.result.findings) == self.expect_race
+        return as_expected(self.race, self.expect_race, self.result)
 
     def as_json(self) -> dict:
         d = {"kernel_spec": self.kernel_spec, "kernel": self.kernel, "origin": self.origin,
              "patch_set": self.patch_set.label, "patch_files": self.patch_set.paths(),
-             "scenario": self.scenario, "expect_race": self.expect_race,
+             "scenario": self.scenario, "race": self.race.name if self.race else None,
+             "expect_race": self.expect_race,
              "built": self.error is None, "error": self.error, "as_expected": self.ok}
         if self.result is not None:
             d.update(self.result.as_json())
@@ -114,7 +121,8 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
                      for s in DEFAULT_SETS.get(series, ())]
         for ps in sets:
             for sc in scenarios:
-                cells.append(Cell(spec, src.version, src.origin, ps, sc, ps.expect.get(sc)))
+                race, expect = ps.expect.get(sc, (None, None))
+                cells.append(Cell(spec, src.version, src.origin, ps, sc, race, expect))
     return cells
 
 
@@ -133,9 +141,11 @@ def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None) 
             cell.error = str(v)
             continue
         prog = progress(f"{cell.label} {cell.scenario}") if progress else None
+        # a cell that looks for one race hunts past other findings
         cell.result = stress.run(v, cell.scenario, ops=ops, seed=seed,
                                  delays=stress.DelayProfile() if delays else None,
-                                 progress=prog)
+                                 progress=prog, keep_going=cell.race is not None,
+                                 stop_when=cell.race.matches if cell.race else None)
         if prog is not None:
             prog.done()
         if cell.result.interrupted:
@@ -147,9 +157,9 @@ def table(cells: list[Cell]) -> str:
     rows = []
     for c in cells:
         if c.result is not None:
-            rows.append(stress_row(c.label, c.scenario, c.expect_race, c.result))
+            rows.append(stress_row(c.label, c.scenario, c.race, c.expect_race, c.result))
         elif c.error is not None:
             first = c.error.splitlines()[0]
             what = "NO BUILD (patch does not apply)" if "does not apply" in first else "NO BUILD"
-            rows.append((c.label, c.scenario, what, expected_cell(c.expect_race), "-", "-", "-"))
+            rows.append(no_build_row(c.label, c.scenario, c.race, c.expect_race, what))
     return format_table(HEADERS, rows)

@@ -32,13 +32,16 @@ WALKER_RACE = Race(
     "walk_pmd_range() reads the leaf's frame as a PMD table")
 FAULT_RACE = Race(
     "2019 fault race", "SEGV", "__handle_mm_fault", "device memory",
-    "pmd_alloc() returns a pmd_offset() into another thread's huge PUD (the 2019 mail)")
+    "pmd_alloc() returns a pmd_offset() into another thread's huge PUD (the 2019 mail).  "
+    "With the upstream recheck the same symptom still shows, very rarely, through the "
+    "recheck's own TOCTOU (PMD_ALLOC_TOCTOU's note)")
 PMD_ALLOC_TOCTOU = Race(
     "pmd_alloc TOCTOU", "SEGV", "__handle_mm_fault", "low physical memory",
     "pmd_alloc() computes pmd_offset() from a second read of the pud, which another thread "
     "has just zapped (none: __va(0)); the 'raced with pmd_alloc?' recheck reads the pud a "
     "third time, sees the table that thread then installed, and lets the fault use the "
-    "pointer into physical page 0")
+    "pointer into physical page 0.  When that read still saw the leaf, the pointer goes "
+    "into the huge page instead: the 2019 symptom itself")
 BAD_PMD = Race(
     "bad pmd", "WARN", "pmd_trans_unstable", "pmd_clear_bad",
     "6.1 walk_pmd_range(): pmd_trans_unstable() after split_huge_pmd() sees a refaulted "

@@ -1,15 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The result tables of `pywalk reproduce` and `pywalk matrix`.
 
-One plain-text style for both: columns separated by " | ", a "-+-" rule
-under the header, every column as wide as its widest cell.
+A row looks for one race (pywalk/races.py), or for any finding when it has
+none: the result says whether that race showed, and other findings are
+counted beside it and listed under the table.  Plain text: columns
+separated by " | ", a "-+-" rule under the header.
 """
 
 from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-HEADERS = ("variant", "scenario", "result", "expected", "time to first finding", "ops", "ops/s")
+from .races import identify
+
+HEADERS = ("variant", "scenario", "race looked for", "result", "expected",
+           "time to first finding", "other findings", "ops", "ops/s")
 
 
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -22,29 +27,49 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> st
     return "\n".join(out)
 
 
+def hits(race, r) -> list:
+    """The findings of result r that are the race (every finding when race is None)."""
+    return [f for f in r.findings if race is None or race.matches(f)]
+
+
+def as_expected(race, expect_race: bool | None, r) -> bool:
+    return expect_race is None or bool(hits(race, r)) == expect_race
+
+
 def expected_cell(expect_race: bool | None) -> str:
-    return "-" if expect_race is None else ("race" if expect_race else "clean")
+    return "-" if expect_race is None else ("race" if expect_race else "no race")
 
 
-def result_cells(r) -> tuple[str, str, str, str]:
-    """(result, time to first finding, ops, ops/s) of a pywalk.stress.StressResult."""
-    found = bool(r.findings)
-    result = f"RACE ({r.findings[0].kind})" if found else "clean"
-    if r.interrupted and not found:
-        result = "interrupted"
-    return (result, f"{r.first_finding_s:.3f} s" if found else "-",
+def race_cell(race) -> str:
+    return race.name if race is not None else "any finding"
+
+
+def stress_row(label: str, scenario: str, race, expect_race: bool | None, r) -> tuple:
+    """One row in HEADERS order for a stress result."""
+    h = hits(race, r)
+    result = f"RACE ({h[0].kind})" if h else ("interrupted" if r.interrupted else "no race")
+    return (label, scenario, race_cell(race), result, expected_cell(expect_race),
+            f"{h[0].elapsed_s:.3f} s" if h else "-", str(len(r.findings) - len(h)),
             f"{r.ops:,}", f"{r.ops_per_s:,.0f}")
 
 
-def stress_row(label: str, scenario: str, expect_race: bool | None, r) -> tuple[str, ...]:
-    """One row in HEADERS order for a stress result."""
-    result, first, ops, rate = result_cells(r)
-    return (label, scenario, result, expected_cell(expect_race), first, ops, rate)
+def no_build_row(label: str, scenario: str, race, expect_race: bool | None, what: str) -> tuple:
+    return (label, scenario, race_cell(race), what, expected_cell(expect_race),
+            "-", "-", "-", "-")
 
 
-def finding_details(label: str, scenario: str, r, frames: int = 8) -> str:
-    """The first finding of a result, as reproduce prints it."""
-    f = r.findings[0]
-    lines = [f"{label}, {scenario}: {f.kind} {f.message} at {f.address:#x}"]
-    lines += [f"    {b}" for b in f.backtrace[:frames]]
-    return "\n".join(lines)
+def finding_details(label: str, scenario: str, race, r, frames: int = 8) -> str:
+    """The first finding of the race, then the first of each other kind."""
+    h = hits(race, r)
+    shown, out = set(), []
+    for f in h[:1] + [f for f in r.findings if f not in h]:
+        key = f.signature + f.message
+        if key in shown:
+            continue
+        shown.add(key)
+        known = identify(f)
+        tag = "" if f in h else f" [other finding{': ' + known.name if known else ''}]"
+        out.append(f"{label}, {scenario}{tag}: {f.kind} {f.message} at {f.address:#x} "
+                   f"after {f.ops:,} ops")
+        out += [f"    {b}" for b in f.backtrace[:frames]]
+    return "\n".join(out)

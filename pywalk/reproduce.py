@@ -25,8 +25,8 @@ from .assets import patch_path
 from .cli import write_json_atomic
 from .cmd_stress import Progress
 from .errors import EXIT_FINDING, EXIT_OK
-from .races import FAULT_RACE, WALKER_RACE, Race, identify
-from .report_table import format_table
+from .races import FAULT_RACE, WALKER_RACE, Race
+from .report_table import HEADERS, as_expected, finding_details, format_table, stress_row
 
 FIX = "6.1/0001-mm-pagewalk-recheck-pud-after-split.patch"
 REVERT = "6.1/revert-pud-alloc-race-check.patch"
@@ -78,55 +78,24 @@ def run_rows(kernel: str, *, clean_ops: int, race_seconds: float, seed: int, del
     return results
 
 
-HEADERS = ("variant", "scenario", "race looked for", "result", "expected",
-           "time to first finding", "other findings", "ops", "ops/s")
-
-
-def row_cells(row: Row, r) -> tuple:
-    hits = [f for f in r.findings if row.race.matches(f)]
-    return (row.label, row.scenario, row.race.name, "RACE (SEGV)" if hits else "no race",
-            "race" if row.expect_race else "no race",
-            f"{hits[0].elapsed_s:.3f} s" if hits else "-",
-            str(len(r.findings) - len(hits)), f"{r.ops:,}", f"{r.ops_per_s:,.0f}")
-
-
-def as_expected(row: Row, r) -> bool:
-    return any(row.race.matches(f) for f in r.findings) == row.expect_race
-
-
 def table(results) -> str:
-    return format_table(HEADERS, [row_cells(row, r) for row, r in results])
-
-
-def details(row: Row, r) -> str:
-    """The first finding of the row's race, then the first of each other kind."""
-    shown, out = set(), []
-    hits = [f for f in r.findings if row.race.matches(f)]
-    for f in hits[:1] + [f for f in r.findings if not row.race.matches(f)]:
-        if f.signature + f.message in shown:
-            continue
-        shown.add(f.signature + f.message)
-        known = identify(f)
-        tag = "" if row.race.matches(f) else \
-            f" [other finding{': ' + known.name if known else ''}]"
-        out.append(f"{row.label}, {row.scenario}{tag}: {f.kind} {f.message} at "
-                   f"{f.address:#x} after {f.ops:,} ops")
-        out += [f"    {b}" for b in f.backtrace[:8]]
-    return "\n".join(out)
+    return format_table(HEADERS, [stress_row(row.label, row.scenario, row.race, row.expect_race, r)
+                                  for row, r in results])
 
 
 def cmd_reproduce(args) -> int:
     results = run_rows(args.kernel, clean_ops=args.clean_ops, race_seconds=args.race_seconds,
                        seed=args.seed, delays=not args.no_delays)
     print(table(results))
-    ok = len(results) == len(ROWS) and all(as_expected(row, r) for row, r in results)
+    ok = len(results) == len(ROWS) and all(
+        as_expected(row.race, row.expect_race, r) for row, r in results)
     for row, r in results:
         if r.findings:
-            print("\n" + details(row, r))
+            print("\n" + finding_details(row.label, row.scenario, row.race, r))
     if args.json:
         write_json_atomic(args.json, {"ok": ok, "rows": [
             {"label": row.label, "race": row.race.name, "expect_race": row.expect_race,
-             "as_expected": as_expected(row, r), **r.as_json()}
+             "as_expected": as_expected(row.race, row.expect_race, r), **r.as_json()}
             for row, r in results]})
     print("\nall rows as expected" if ok else "\nSOME ROWS NOT AS EXPECTED", file=sys.stderr)
     return EXIT_OK if ok else EXIT_FINDING

@@ -165,4 +165,5 @@ def test_matrix_default_table(tmp_path):
     got = {(c["kernel"], c["patch_set"]): bool(c["findings"]) for c in cells}
     assert got == {("6.1.192", "as shipped"): True, ("6.1.192", "+ 2019 walker fix"): False,
                    ("6.12.117", "as shipped"): False, ("6.12.117", "- CVE fix (revert)"): True}
-    assert "6.12.117 - CVE fix (revert) | walk-vs-refault | RACE (SEGV)" in p.stdout
+    assert "6.12.117 - CVE fix (revert) | walk-vs-refault | walker race     | RACE (SEGV)" \
+        in p.stdout
