@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Benchmarks (pywalk/bench.py): everything on the hot path is here, so no
+ * Benchmarks (pywalk/bench/runner.py): everything on the hot path is here, so no
  * Python runs between two timed walks.
  *
  *   pw_bench_populate()    faults a range page by page through the tree's

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """pywalk: run the real Linux page walker and huge-page fault path in userspace."""
 
-from .api import MM, KernelOops, MMTainted, Variant, build
-from .errors import PywalkError
+from pywalk.variant.runtime import MM, KernelOops, MMTainted, Variant, build
+from pywalk.errors import PywalkError
 
 __all__ = ["MM", "KernelOops", "MMTainted", "Variant", "build", "PywalkError"]
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 import sys
 
-from .cli import main
+from pywalk.cli import main
 
 sys.exit(main())

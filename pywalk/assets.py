@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import UsageError
+from pywalk.errors import UsageError
 
 _PKG = Path(__file__).resolve().parent
 

@@ -2,7 +2,7 @@
 """The real 6.12.117 code: builds, sequential behaviour, and the CVE race.
 
 6.12 differs from 6.1 where pywalk adapts (each detected from the tree,
-pywalk/treeinfo.py): huge_fault(vmf, order), mm_walk_ops.walk_lock,
+pywalk/tree/facts.py): huge_fault(vmf, order), mm_walk_ops.walk_lock,
 __pte_offset_map_lock() (may return NULL) in mm/pgtable-generic.c,
 thp_vma_allowable_order(); and walk_pmd_range() carries the upstream fix
 for CVE-2026-31456 (a pudp_get() snapshot and ACTION_AGAIN).
@@ -15,15 +15,17 @@ import sys
 
 import pytest
 
-from pywalk import kernels, stress, treeinfo
+from pywalk.tree import sources
+from pywalk.hunt import stress
+from pywalk.tree import facts
 
 GiB = 1 << 30
 MiB = 1 << 20
 
 
 def _facts(series):
-    src = kernels.resolve(series)
-    return treeinfo.detect(lambda rel: src.read(rel) if src.has(rel) else None)
+    src = sources.resolve(series)
+    return facts.detect(lambda rel: src.read(rel) if src.has(rel) else None)
 
 
 # -- what is taken from the tree ---------------------------------------------
@@ -40,7 +42,7 @@ def test_api_facts_are_read_from_each_tree():
 
 
 def test_612_takes_pte_offset_map_lock_and_thp_policy_from_the_tree(v612):
-    src = kernels.resolve("6.12")
+    src = sources.resolve("6.12")
     info = v612.result.as_json()
     assert info["kernel"] == "6.12.117"
     by_path = {s["path"]: s for s in info["sources"]}
@@ -58,7 +60,7 @@ def test_612_takes_pte_offset_map_lock_and_thp_policy_from_the_tree(v612):
 
 
 def test_612_ships_the_cve_fix_and_the_revert_removes_it(v612, v612_revert):
-    src = kernels.resolve("6.12")
+    src = sources.resolve("6.12")
     text = src.read("mm/pagewalk.c")
     assert "pud_t pudval = pudp_get(pud);" in text
     assert v612_revert.id != v612.id

@@ -8,7 +8,10 @@ import sys
 
 import pytest
 
-from pywalk import bench, bench_layouts, cmd_bench
+from pywalk.bench import runner
+from pywalk.bench import layouts as bench_layouts
+from pywalk.cli import bench as cmd_bench
+from pywalk.report.bench import plot
 from pywalk.errors import UsageError
 
 GiB = 1 << 30
@@ -24,13 +27,13 @@ def cli(argv):
 
 
 def tiny(layouts, sizes, faulters=1):
-    return bench.Settings(layouts, {k: sizes for k in layouts}, {k: max(sizes) for k in layouts},
+    return runner.Settings(layouts, {k: sizes for k in layouts}, {k: max(sizes) for k in layouts},
                           seconds=0.2, contention_seconds=0.1, scaling_seconds=0.1,
                           faulters=faulters, warmup_s=0.05, resamples=200)
 
 
 def test_bench_json_structure(v61, v61_fix):
-    r = bench.run(v61, v61_fix, tiny(["pmd"], [GiB, 2 * GiB]))
+    r = runner.run(v61, v61_fix, tiny(["pmd"], [GiB, 2 * GiB]))
     json.dumps(r)
     assert r["a"]["patches"] == [] and len(r["b"]["patches"]) == 1
     (x,) = r["layouts"]
@@ -53,7 +56,7 @@ def test_bench_json_structure(v61, v61_fix):
     ("mix", {"pud_leaf": 1, "pmd_leaf": 511, "pte_present": 1 + 16384}),
 ])
 def test_each_layout_populates_what_it_says_and_keeps_it(v61, layout, entries):
-    r = bench.run(v61, v61, tiny([layout], [4 * GiB], faulters=0))
+    r = runner.run(v61, v61, tiny([layout], [4 * GiB], faulters=0))
     (x,) = r["layouts"]
     for k, n in entries.items():
         assert x["entries"][k] == n
@@ -61,7 +64,7 @@ def test_each_layout_populates_what_it_says_and_keeps_it(v61, layout, entries):
 
 
 def test_cli_writes_json_and_prints_a_table(tmp_path, capsys):
-    out = tmp_path / "bench.json"
+    out = tmp_path / "runner.json"
     assert cli(["--layout", "pud", "--size", "2G", "--seconds", "0.2", "--faulters", "0",
                 "--json", str(out)]) == 0
     r = json.loads(out.read_text())
@@ -92,8 +95,8 @@ def test_plot_without_matplotlib_is_a_usage_error(monkeypatch):
 
 def test_plot(tmp_path, v61):
     pytest.importorskip("matplotlib")
-    r = bench.run(v61, v61, tiny(["pud"], [GiB, 2 * GiB], faulters=0))
-    cmd_bench.plot(r, str(tmp_path / "b.png"))
+    r = runner.run(v61, v61, tiny(["pud"], [GiB, 2 * GiB], faulters=0))
+    plot(r, str(tmp_path / "b.png"))
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
 
 

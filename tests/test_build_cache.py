@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from pywalk import kernels
+from pywalk.tree import sources
 
 BUILD = """
 import json, pywalk
@@ -16,7 +16,7 @@ print(json.dumps({"compiled": v.result.compiled, "module": str(v.module_path)}))
 
 
 def test_concurrent_builds_compile_once_and_agree(tmp_path, v61):
-    src = kernels.cache_root() / "src"
+    src = sources.cache_root() / "src"
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "src").symlink_to(src)           # the kernel source, without its builds

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 import pywalk
-from pywalk import kernels
-from pywalk.api import fault_name
+from pywalk.tree import sources
+from pywalk.variant.runtime import fault_name
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -173,7 +173,7 @@ def test_oops_capture_with_several_variants_loaded(v61, v61_fix):
 
 
 def test_build_json_reports_whole_pagewalk_and_sliced_functions(v61):
-    src = kernels.resolve("6.1")
+    src = sources.resolve("6.1")
     info = v61.result.as_json()
     by_path = {s["path"]: s for s in info["sources"]}
     pw = by_path["mm/pagewalk.c"]

@@ -4,7 +4,7 @@
 import pytest
 
 from pywalk.errors import UsageError
-from pywalk.stress import SITES, DelayProfile
+from pywalk.hunt.stress import SITES, DelayProfile
 
 
 def test_parse_overrides_defaults_site_by_site():

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from pywalk import kernels
+from pywalk.tree import sources
 from pywalk.errors import FetchError, SourceError
 
 MAKEFILE = """\
@@ -25,7 +25,7 @@ def make_tree(root: pathlib.Path, makefile: str = MAKEFILE) -> pathlib.Path:
     """A fake kernel tree: the Makefile, the required files as stubs, and an arch header."""
     root.mkdir(parents=True)
     (root / "Makefile").write_text(makefile)
-    for rel in kernels.REQUIRED_FILES + ("arch/x86/include/asm/pgtable.h",):
+    for rel in sources.REQUIRED_FILES + ("arch/x86/include/asm/pgtable.h",):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(f"/* stub {rel} */\n")
     (root / "tools/include").mkdir(parents=True)  # not NEEDED: must not be unpacked
@@ -50,7 +50,7 @@ def snapshot(root: pathlib.Path) -> dict:
 def cache(tmp_path, monkeypatch):
     """A private cache, and no installed /usr/src tarball, for every test."""
     monkeypatch.setenv("PYWALK_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(kernels, "USR_SRC", tmp_path / "usr/src")
+    monkeypatch.setattr(sources, "USR_SRC", tmp_path / "usr/src")
     return tmp_path / "cache"
 
 
@@ -68,11 +68,11 @@ def tree(tmp_path):
     ("all:\n\techo hi\n", None),
 ])
 def test_parse_version(text, version):
-    assert kernels.parse_version(text) == version
+    assert sources.parse_version(text) == version
 
 
 def test_tree_resolved_in_place(tree):
-    source = kernels.resolve(tree)
+    source = sources.resolve(tree)
     assert source.root == tree
     assert source.version == "6.9.3-rc1"
     assert source.origin == f"tree:{tree}"
@@ -87,7 +87,7 @@ def test_tree_resolved_in_place(tree):
 
 
 def test_tree_given_as_str(tree):
-    assert kernels.resolve(str(tree)).root == tree
+    assert sources.resolve(str(tree)).root == tree
 
 
 def test_read_only_tree_is_not_written(tree):
@@ -96,7 +96,7 @@ def test_read_only_tree_is_not_written(tree):
         path.chmod(path.stat().st_mode & ~0o222)
     try:
         frozen = snapshot(tree)
-        source = kernels.resolve(tree)
+        source = sources.resolve(tree)
         assert source.read("include/linux/pagewalk.h")
         assert snapshot(tree) == frozen
         assert sorted(frozen) == sorted(before)
@@ -107,7 +107,7 @@ def test_read_only_tree_is_not_written(tree):
 
 def test_tarball_unpacked_to_cache_and_reused(tmp_path, tree, cache, monkeypatch):
     tarball = make_tarball(tmp_path / "linux-6.9.3.tar.gz", tree, "linux-6.9.3")
-    source = kernels.resolve(tarball)
+    source = sources.resolve(tarball)
     assert source.root.parent == cache / "src"
     assert source.root.name.startswith("tarball-linux-6.9.3-")
     assert source.version == "6.9.3-rc1"
@@ -123,27 +123,27 @@ def test_tarball_unpacked_to_cache_and_reused(tmp_path, tree, cache, monkeypatch
     def no_unpack(*args, **kwargs):
         raise AssertionError("tarball unpacked again")
 
-    monkeypatch.setattr(kernels, "_unpack_tarball", no_unpack)
-    again = kernels.resolve(tarball)
+    monkeypatch.setattr(sources, "_unpack_tarball", no_unpack)
+    again = sources.resolve(tarball)
     assert again == source
     assert snapshot(source.root) == before
 
 
 def test_xz_tarball_with_any_name(tmp_path, tree):
     tarball = make_tarball(tmp_path / "snapshot.tar.xz", tree, "src-tree")
-    assert kernels.resolve(tarball).version == "6.9.3-rc1"
+    assert sources.resolve(tarball).version == "6.9.3-rc1"
 
 
 def test_tarball_listed(tmp_path, tree):
-    kernels.resolve(make_tarball(tmp_path / "linux-6.9.3.tgz", tree, "linux-6.9.3"))
-    rows = [row for row in kernels.list_kernels() if row["name"] == "linux-6.9.3.tgz"]
+    sources.resolve(make_tarball(tmp_path / "linux-6.9.3.tgz", tree, "linux-6.9.3"))
+    rows = [row for row in sources.list_kernels() if row["name"] == "linux-6.9.3.tgz"]
     assert len(rows) == 1
     assert rows[0]["cached"] and rows[0]["version"] == "6.9.3-rc1"
     assert rows[0]["origin"] == f"tarball:{tmp_path / 'linux-6.9.3.tgz'}"
 
 
 def _resolve_root(tarball: str) -> str:
-    return str(kernels.resolve(tarball).root)
+    return str(sources.resolve(tarball).root)
 
 
 def test_concurrent_tarball_resolves_share_one_unpack(tmp_path, tree, cache):
@@ -159,24 +159,24 @@ def test_fake_debian_package_from_usr_src(tmp_path, tree, cache, monkeypatch):
     usr_src = tmp_path / "usr/src"
     usr_src.mkdir(parents=True)
     make_tarball(usr_src / "linux-source-6.1.tar.xz", tree, "linux-source-6.1")
-    monkeypatch.setattr(kernels, "_dpkg_version", lambda package: "6.9.3-1")
+    monkeypatch.setattr(sources, "_dpkg_version", lambda package: "6.9.3-1")
     messages = []
-    source = kernels.fetch("6.1", progress=messages.append)
+    source = sources.fetch("6.1", progress=messages.append)
     assert source.root == cache / "src/debian-linux-source-6.1-6.9.3-1"
     assert source.origin == "debian:linux-source-6.1=6.9.3-1"
     assert source.package_version == "6.9.3-1"
     assert source.has("include/linux/huge_mm.h")
     assert messages
-    assert kernels.resolve("6.1", fetch=False) == source
-    assert kernels.resolve(None) == source
-    assert kernels.fetch("6.1", progress=messages.append) == source
-    row = next(row for row in kernels.list_kernels() if row["name"] == "6.1")
+    assert sources.resolve("6.1", fetch=False) == source
+    assert sources.resolve(None) == source
+    assert sources.fetch("6.1", progress=messages.append) == source
+    row = next(row for row in sources.list_kernels() if row["name"] == "6.1")
     assert row["cached"] and row["path"] == str(source.root) and row["version"] == "6.9.3-rc1"
 
 
 def test_not_cached_and_fetch_disabled(cache):
     with pytest.raises(FetchError) as info:
-        kernels.resolve("6.12", fetch=False)
+        sources.resolve("6.12", fetch=False)
     assert info.value.exit_code == 3
     assert "linux-source-6.12 is not in the cache" in str(info.value)
 
@@ -184,30 +184,30 @@ def test_not_cached_and_fetch_disabled(cache):
 def test_no_apt_get(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     with pytest.raises(FetchError) as info:
-        kernels.fetch("6.1", progress=lambda message: None)
+        sources.fetch("6.1", progress=lambda message: None)
     assert str(info.value) == ("pywalk: cannot fetch linux-source-6.1: apt-get not found; "
                                "pass --kernel PATH to a kernel tree or tarball")
     assert info.value.exit_code == 3
 
 
 def test_list_kernels_empty_cache():
-    rows = kernels.list_kernels()
-    assert [row["name"] for row in rows] == list(kernels.KNOWN_SERIES)
+    rows = sources.list_kernels()
+    assert [row["name"] for row in rows] == list(sources.KNOWN_SERIES)
     assert all(not row["cached"] and row["path"] is None for row in rows)
 
 
 def test_cache_root(tmp_path, monkeypatch):
     monkeypatch.setenv("PYWALK_CACHE", str(tmp_path / "a/b"))
-    assert kernels.cache_root() == tmp_path / "a/b"
+    assert sources.cache_root() == tmp_path / "a/b"
     assert (tmp_path / "a/b").is_dir()
     monkeypatch.delenv("PYWALK_CACHE")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert kernels.cache_root() == tmp_path / "home/.cache/pywalk"
+    assert sources.cache_root() == tmp_path / "home/.cache/pywalk"
 
 
 def expect_source_error(spec, message):
     with pytest.raises(SourceError) as info:
-        kernels.resolve(spec)
+        sources.resolve(spec)
     assert str(info.value) == message
     assert info.value.exit_code == 2
 
@@ -261,15 +261,15 @@ def test_unknown_series(series, tmp_path, monkeypatch):
     expect_source_error(series, f"pywalk: --kernel {series}: unknown kernel series; known: "
                                 "6.1, 6.12 (or pass a path to a kernel tree or tarball)")
     with pytest.raises(SourceError, match="known: 6.1, 6.12"):
-        kernels.fetch(series)
+        sources.fetch(series)
 
 
 def test_entry_with_outdated_needed_subset_is_replaced(tmp_path, tree, cache):
     tarball = make_tarball(tmp_path / "linux-6.9.3.tar.gz", tree, "linux-6.9.3")
-    first = kernels.resolve(tarball)
-    meta = first.root / kernels.METADATA
+    first = sources.resolve(tarball)
+    meta = first.root / sources.METADATA
     meta.chmod(0o644)
     meta.write_text(meta.read_text().replace('"arch/x86/include"', '"arch"'))
-    second = kernels.resolve(tarball)  # NEEDED changed since: unpacked again
+    second = sources.resolve(tarball)  # NEEDED changed since: unpacked again
     assert second == first
-    assert '"arch/x86/include"' in (second.root / kernels.METADATA).read_text()
+    assert '"arch/x86/include"' in (second.root / sources.METADATA).read_text()

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 import pywalk
-from pywalk import builder, kernels
+from pywalk.variant import builder
+from pywalk.tree import sources
 from pywalk.assets import asset_dir, patch_path
-from pywalk.patching import load_patches
+from pywalk.variant.patches import load_patches
 
 FIX = "6.1/0001-mm-pagewalk-recheck-pud-after-split.patch"
 REVERT = "6.1/revert-pud-alloc-race-check.patch"
@@ -63,7 +64,7 @@ def test_lkml_2019_diff_does_not_apply_to_61_with_a_clear_message():
 
 
 def test_a_bad_patch_exits_125_and_leaves_the_kernel_cache_alone(tmp_path):
-    src = kernels.resolve("6.1")
+    src = sources.resolve("6.1")
     before = _snapshot(src.root)
     bad = tmp_path / "bad.patch"
     bad.write_text(
@@ -113,7 +114,7 @@ def test_directory_of_patches_applies_in_name_order():
     d = asset_dir("patches") / "6.1"
     patches = load_patches([str(d)])
     assert [p.name for p in patches] == sorted(p.name for p in d.glob("*.patch"))
-    notes = builder.check_patches(kernels.resolve("6.1"), patches)
+    notes = builder.check_patches(sources.resolve("6.1"), patches)
     assert notes == []
 
 
@@ -136,7 +137,7 @@ def test_offset_and_fuzz_notes_show_in_pywalk_build(tmp_path):
 
 
 def test_a_patch_without_effect_on_the_build_is_a_warning(tmp_path):
-    src = kernels.resolve("6.1")
+    src = sources.resolve("6.1")
     kconfig = src.read("mm/Kconfig").splitlines()
     doc = tmp_path / "doc.patch"
     doc.write_text("--- a/mm/Kconfig\n+++ b/mm/Kconfig\n@@ -1,3 +1,4 @@\n"
@@ -168,7 +169,7 @@ def test_patches_check_shipped_patches_apply():
 
 
 def _tree_copy(series: str, dest: Path) -> Path:
-    src = kernels.resolve(series)
+    src = sources.resolve(series)
     for rel in ["Makefile"] + builder.manifest.files_used() + list(builder.EXTRA_READS):
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src.path(rel), dest / rel)

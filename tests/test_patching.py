@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Tests for pywalk.patching: synthetic diffs and trees only (no kernel)."""
+"""Tests for pywalk.variant.patches: synthetic diffs and trees only (no kernel)."""
 
 import hashlib
 import textwrap
@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from pywalk.errors import EXIT_BUILD, EXIT_USAGE, PatchError, UsageError
-from pywalk.patching import (
+from pywalk.variant.patches import (
     ApplyNote,
     FilePatch,
     Hunk,

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Known races are told apart by where a finding faults and on what."""
 
-from pywalk import races
-from pywalk.stress import Finding
+from pywalk.hunt import races
+from pywalk.hunt.stress import Finding
 
 
 def finding(kind, message, frames):

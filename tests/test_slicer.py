@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from pywalk import slicer
+from pywalk.variant import slicer
 
 SRC = r'''
 #ifndef _GUARD_H

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""pywalk/stats.py on synthetic data with known answers (no timings)."""
+"""pywalk/bench/stats.py on synthetic data with known answers (no timings)."""
 
 import math
 import random
 
 import pytest
 
-from pywalk import stats
+from pywalk.bench import stats
 
 
 def lognormal(rng, n, median, sigma=0.1):

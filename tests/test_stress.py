@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from pywalk import stress
-from pywalk.races import BAD_PMD, FAULT_RACE, PMD_ALLOC_TOCTOU, WALKER_RACE
+from pywalk.hunt import stress
+from pywalk.hunt.races import BAD_PMD, FAULT_RACE, PMD_ALLOC_TOCTOU, WALKER_RACE
 
 pytestmark = pytest.mark.stress
 

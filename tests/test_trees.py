@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 
 import pywalk
-from pywalk import builder, kernels, manifest
+from pywalk.variant import builder
+from pywalk.tree import sources
+from pywalk.variant import manifest
 
 GiB = 1 << 30
 
 
 def _copy_subset(series: str, dest: Path) -> Path:
     """The files of a cached Debian tree that a build reads, and its Makefile."""
-    src = kernels.resolve(series)
+    src = sources.resolve(series)
     for rel in ["Makefile"] + manifest.files_used() + list(builder.EXTRA_READS):
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src.path(rel), dest / rel)

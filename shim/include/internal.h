@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Stands for mm/internal.h (included by newer mm/pagewalk.c).
- * Intentionally empty: see pywalk/manifest.py and shim/include/pywalk/.
+ * Intentionally empty: see pywalk/variant/manifest.py and shim/include/pywalk/.
  */

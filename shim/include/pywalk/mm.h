@@ -7,7 +7,7 @@
  *
  * Types and helpers that the races are about (struct vm_fault, the walker's
  * ops, pud_trans_unstable(), pud_alloc(), split_huge_pud(), ...) are NOT
- * here: pywalk/manifest.py lists what is sliced from the tree.
+ * here: pywalk/variant/manifest.py lists what is sliced from the tree.
  */
 #ifndef PYWALK_SHIM_MM_H
 #define PYWALK_SHIM_MM_H

@@ -3,7 +3,7 @@
  * pywalk shim: the parts of the mm that need the tree's own types
  * (vm_fault_t, struct vm_fault, enum fault_flag), so they come after the
  * type slices.  PW_TREE_* macros are detected from the tree by
- * pywalk/treeinfo.py (e.g. huge_fault taking an order since 6.6).
+ * pywalk/tree/facts.py (e.g. huge_fault taking an order since 6.6).
  */
 #ifndef PYWALK_SHIM_MM_LATE_H
 #define PYWALK_SHIM_MM_LATE_H

@@ -23,7 +23,7 @@ enum pw_site {			/* where a hook sits */
 	PW_NR_SITES,
 };
 
-/* Delay profile, set from Python (pywalk/stress.py documents it). */
+/* Delay profile, set from Python (pywalk/hunt/stress.py documents it). */
 struct pw_delay_profile {
 	int enabled;
 	unsigned int prob[PW_NR_SITES];	/* chance per hit, in 1/65536 */

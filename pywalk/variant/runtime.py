@@ -13,8 +13,8 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from . import builder as _build
-from .oops import KernelOops, MMTainted, read_report
+from pywalk.variant import builder as _build
+from pywalk.variant.oops import KernelOops, MMTainted, read_report
 
 __all__ = ["Variant", "MM", "KernelOops", "MMTainted", "build", "CALLBACKS", "WALKERS"]
 

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 
-from . import api, stress
-from .races import identify
-from .cli import write_json_atomic
-from .cmd_source import add_variant_args
-from .errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from pywalk.variant import runtime
+from pywalk.hunt import stress
+from pywalk.hunt.races import identify
+from pywalk.report.jsonio import write_json_atomic
+from pywalk.report.progress import Progress
+from pywalk.cli.source import add_variant_args
+from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
 def register(sub) -> None:
@@ -35,25 +36,6 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_stress)
 
 
-class Progress:
-    """A live line on a terminal: ops, ops/s, findings."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, ops: int, elapsed: float, findings: int) -> None:
-        if self.tty:
-            rate = ops / elapsed if elapsed else 0
-            sys.stderr.write(f"\r{self.label}: {ops:,} ops  {rate:,.0f} ops/s  "
-                             f"{findings} finding(s)  {elapsed:5.1f} s ")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.tty:
-            sys.stderr.write("\n")
-
-
 def cmd_stress(args) -> int:
     for name in ("walkers", "faulters", "ops"):
         v = getattr(args, name)
@@ -61,7 +43,7 @@ def cmd_stress(args) -> int:
             raise UsageError(f"pywalk: --{name} must be positive")
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError("pywalk: --seconds must be positive")
-    variant = api.build(args.kernel, args.patch)
+    variant = runtime.build(args.kernel, args.patch)
     progress = Progress(f"{variant.name} {args.scenario}")
     result = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import api, kernels, stress
-from .assets import patch_path
-from .errors import BuildError
-from .races import BAD_PMD, FAULT_RACE, WALKER_RACE, Race
-from .report_table import HEADERS, as_expected, format_table, no_build_row, stress_row
+from pywalk.variant import runtime
+from pywalk.tree import sources
+from pywalk.hunt import stress
+from pywalk.assets import patch_path
+from pywalk.errors import BuildError
+from pywalk.hunt.races import BAD_PMD, FAULT_RACE, WALKER_RACE, Race
+from pywalk.hunt.verdict import as_expected
 
 FIX_2019 = "6.1/0001-mm-pagewalk-recheck-pud-after-split.patch"
 REVERT_CVE = "6.12/revert-cve-2026-31456-fix.patch"
@@ -110,9 +112,9 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
     """The cells, kernel by kernel, patch set by patch set, scenario by scenario."""
     cells = []
     for spec in kernel_specs:
-        src = kernels.resolve(spec, fetch=fetch)
+        src = sources.resolve(spec, fetch=fetch)
         series = series_of(src.version)
-        debian = spec in kernels.KNOWN_SERIES
+        debian = spec in sources.KNOWN_SERIES
         sets = [PatchSet("as shipped", (), AS_SHIPPED.get(series, {}) if debian else {})]
         if patch_specs:
             sets += [user_set(p) for p in patch_specs]
@@ -128,12 +130,12 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
 
 def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None) -> bool:
     """Build and run every cell (in place).  Returns False if interrupted."""
-    variants: dict[tuple, api.Variant | BuildError] = {}
+    variants: dict[tuple, runtime.Variant | BuildError] = {}
     for cell in cells:
         key = (cell.kernel_spec, cell.patch_set.patches)
         if key not in variants:
             try:
-                variants[key] = api.build(cell.kernel_spec, cell.patch_set.paths())
+                variants[key] = runtime.build(cell.kernel_spec, cell.patch_set.paths())
             except BuildError as e:
                 variants[key] = e
         v = variants[key]
@@ -151,15 +153,3 @@ def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None) 
         if cell.result.interrupted:
             return False
     return True
-
-
-def table(cells: list[Cell]) -> str:
-    rows = []
-    for c in cells:
-        if c.result is not None:
-            rows.append(stress_row(c.label, c.scenario, c.race, c.expect_race, c.result))
-        elif c.error is not None:
-            first = c.error.splitlines()[0]
-            what = "NO BUILD (patch does not apply)" if "does not apply" in first else "NO BUILD"
-            rows.append(no_build_row(c.label, c.scenario, c.race, c.expect_race, what))
-    return format_table(HEADERS, rows)

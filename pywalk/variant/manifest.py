@@ -16,7 +16,7 @@ Trees differ in which symbols they have (6.1 has ``hugepage_vma_check()``,
 6.12 ``__thp_vma_allowable_orders()``; 6.12 has ``__pte_offset_map_lock()``
 in mm/pgtable-generic.c).  SLICES lists the names of every supported tree;
 which set a tree must supply is decided by facts read from the tree itself
-(``pywalk/treeinfo.py``), never by its version number: ``REQUIRED_IF`` maps
+(``pywalk/tree/facts.py``), never by its version number: ``REQUIRED_IF`` maps
 a fact and its value to the names that must then be found.
 """
 
@@ -134,7 +134,7 @@ REQUIRED = (
     "zap_huge_pud", "zap_huge_pmd", "vm_normal_page", "should_zap_cows",
 )
 
-# Names a tree must supply when it has an API that pywalk/treeinfo.py detects:
+# Names a tree must supply when it has an API that pywalk/tree/facts.py detects:
 # (fact, value, names).  Each fact is read from the tree's own sources.
 REQUIRED_IF: tuple[tuple[str, int, tuple[str, ...]], ...] = (
     # pte_offset_map_lock() wraps __pte_offset_map_lock() (mm/pgtable-generic.c)

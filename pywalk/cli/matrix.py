@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import sys
 
-from . import matrix, stress
-from .cli import write_json_atomic
-from .cmd_stress import Progress
-from .errors import EXIT_BUILD, EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
-from .report_table import finding_details
+from pywalk.hunt import matrix
+from pywalk.hunt import stress
+from pywalk.report.jsonio import write_json_atomic
+from pywalk.report.progress import Progress
+from pywalk.errors import EXIT_BUILD, EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from pywalk.report.table import finding_details, matrix_table
 
 
 def register(sub) -> None:
@@ -43,7 +44,7 @@ def cmd_matrix(args) -> int:
     cells = matrix.plan(kernels, args.patch, scenarios)
     complete = matrix.run(cells, ops=args.ops, seed=args.seed, delays=not args.no_delays,
                           progress=Progress)
-    print(matrix.table(cells))
+    print(matrix_table(cells))
     for c in cells:
         if c.result is not None and c.result.findings:
             print("\n" + finding_details(c.label, c.scenario, c.race, c.result))

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import sys
 
-from . import builder, kernels, matrix
-from .assets import asset_dir
-from .errors import EXIT_BUILD, EXIT_OK, PatchError, UsageError
-from .patching import load_patches
+from pywalk.variant import builder
+from pywalk.tree import sources
+from pywalk.hunt import matrix
+from pywalk.assets import asset_dir
+from pywalk.errors import EXIT_BUILD, EXIT_OK, PatchError, UsageError
+from pywalk.variant.patches import load_patches
 
 
 def register(sub) -> None:
@@ -42,9 +44,9 @@ def series_dir(version: str):
     return d
 
 
-def check(spec: str) -> tuple[kernels.KernelSource, list[tuple[str, list[str], str | None]]]:
+def check(spec: str) -> tuple[sources.KernelSource, list[tuple[str, list[str], str | None]]]:
     """(source, [(patch name, notes, error or None)]) for the series' patches."""
-    src = kernels.resolve(spec)
+    src = sources.resolve(spec)
     d = series_dir(src.version)
     results = []
     for patch in load_patches([str(d)]):
@@ -58,7 +60,7 @@ def check(spec: str) -> tuple[kernels.KernelSource, list[tuple[str, list[str], s
 
 def cmd_check(args) -> int:
     failed = []
-    for spec in args.kernel or list(kernels.KNOWN_SERIES):
+    for spec in args.kernel or list(sources.KNOWN_SERIES):
         src, results = check(spec)
         print(f"{src.version} ({src.origin}): patches/{matrix.series_of(src.version)}/")
         for name, notes, error in results:

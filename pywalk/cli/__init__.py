@@ -11,32 +11,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
-import tempfile
 
-from .errors import EXIT_INTERRUPTED, EXIT_USAGE, PywalkError
+from pywalk.errors import EXIT_INTERRUPTED, EXIT_USAGE, PywalkError
 
-COMMANDS = ("pywalk.cmd_source", "pywalk.cmd_stress", "pywalk.reproduce",
-            "pywalk.cmd_patches", "pywalk.cmd_matrix", "pywalk.cmd_bench")
-
-
-def write_json_atomic(path: str, data) -> None:
-    """Write a report so that a reader never sees half of it."""
-    directory = os.path.dirname(os.path.abspath(path)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".pywalk-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+COMMANDS = ("pywalk.cli.source", "pywalk.cli.stress", "pywalk.cli.reproduce",
+            "pywalk.cli.patches", "pywalk.cli.matrix", "pywalk.cli.bench")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -19,7 +19,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from .errors import BuildError
+from pywalk.errors import BuildError
 
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _ATTRIBUTE_WORDS = {

@@ -4,7 +4,7 @@
 Each fact is read from the tree's own headers and sources (never from the
 version number) and becomes a ``PW_TREE_*`` macro at the top of the
 generated translation unit, before the shim: shim/include/pywalk/*.h and
-csrc/*.c test them with ``#if``.  pywalk/manifest.py's ``REQUIRED_IF`` uses
+csrc/*.c test them with ``#if``.  pywalk/variant/manifest.py's ``REQUIRED_IF`` uses
 them too, to decide which symbols the tree must supply.
 """
 

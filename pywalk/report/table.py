@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The result tables of `pywalk reproduce` and `pywalk matrix`.
 
-A row looks for one race (pywalk/races.py), or for any finding when it has
+A row looks for one race (pywalk/hunt/races.py), or for any finding when it has
 none: the result says whether that race showed, and other findings are
 counted beside it and listed under the table.  Plain text: columns
 separated by " | ", a "-+-" rule under the header.
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .races import identify
+from pywalk.hunt.races import identify
+from pywalk.hunt.verdict import hits
 
 HEADERS = ("variant", "scenario", "race looked for", "result", "expected",
            "time to first finding", "other findings", "ops", "ops/s")
@@ -25,15 +26,6 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> st
     out = [fmt.format(*headers).rstrip(), "-+-".join("-" * w for w in widths)]
     out += [fmt.format(*r).rstrip() for r in rows]
     return "\n".join(out)
-
-
-def hits(race, r) -> list:
-    """The findings of result r that are the race (every finding when race is None)."""
-    return [f for f in r.findings if race is None or race.matches(f)]
-
-
-def as_expected(race, expect_race: bool | None, r) -> bool:
-    return expect_race is None or bool(hits(race, r)) == expect_race
 
 
 def expected_cell(expect_race: bool | None) -> str:
@@ -73,3 +65,15 @@ def finding_details(label: str, scenario: str, race, r, frames: int = 8) -> str:
                    f"after {f.ops:,} ops")
         out += [f"    {b}" for b in f.backtrace[:frames]]
     return "\n".join(out)
+
+
+def matrix_table(cells) -> str:
+    rows = []
+    for c in cells:
+        if c.result is not None:
+            rows.append(stress_row(c.label, c.scenario, c.race, c.expect_race, c.result))
+        elif c.error is not None:
+            first = c.error.splitlines()[0]
+            what = "NO BUILD (patch does not apply)" if "does not apply" in first else "NO BUILD"
+            rows.append(no_build_row(c.label, c.scenario, c.race, c.expect_race, what))
+    return format_table(HEADERS, rows)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 
-from . import builder as _build
-from . import kernels
+from pywalk.variant import builder as _build
+from pywalk.tree import sources
 
 
 def register(sub) -> None:
     p = sub.add_parser("kernels", help="list known and cached kernel sources")
     p.set_defaults(func=cmd_kernels)
     p = sub.add_parser("fetch", help="download and unpack a Debian linux-source package")
-    p.add_argument("series", nargs="?", default=kernels.DEFAULT_KERNEL)
+    p.add_argument("series", nargs="?", default=sources.DEFAULT_KERNEL)
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("build", help="build a variant (kernel + patches) and show what it took")
     add_variant_args(p)
@@ -22,21 +22,21 @@ def register(sub) -> None:
 
 
 def add_variant_args(p) -> None:
-    p.add_argument("--kernel", default=kernels.DEFAULT_KERNEL,
+    p.add_argument("--kernel", default=sources.DEFAULT_KERNEL,
                    help="6.1, 6.12, a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
     p.add_argument("--patch", action="append", default=[],
                    help="a patch file, quilt directory or directory of *.patch (repeatable)")
 
 
 def cmd_kernels(args) -> int:
-    for k in kernels.list_kernels():
+    for k in sources.list_kernels():
         state = f"cached {k['version']} at {k['path']}" if k["cached"] else "not fetched"
         print(f"{k['name']:<8} {k.get('package') or '':<20} {state}")
     return 0
 
 
 def cmd_fetch(args) -> int:
-    src = kernels.fetch(args.series)
+    src = sources.fetch(args.series)
     print(f"{args.series}: {src.version} ({src.origin}) at {src.root}")
     return 0
 

@@ -17,9 +17,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .api import ERR_OOPS, ERR_PANIC, MM, Variant
-from .errors import UsageError
-from .oops import Report
+from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, Variant
+from pywalk.errors import UsageError
+from pywalk.variant.oops import Report
 
 ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
 SITES = ("lock", "unlock", "load", "store", "fault_return")

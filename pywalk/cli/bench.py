@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""`pywalk bench`: the real walker of variant B against variant A (pywalk/bench/runner.py),
+a table for people, `--json`, `--plot`, and `--callgrind` instruction counts."""
+
+from __future__ import annotations
+
+import shutil
+
+from pywalk.variant import runtime
+from pywalk.bench import runner
+from pywalk.bench import layouts as bench_layouts
+from pywalk.report.bench import _need_matplotlib, plot, render
+from pywalk.report.jsonio import write_json_atomic
+from pywalk.bench.callgrind import callgrind_counts
+from pywalk.cli.source import add_variant_args
+from pywalk.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="time the real walker of two variants on identical tables")
+    add_variant_args(p)
+    p.add_argument("--vs-kernel", help="variant B's kernel (default: --kernel)")
+    p.add_argument("--vs-patch", action="append", default=[],
+                   help="a patch for variant B (repeatable)")
+    p.add_argument("--layout", action="append", choices=sorted(bench_layouts.LAYOUTS),
+                   help="page-table layout (repeatable; default: all)")
+    p.add_argument("--size", action="append", metavar="S",
+                   help="mapped size, e.g. 64G, 1T (repeatable: all are scaling points, the "
+                        "A/B comparison walks the largest; default per layout)")
+    p.add_argument("--seconds", type=float, default=6.0,
+                   help="measuring time per layout for the A/B comparison (default 6); "
+                        "contention and scaling get a third of it each")
+    p.add_argument("--faulters", type=int, default=1,
+                   help="refaulting threads in the contention phase (default 1; 0: none)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", metavar="FILE", help="write the result here (atomically)")
+    p.add_argument("--plot", metavar="FILE.png", help="plot scaling and ratios (matplotlib)")
+    p.add_argument("--callgrind", action="store_true",
+                   help="also count instructions per walk under valgrind (slow: ~1 min)")
+    p.set_defaults(func=cmd_bench)
+
+
+def _settings(args) -> runner.Settings:
+    if args.seconds <= 0:
+        raise UsageError("pywalk: --seconds must be positive")
+    if args.faulters < 0:
+        raise UsageError("pywalk: --faulters must be 0 or more")
+    layouts = args.layout or list(bench_layouts.LAYOUTS)
+    layouts = list(dict.fromkeys(layouts))
+    given = sorted({bench_layouts.parse_size(s) for s in args.size or []})
+    sizes, compare = {}, {}
+    for name in layouts:
+        lay = bench_layouts.LAYOUTS[name]
+        sizes[name] = given or bench_layouts.default_sizes(lay)
+        compare[name] = max(given) if given else lay.compare
+        for s in sizes[name]:
+            bench_layouts.check_size(lay, s)
+    return runner.Settings(layouts, sizes, compare, seconds=args.seconds,
+                          faulters=args.faulters, seed=args.seed)
+
+
+def cmd_bench(args) -> int:
+    st = _settings(args)
+    if args.plot:
+        _need_matplotlib()
+    if args.callgrind and not shutil.which("valgrind"):
+        raise UsageError("pywalk: --callgrind needs valgrind on PATH")
+    a = runtime.build(args.kernel, args.patch)
+    b = runtime.build(args.vs_kernel or args.kernel, args.vs_patch)
+    progress = runner.Progress()
+    result = runner.run(a, b, st, progress)
+    if args.callgrind and not result["interrupted"]:
+        try:
+            counts = callgrind_counts(a, b, [x["layout"] for x in result["layouts"]], progress)
+        except KeyboardInterrupt:
+            counts, result["interrupted"] = {}, True
+        for item in result["layouts"]:
+            item["callgrind"] = counts.get(item["layout"])
+    progress.done()
+    if args.json:
+        write_json_atomic(args.json, result)
+    print(render(result))
+    if args.plot and result["layouts"]:
+        plot(result, args.plot)
+    return EXIT_INTERRUPTED if result["interrupted"] else EXIT_OK

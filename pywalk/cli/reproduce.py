@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""`pywalk reproduce`: the 2019 thread's races and their fixes, one table.
+Exit 0 only when every row is as expected (the rows: pywalk/hunt/reproduce.py)."""
+
+from __future__ import annotations
+
+import sys
+
+from pywalk.errors import EXIT_FINDING, EXIT_OK
+from pywalk.hunt import reproduce
+from pywalk.hunt.verdict import as_expected
+from pywalk.report.jsonio import write_json_atomic
+from pywalk.report.progress import Progress
+from pywalk.report.table import HEADERS, finding_details, format_table, stress_row
+
+
+def register(sub) -> None:
+    p = sub.add_parser("reproduce", help="show both races of the 2019 thread and their fixes")
+    p.add_argument("--kernel", default="6.1", help="a 6.1 source: 6.1, a tree or a tarball")
+    p.add_argument("--clean-ops", type=int, default=1_000_000,
+                   help="op budget for rows expected clean (default 1000000)")
+    p.add_argument("--race-seconds", type=float, default=60.0,
+                   help="time allowed to find an expected race (default 60)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-delays", action="store_true")
+    p.add_argument("--json", metavar="FILE")
+    p.set_defaults(func=cmd_reproduce)
+
+
+def reproduce_table(results) -> str:
+    return format_table(HEADERS, [stress_row(row.label, row.scenario, row.race, row.expect_race, r)
+                                  for row, r in results])
+
+
+def cmd_reproduce(args) -> int:
+    results = reproduce.run_rows(args.kernel, clean_ops=args.clean_ops, race_seconds=args.race_seconds,
+                       seed=args.seed, delays=not args.no_delays, progress=Progress)
+    print(reproduce_table(results))
+    ok = len(results) == len(reproduce.ROWS) and all(
+        as_expected(row.race, row.expect_race, r) for row, r in results)
+    for row, r in results:
+        if r.findings:
+            print("\n" + finding_details(row.label, row.scenario, row.race, r))
+    if args.json:
+        write_json_atomic(args.json, {"ok": ok, "rows": [
+            {"label": row.label, "race": row.race.name, "expect_race": row.expect_race,
+             "as_expected": as_expected(row.race, row.expect_race, r), **r.as_json()}
+            for row, r in results]})
+    print("\nall rows as expected" if ok else "\nSOME ROWS NOT AS EXPECTED", file=sys.stderr)
+    return EXIT_OK if ok else EXIT_FINDING

@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Stage 3a, race hunts: scenarios run from many threads (stress), the
+known races findings are matched against (races, verdict), and campaigns
+of hunts (matrix, reproduce)."""

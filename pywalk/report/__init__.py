@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Stage 4, reports: tables for people, JSON written atomically, progress
+lines."""

@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""`pywalk bench` results for people: the table and the optional plot."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from pywalk.bench import layouts as bench_layouts
+from pywalk.errors import UsageError
+
+
+def _need_matplotlib():
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise UsageError("pywalk: --plot needs matplotlib (pip install 'pywalk[plot]')") from None
+    return plt
+
+
+# ---- the table ----------------------------------------------------------------
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(head)]
+    line = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([line(head), "-+-".join("-" * w for w in widths)] + [line(r) for r in rows])
+
+
+def _n(x, nd: int = 0) -> str:
+    return "-" if x is None else f"{x:,.{nd}f}"
+
+
+def render(result: dict) -> str:
+    a, b = result["a"]["name"], result["b"]["name"]
+    out = [f"A = {a}", f"B = {b}" + ("  (the same variant: an A/A check)" if a == b else ""),
+           f"walker: {result['settings']['walker']} (never splits a huge leaf); ns per walk: "
+           "median over rounds of each block's interquartile mean; B/A: median over rounds of "
+           "B's block / A's block, run back to back", ""]
+    rows = []
+    for x in result["layouts"]:
+        rows.append([x["layout"], x["size_human"], _n(x["entries"]["visited"]),
+                     _n(x["a_ns_per_walk"]), _n(x["b_ns_per_walk"]),
+                     _n(x["a_ns_per_entry"], 2), f"{x['ratio']:.4f}",
+                     f"{x['ci_low']:.4f}..{x['ci_high']:.4f}", x["verdict"],
+                     f"{x['floor_ratio']:.2f}x"])
+    out.append(_table(["layout", "size", "entries", "A ns/walk", "B ns/walk", "A ns/entry",
+                       "B/A", "95% CI", "verdict", "A/floor"], rows))
+    rows = [[x["layout"], _n(x["floor_ns_per_walk"]), _n(x["floor_raw_ns_per_walk"]),
+             _n(x["floor_cb_ns_per_walk"]), f"{x['hook_ratio']:.3f}",
+             f"{x['hook_share_of_a'] * 100:.1f}%", f"{x['callbacks_ratio']:.2f}",
+             f"{x['walker_over_callbacks']:.3f}"]
+            for x in result["layouts"]]
+    if rows:
+        out += ["", "where A's time goes (our loops over A's tables: floor = shim accessors, "
+                "no-hook = plain loads, +callbacks = plain loads + the walker's callbacks):",
+                _table(["layout", "floor ns", "no-hook ns", "+callbacks ns", "floor/no-hook",
+                        "hook share of A", "+callbacks/no-hook", "A/+callbacks"], rows)]
+    rows = [[x["layout"], str(c["faulters"]), _n(c["a_walks_per_s"]), _n(c["b_walks_per_s"]),
+             f"{c['a_slowdown']:.2f}x", f"{c['ratio']:.4f}",
+             f"{c['ci_low']:.4f}..{c['ci_high']:.4f}", c["verdict"], _n(c["a_faults_per_s"])]
+            for x in result["layouts"] if (c := x.get("contention"))]
+    if rows:
+        out += ["", "under contention (faulter threads read-refault the same mm, delays off; "
+                "A slowdown = A contended / A alone, paired):",
+                _table(["layout", "faulters", "A walks/s", "B walks/s", "A slowdown", "B/A",
+                        "95% CI", "verdict", "A faults/s"], rows)]
+    rows = []
+    for x in result["layouts"]:
+        sc = x.get("scaling")
+        if sc and sc["a_fit"]:
+            f = sc["a_fit"]
+            rows.append([x["layout"], ", ".join(bench_layouts.fmt_size(s) for s in sc["sizes"]),
+                         f"{f['slope_ns_per_entry']:.3f}", _n(f["intercept_ns"]),
+                         f"{f['r2']:.4f}", f"{f.get('exponent', float('nan')):.3f}",
+                         f"{sc['b_fit']['slope_ns_per_entry']:.3f}"])
+    if rows:
+        out += ["", "scaling (walk cost against visited entries, least squares):",
+                _table(["layout", "sizes", "A ns/entry", "A intercept ns", "r2",
+                        "log-log slope", "B ns/entry"], rows)]
+    rows = [[x["layout"], _n(c["a_ir_per_walk"]), _n(c["b_ir_per_walk"]),
+             f"{c['ratio']:.5f}", _n(c["floor_ir_per_walk"]), f"{c['floor_ratio']:.2f}x",
+             _n(c["a_ir_per_entry"], 2)]
+            for x in result["layouts"] if (c := x.get("callgrind"))]
+    if rows:
+        out += ["", "instructions (callgrind, deterministic; sizes in the JSON):",
+                _table(["layout", "A Ir/walk", "B Ir/walk", "B/A", "floor Ir/walk",
+                        "A/floor", "A Ir/entry"], rows)]
+    m = result["memory"]
+    if m["table_bytes"]:
+        small = m["table_bytes"] < 16 << 20
+        out += ["", f"memory: page tables {m['table_bytes'] / 2**20:,.1f} MiB, harness RSS "
+                f"grew {m['rss_delta_bytes'] / 2**20:,.1f} MiB ({m['ratio']:.2f}x"
+                + ("; too few tables for the ratio to mean much)" if small else ")")]
+    h = result["host"]
+    out.append(f"{len(result['layouts'])} layout(s) in {result['elapsed_s']:.1f} s; load average "
+               f"{h['loadavg_start'][0]:.2f} at start, {h['loadavg_end'][0]:.2f} at end on "
+               f"{h['cpus']} CPU(s)" + ("  (interrupted)" if result["interrupted"] else ""))
+    return "\n".join(out)
+
+
+# ---- the plot -----------------------------------------------------------------
+
+def plot(result: dict, path: str) -> None:
+    plt = _need_matplotlib()
+    items = result["layouts"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for i, x in enumerate(items):
+        sc = x.get("scaling") or {"sizes": [x["size"]], "a_ns": [x["a_ns_per_walk"]],
+                                  "b_ns": [x["b_ns_per_walk"]],
+                                  "floor_ns": [x["floor_ns_per_walk"]]}
+        gib = [s / 2**30 for s in sc["sizes"]]
+        color = f"C{i}"
+        ax1.plot(gib, sc["a_ns"], "o-", color=color, label=f"{x['layout']} A")
+        ax1.plot(gib, sc["b_ns"], "x--", color=color, label=f"{x['layout']} B")
+        ax1.plot(gib, sc["floor_ns"], ":", color=color, alpha=0.6,
+                 label=f"{x['layout']} floor")
+    ax1.set_xscale("log", base=2)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("mapped size (GiB)")
+    ax1.set_ylabel("ns per walk (median)")
+    ax1.set_title("walk cost against mapped size")
+    ax1.legend(fontsize=7, ncol=2)
+    names = [x["layout"] for x in items]
+    ratios = [x["ratio"] for x in items]
+    err = [[x["ratio"] - x["ci_low"] for x in items], [x["ci_high"] - x["ratio"] for x in items]]
+    ax2.errorbar(range(len(items)), ratios, yerr=err, fmt="o", capsize=6, label="uncontended")
+    cont = [(i, x["contention"]) for i, x in enumerate(items) if x.get("contention")]
+    if cont:
+        ax2.errorbar([i + 0.15 for i, _ in cont], [c["ratio"] for _, c in cont],
+                     yerr=[[c["ratio"] - c["ci_low"] for _, c in cont],
+                           [c["ci_high"] - c["ratio"] for _, c in cont]],
+                     fmt="s", capsize=6, label="under contention")
+    ax2.axhline(1.0, color="grey", lw=0.8)
+    ax2.set_xticks(range(len(items)), names)
+    ax2.set_ylabel("B / A time per walk (95% CI)")
+    ax2.set_title(f"B = {result['b']['name']}\nagainst A = {result['a']['name']}", fontsize=8)
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".pywalk-", suffix=".png", dir=directory)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The package's folders are the pipeline: tree -> variant -> hunt / bench ->
+report -> cli.  A lower layer never imports an upper one, and no module
+grows past what a reader can hold."""
+
+import ast
+import pathlib
+
+import pytest
+
+PKG = pathlib.Path(__file__).resolve().parent.parent / "pywalk"
+LAYERS = {"errors": 0, "assets": 0, "tree": 1, "variant": 2, "hunt": 3, "bench": 3,
+          "report": 4, "cli": 5}
+MAX_LINES = 500
+
+
+def _layer(parts: list[str]) -> int | None:
+    return LAYERS.get(parts[0]) if parts else None
+
+
+def _modules():
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG).with_suffix("")
+        if rel.parts[0] in ("__init__", "__main__"):
+            continue  # the public API and the entry point sit on top
+        yield path, list(rel.parts)
+
+
+@pytest.mark.parametrize("path,parts", list(_modules()), ids=lambda x: str(x))
+def test_no_upward_import(path, parts):
+    mine = _layer(parts)
+    assert mine is not None, f"{path}: not in a known layer ({', '.join(LAYERS)})"
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pywalk"):
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names if a.name.startswith("pywalk")]
+        for name in names:
+            other = _layer(name.split(".")[1:])
+            assert other is not None and other <= mine, \
+                f"{path.relative_to(PKG)} (layer {mine}) imports {name} (layer {other})"
+
+
+def test_no_module_too_long():
+    long = {str(p.relative_to(PKG)): n for p in PKG.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert not long
