@@ -54,6 +54,8 @@ struct pw_mm *pw_mm_new(void)
 
 void pw_mm_free(struct pw_mm *m)
 {
+	if (m->delays.enabled)
+		__atomic_fetch_sub(&pw_delays_users, 1, __ATOMIC_ACQ_REL);
 	pw_mm_destroy(m->mm);
 	free(m);
 }
@@ -178,10 +180,17 @@ static int pw_do_walk(struct mm_struct *mm, unsigned long start, unsigned long e
 	struct pw_walk_priv priv = { counts, pyhandle };
 	int r;
 
+	long s0 = pw_cur.splits[0], s1 = pw_cur.splits[1], r0 = pw_cur.retries;
+
 	pw_walker_ops(&ops, walker, mask);
+	pw_cur.split_level = 0;
 	mmap_read_lock(mm);
 	r = walk_page_range(mm, start, end, &ops, &priv);
 	mmap_read_unlock(mm);
+	pw_cur.split_level = 0;
+	counts->pud_splits = pw_cur.splits[0] - s0;
+	counts->pmd_splits = pw_cur.splits[1] - s1;
+	counts->retries = pw_cur.retries - r0;
 	return r;
 }
 
@@ -262,6 +271,12 @@ static int pw_do_selftest(int what)
 		return table[0];	/* use after free: PROT_NONE in the quarantine */
 	}
 	return -EINVAL;
+}
+
+void pw_set_thread(int tid, int role)
+{
+	pw_cur.tid = tid;
+	pw_cur.role = role;
 }
 
 int pw_selftest(struct pw_mm *m, int what)

@@ -7,7 +7,8 @@
  *                          __handle_mm_fault() (pw_do_fault), as a program
  *                          touching its mapping would
  *   pw_bench_walk()        times the tree's walk_page_range() with a built-in
- *                          walker, one clock_gettime() pair per walk
+ *                          walker, one clock_gettime() pair per walk; sums
+ *                          its callbacks, splits and retries over the walks
  *   pw_bench_floor()       times a minimal hand-written descent of the same
  *                          tables (our code, no locks, no callbacks unless
  *                          asked for): the floor the real walker is
@@ -66,9 +67,12 @@ static int pw_bench_do_walk(struct mm_struct *mm, unsigned long start, unsigned 
 	long i;
 	int r = 0;
 
+	long s0 = pw_cur.splits[0], s1 = pw_cur.splits[1], r0 = pw_cur.retries;
+
 	pw_walker_ops(&ops, walker, mask);
+	memset(counts, 0, sizeof(*counts));
 	for (i = 0; i < iters; i++) {
-		memset(counts, 0, sizeof(*counts));
+		pw_cur.split_level = 0;
 		t0 = pw_bench_now();
 		mmap_read_lock(mm);
 		r = walk_page_range(mm, start, end, &ops, &priv);
@@ -78,6 +82,10 @@ static int pw_bench_do_walk(struct mm_struct *mm, unsigned long start, unsigned 
 		if (r)
 			break;
 	}
+	pw_cur.split_level = 0;
+	counts->pud_splits = pw_cur.splits[0] - s0;
+	counts->pmd_splits = pw_cur.splits[1] - s1;
+	counts->retries = pw_cur.retries - r0;
 	return r;
 }
 

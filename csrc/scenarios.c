@@ -102,15 +102,23 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 	return done;
 }
 
-void pw_set_delays(int enabled, unsigned int *prob, unsigned int *max_spins,
-		   unsigned int yield_permille)
+/* Window widening for every call on m (shim/src/runtime.c pw_delay()). */
+void pw_mm_set_delays(struct pw_mm *m, int enabled, unsigned int *prob,
+		      unsigned int *max_spins, unsigned int yield_permille)
 {
+	int was = m->delays.enabled;
+
+	__atomic_store_n(&m->delays.enabled, 0, __ATOMIC_RELEASE);
 	for (int i = 0; i < PW_NR_SITES; i++) {
-		pw_delays.prob[i] = prob[i];
-		pw_delays.max_spins[i] = max_spins[i];
+		m->delays.prob[i] = prob[i];
+		m->delays.max_spins[i] = max_spins[i];
 	}
-	pw_delays.yield_permille = yield_permille;
-	__atomic_store_n(&pw_delays.enabled, enabled, __ATOMIC_RELEASE);
+	m->delays.yield_permille = yield_permille;
+	if (enabled && !was)
+		__atomic_fetch_add(&pw_delays_users, 1, __ATOMIC_ACQ_REL);
+	if (!enabled && was)
+		__atomic_fetch_sub(&pw_delays_users, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&m->delays.enabled, !!enabled, __ATOMIC_RELEASE);
 }
 
 long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,

@@ -14,12 +14,14 @@ struct pw_walk_priv {
 static int pw_cnt_pgd(pgd_t *pgd, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
 	PW_COUNTS(walk)->pgd_entry++;
+	pw_walk_seen(0, a);
 	return 0;
 }
 
 static int pw_cnt_p4d(p4d_t *p4d, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
 	PW_COUNTS(walk)->p4d_entry++;
+	pw_walk_seen(1, a);
 	return 0;
 }
 
@@ -28,6 +30,7 @@ static int pw_cnt_pud(pud_t *pud, unsigned long a, unsigned long n, struct mm_wa
 	pud_t v = pudp_get(pud);
 
 	PW_COUNTS(walk)->pud_entry++;
+	pw_walk_seen(2, a);
 	if (pud_leaf(v))
 		PW_COUNTS(walk)->pud_leaf++;
 	return 0;
@@ -38,6 +41,7 @@ static int pw_cnt_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_wa
 	pmd_t v = pmdp_get(pmd);
 
 	PW_COUNTS(walk)->pmd_entry++;
+	pw_walk_seen(3, a);
 	if (pmd_leaf(v))
 		PW_COUNTS(walk)->pmd_leaf++;
 	return 0;
@@ -46,6 +50,7 @@ static int pw_cnt_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_wa
 static int pw_cnt_pte(pte_t *pte, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
 	PW_COUNTS(walk)->pte_entry++;
+	pw_walk_seen(4, a);
 	if (pte_present(ptep_get(pte)))
 		PW_COUNTS(walk)->pte_present++;
 	return 0;
@@ -54,6 +59,7 @@ static int pw_cnt_pte(pte_t *pte, unsigned long a, unsigned long n, struct mm_wa
 static int pw_cnt_hole(unsigned long a, unsigned long n, int depth, struct mm_walk *walk)
 {
 	PW_COUNTS(walk)->pte_hole++;
+	pw_walk_seen(depth, a);
 	return 0;
 }
 
@@ -67,6 +73,7 @@ static int pw_numa_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_w
 	spinlock_t *ptl = pmd_trans_huge_lock(pmd, walk->vma);
 
 	PW_COUNTS(walk)->pmd_entry++;
+	pw_walk_seen(3, a);
 	if (ptl) {
 		PW_COUNTS(walk)->pmd_leaf++;
 		spin_unlock(ptl);
@@ -84,6 +91,7 @@ static int pw_dirty_pud(pud_t *pud, unsigned long a, unsigned long n, struct mm_
 	pud_t v = pudp_get(pud);
 
 	PW_COUNTS(walk)->pud_entry++;
+	pw_walk_seen(2, a);
 	if (pud_trans_huge(v) || pud_devmap(v)) {
 		PW_COUNTS(walk)->pud_leaf++;
 		walk->action = ACTION_CONTINUE;
@@ -96,6 +104,7 @@ static int pw_dirty_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_
 	pmd_t v = pmdp_get(pmd);
 
 	PW_COUNTS(walk)->pmd_entry++;
+	pw_walk_seen(3, a);
 	if (pmd_trans_huge(v) || pmd_devmap(v)) {
 		PW_COUNTS(walk)->pmd_leaf++;
 		walk->action = ACTION_CONTINUE;
@@ -114,6 +123,7 @@ static int pw_py_call(struct mm_walk *walk, int kind, unsigned long a, unsigned 
 	struct pw_walk_priv *priv = walk->private;
 	int r;
 
+	pw_walk_seen(depth, a);
 	pw_cur.active = 0;	/* Python code is not kernel code */
 	r = pw_py_callback(priv->pyhandle, kind, a, n, val, depth);
 	pw_cur.active = 1;

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <time.h>
 
-struct pw_delay_profile pw_delays;
+int pw_delays_users;
 __thread struct pw_thread pw_cur;
 
 /* A lock waiter that spins longer than this reports a soft lockup. */
@@ -25,17 +25,24 @@ static u64 pw_now_ns(void)
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* A delay at a hook, by the profile of the mm this thread's guarded call is on. */
 void pw_delay(enum pw_site site)
 {
-	u64 r = pw_rand();
+	struct pw_mm *m = pw_cur.mm;
+	struct pw_delay_profile *d;
 	unsigned int spins;
+	u64 r;
 
-	if ((r & 0xffff) >= pw_delays.prob[site])
+	if (!pw_cur.active || !m || !__atomic_load_n(&m->delays.enabled, __ATOMIC_ACQUIRE))
 		return;
-	spins = pw_delays.max_spins[site] ? (r >> 16) % (pw_delays.max_spins[site] + 1) : 0;
+	d = &m->delays;
+	r = pw_rand();
+	if ((r & 0xffff) >= d->prob[site])
+		return;
+	spins = d->max_spins[site] ? (r >> 16) % (d->max_spins[site] + 1) : 0;
 	while (spins--)
 		cpu_relax();
-	if (((r >> 48) % 1000) < pw_delays.yield_permille)
+	if (((r >> 48) % 1000) < d->yield_permille)
 		sched_yield();
 }
 

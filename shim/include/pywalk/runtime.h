@@ -23,14 +23,15 @@ enum pw_site {			/* where a hook sits */
 	PW_NR_SITES,
 };
 
-/* Delay profile, set from Python (pywalk/hunt/stress.py documents it). */
+/* Delay profile of one mm, set from Python (pywalk/variant/delays.py documents it). */
 struct pw_delay_profile {
 	int enabled;
 	unsigned int prob[PW_NR_SITES];	/* chance per hit, in 1/65536 */
 	unsigned int max_spins[PW_NR_SITES];	/* a delay is 0..max cpu_relax() */
 	unsigned int yield_permille;	/* share of delays that also sched_yield() */
 };
-extern struct pw_delay_profile pw_delays;
+/* How many mms have delays on: while none has, a hook is one load and a branch. */
+extern int pw_delays_users;
 
 #include "report.h"
 
@@ -45,6 +46,7 @@ struct pw_mm {
 	struct pw_report warns[PW_MAX_WARNS];
 	unsigned long next_addr;	/* where the next map() goes */
 	struct mm_struct *mm;
+	struct pw_delay_profile delays;	/* window widening for every call on this mm */
 };
 
 /* Per-thread state: which mm the thread works on, and where to go on oops. */
@@ -56,6 +58,11 @@ struct pw_thread {
 	volatile int *panic;	/* the mm's panic flag */
 	u64 rng;
 	unsigned long ops;	/* kernel operations completed (scenario loops) */
+	/* what this thread's walks did on the split path (pw_note_split()) */
+	long splits[2];		/* entries cleared by a split: [0] PUD, [1] PMD */
+	long retries;		/* splits after which the walk went back to that entry */
+	int split_level;	/* the last split's level (2 PUD, 3 PMD) until the walk moves on */
+	unsigned long split_addr;	/* and its (aligned) address */
 };
 extern __thread struct pw_thread pw_cur;
 
@@ -79,8 +86,35 @@ static inline u64 pw_rand(void)	/* xorshift64*, per thread, seeded by callers */
 /* The one hook on shared state. */
 static __always_inline void pw_hook(enum pw_site site)
 {
-	if (unlikely(pw_delays.enabled))
+	if (unlikely(pw_delays_users))
 		pw_delay(site);
+}
+
+/*
+ * The walk's next step at a level (2 PUD, 3 PMD, 4 PTE) and address, as a
+ * walker callback or a split sees it.  Right after a split, the same level
+ * and entry again (another split, a hole, an entry callback) means the walk
+ * went back to the entry it had just split (goto again / ACTION_AGAIN): a
+ * retry.  Anything else means it went on (descended or moved past).
+ */
+static __always_inline void pw_walk_seen(int level, unsigned long addr)
+{
+	if (unlikely(pw_cur.split_level)) {
+		unsigned long mask = pw_cur.split_level == 2 ? ~((1UL << 30) - 1) : ~((1UL << 21) - 1);
+
+		if (level == pw_cur.split_level && (addr & mask) == pw_cur.split_addr)
+			pw_cur.retries++;
+		pw_cur.split_level = 0;
+	}
+}
+
+/* A split path cleared the huge entry at (level, haddr): counted per thread. */
+static __always_inline void pw_note_split(int level, unsigned long haddr)
+{
+	pw_walk_seen(level, haddr);
+	pw_cur.splits[level - 2]++;
+	pw_cur.split_level = level;
+	pw_cur.split_addr = haddr;
 }
 
 /* Called from every spin loop: another thread's oops stops this one. */
