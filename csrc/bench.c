@@ -17,8 +17,9 @@
  *                          positions), to check that two variants hold
  *                          identical tables and that a benchmark left its
  *                          tables alone
- *   pw_bench_refault()     read-refaults populated addresses until told to
- *                          stop (contention; tables do not change)
+ *   pw_bench_refault()     read-refaults populated addresses until *stop is 1
+ *                          (2: paused, polling); on tables a walk split,
+ *                          a refault installs the leaf again
  */
 
 static long long pw_bench_now(void)
@@ -311,7 +312,17 @@ static long pw_bench_do_refault(struct mm_struct *mm, struct pw_bench_seg *segs,
 		total += (segs[i].end - segs[i].start + segs[i].step - 1) / segs[i].step;
 	if (!total)
 		return 0;
-	while (!*stop) {
+	for (;;) {
+		int s = __atomic_load_n(stop, __ATOMIC_ACQUIRE);
+
+		if (s == 1)
+			break;
+		if (s == 2) {	/* paused: poll every 20 us, hold nothing */
+			struct timespec ts = { 0, 20000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		r = pw_rand() % total;
 		/* segs[].first is the running count before the segment: binary search */
 		lo = 0;

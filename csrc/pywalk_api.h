@@ -73,6 +73,7 @@ struct pw_stress_cfg {
 };
 void pw_mm_set_delays(struct pw_mm *m, int enabled, unsigned int *prob,
 		      unsigned int *max_spins, unsigned int yield_permille);
+int pw_delays_in_use(void);	/* mms with delays on (in this variant) */
 long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,
 		   long *ops_done);
 void pw_stress_reseed(unsigned long long seed, int tid);
@@ -96,5 +97,6 @@ int pw_bench_floor(struct pw_mm *m, unsigned long start, unsigned long end, int 
 		   struct pw_walk_counts *counts);
 int pw_bench_fingerprint(struct pw_mm *m, unsigned long start, unsigned long end,
 			 unsigned long long *hash, long *entries, long *present);
+/* *stop: 0 run, 1 return, 2 pause (poll) */
 long pw_bench_refault(struct pw_mm *m, struct pw_bench_seg *segs, int nsegs,
 		      unsigned long long seed, int tid, int *stop, long *ops);

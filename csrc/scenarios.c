@@ -121,6 +121,11 @@ void pw_mm_set_delays(struct pw_mm *m, int enabled, unsigned int *prob,
 	__atomic_store_n(&m->delays.enabled, !!enabled, __ATOMIC_RELEASE);
 }
 
+int pw_delays_in_use(void)
+{
+	return __atomic_load_n(&pw_delays_users, __ATOMIC_ACQUIRE);
+}
+
 long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,
 		   long *ops_done)
 {
