@@ -159,8 +159,6 @@ def _apply_file(exe: str, scratch: Path, patch: Patch, fp: FilePatch, target: st
         if len(failed) > 1:
             msg += "\n  (also failed: " + ", ".join(
                 f"hunk {i} {fp.hunks[i - 1].range}" for i in failed[1:]) + ")"
-        if "Reversed (or previously applied) patch detected" in out:
-            msg += "\n  note: GNU patch says the patch looks reversed or already applied"
         raise PatchError(msg)
     if rc != 0:
         last = [l for l in out.splitlines() if l.strip()]

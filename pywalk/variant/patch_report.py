@@ -44,6 +44,11 @@ def closest(lines: list[str], old: list[str], guess: int) -> tuple[int, int]:
     return best_pos, max(best_eq, 0)
 
 
+def _contains(lines: list[str], block: list[str]) -> bool:
+    n = len(block)
+    return n > 0 and any(lines[i:i + n] == block for i in range(len(lines) - n + 1))
+
+
 def how(fuzz: int | None) -> str:
     """The line that says which rules the hunk was tried with."""
     if fuzz is None:
@@ -100,6 +105,9 @@ def rejected(patch: str, path: str, hunk: Hunk, index: int, count: int, text: st
         out.append(f"  note: {_plural(len(ws_only), 'line')} "
                    + ("differs" if len(ws_only) == 1 else "differ")
                    + " only in whitespace (shown quoted); whitespace must match exactly")
+    elif _contains(lines, [l[1:] for l in hunk.lines if l[:1] in (" ", "+")]) and (
+            best_eq < n):
+        out.append("  note: the tree already has what the hunk makes (applied twice, or reversed?)")
     elif n and best_eq == n and offset is None:
         out.append("  note: the lines are there, but GNU patch could not use them (an earlier"
                    " hunk already changed them, or the newline at the end of the file differs)")

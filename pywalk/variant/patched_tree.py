@@ -43,24 +43,26 @@ def _outside_subset(src: sources.KernelSource, rel: str) -> bool:
 
 
 def _applicable(src: sources.KernelSource, patches: list[Patch], wanted: list[str],
-                notes: list[str]) -> list[Patch]:
+                notes: list[str]) -> tuple[list[Patch], list[list[str]]]:
     """The patches, less the file patches for files outside the part of the
-    tree a cached source holds that the build does not use (with a warning)."""
-    out = []
+    tree a cached source holds that the build does not use (with a warning);
+    and per patch the files so left out."""
+    out, left_out = [], []
     for p in patches:
-        keep = []
+        keep, gone = [], []
         for fp in p.files:
             names = fp.names(1) + fp.names(0)
             if (not fp.is_new and not set(names) & set(wanted)
                     and not any(src.has(n) for n in names)
                     and all(_outside_subset(src, n) for n in names)):
-                notes.append(f"warning: {p.name}: {fp.names(1)[0] if fp.names(1) else fp.new_path}"
-                             f" not applied: {src.origin} holds only "
+                gone.append(fp.names(1)[0] if fp.names(1) else fp.new_path)
+                notes.append(f"warning: {p.name}: {gone[-1]} not applied: {src.origin} holds only "
                              f"{', '.join(sources.NEEDED)} and the build does not use it")
             else:
                 keep.append(fp)
         out.append(p if len(keep) == len(p.files) else dataclasses.replace(p, files=keep))
-    return out
+        left_out.append(gone)
+    return out, left_out
 
 
 def _used_part(rel: str, text: str | None):
@@ -108,7 +110,7 @@ def read_tree(src: sources.KernelSource, patches: list[Patch], *, fuzz: int | No
         return cache[rel]
 
     notes: list[str] = []
-    patches = _applicable(src, patches, wanted, notes)
+    patches, left_out = _applicable(src, patches, wanted, notes)
     applied = apply_patches(patches, read, fuzz=fuzz) if patches else None
     patched = applied.files if applied else {}
     notes += [str(n) for n in applied.notes] if applied else []
@@ -121,7 +123,9 @@ def read_tree(src: sources.KernelSource, patches: list[Patch], *, fuzz: int | No
                 if not set(touched) & set(wanted) else
                 f"does not change what this build takes from {', '.join(touched)}")
         if not touched:
-            what = "touches no file this build can use"
+            gone = left_out[patches.index(p)]
+            what = (f"touches only files outside the part of the tree {src.origin} holds, which "
+                    f"this build does not use ({', '.join(gone)})")
         if not allow_unused:
             raise PatchError(f"pywalk: patch {p.name} changes nothing this build uses: it {what};"
                              " the variant would run unpatched code (--allow-unused-patch runs"
