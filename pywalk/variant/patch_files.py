@@ -199,10 +199,8 @@ def _subject(raw: str) -> str:
 def _split_mail(text: str) -> tuple[str | None, str]:
     """If text is a mail (git format-patch / mbox), return (subject, body)."""
     lines = text.split("\n")
-    i = 0
-    if lines and lines[0].startswith("From "):
-        i = 1  # mbox "From <sha> Mon Sep 17 00:00:00 2001"
-    elif not (lines and _HEADER_LINE_RE.match(lines[0])):
+    i = 1 if lines and lines[0].startswith("From ") else 0  # mbox "From <sha> Mon Sep 17 ..."
+    if i == 0 and not (lines and _HEADER_LINE_RE.match(lines[0])):
         return None, text
     j = i
     while j < len(lines) and lines[j].strip() != "":
@@ -231,8 +229,7 @@ def _parse_hunk(lines: list[str], i: int, m: re.Match) -> tuple[Hunk, int]:
     new_len = int(m.group(4)) if m.group(4) is not None else 1
     header = lines[i].rstrip("\r")
     hunk = Hunk(int(m.group(1)), old_len, int(m.group(3)), new_len, header, [], [header])
-    i += 1
-    old_left, new_left = old_len, new_len
+    i, old_left, new_left = i + 1, old_len, new_len
     while i < len(lines):
         line = lines[i]
         if line.startswith("\\"):          # "\ No newline at end of file"
@@ -392,9 +389,8 @@ def load_patches(specs: Iterable[str | os.PathLike]) -> list[Patch]:
                         f"pywalk: --patch {spec}: series lists {name}, which does not exist")
                 patches.append(_read_patch(f, str(f)))
             continue
-        files = sorted((f for f in p.iterdir()
-                        if f.is_file() and f.name.endswith((".patch", ".diff"))),
-                       key=lambda f: f.name)
+        files = sorted((f for f in p.iterdir() if f.is_file()
+                        and f.name.endswith((".patch", ".diff"))), key=lambda f: f.name)
         if not files:
             raise UsageError(f"pywalk: --patch {spec}: directory has no series file and no"
                              " *.patch or *.diff files")
