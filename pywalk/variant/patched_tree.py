@@ -83,15 +83,15 @@ def _used_part(rel: str, text: str | None):
 
 
 def _unused(patches: list[Patch], touched: list[list[str]], before, after,
-            wanted: list[str]) -> list[tuple[Patch, list[str]]]:
-    """(patch, files it touches) for each patch without effect on the build."""
+            wanted: list[str]) -> list[int]:
+    """The indexes of the patches without effect on the build."""
     facts_differ = (any(f in tree_facts.READS for t in touched for f in t)
                     and tree_facts.detect(before) != tree_facts.detect(after))
     differs: dict[str, bool] = {}
     for rel in {f for t in touched for f in t if f in wanted}:
         differs[rel] = (_used_part(rel, before(rel)) != _used_part(rel, after(rel))
                         or (facts_differ and rel in tree_facts.READS))
-    return [(p, t) for p, t in zip(patches, touched) if not any(differs.get(f) for f in t)]
+    return [i for i, t in enumerate(touched) if not any(differs.get(f) for f in t)]
 
 
 def read_tree(src: sources.KernelSource, patches: list[Patch], *, fuzz: int | None = None,
@@ -118,12 +118,14 @@ def read_tree(src: sources.KernelSource, patches: list[Patch], *, fuzz: int | No
     def after(rel: str) -> str | None:
         return patched[rel] if rel in patched else read(rel)
 
-    for p, touched in (_unused(patches, applied.touched, read, after, wanted) if applied else []):
+    for i in (_unused(patches, applied.touched, read, after, wanted) if applied else []):
+        p, touched = patches[i], applied.touched[i]
         what = (f"touches only files this build does not use ({', '.join(touched)})"
                 if not set(touched) & set(wanted) else
-                f"does not change what this build takes from {', '.join(touched)}")
+                f"does not change what this build takes from "
+                f"{', '.join(f for f in touched if f in wanted)}")
         if not touched:
-            gone = left_out[patches.index(p)]
+            gone = left_out[i]
             what = (f"touches only files outside the part of the tree {src.origin} holds, which "
                     f"this build does not use ({', '.join(gone)})")
         if not allow_unused:
