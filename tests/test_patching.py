@@ -610,3 +610,15 @@ def test_without_gnu_patch_the_error_says_so(tmp_path, monkeypatch):
     with pytest.raises(BuildError) as ei:
         apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": numbered(10)})
     assert "GNU patch" in str(ei.value) and "\n" not in str(ei.value)
+
+
+def test_a_file_in_two_sections_of_one_patch(tmp_path):
+    h3 = "@@ -2,3 +2,3 @@\n line 2\n-line 3\n+LINE 3\n line 4\n"
+    h13 = "@@ -12,3 +12,3 @@\n line 12\n-line 13\n+LINE 13\n line 14\n"
+    text = diff("d/b.c", h3) + diff("d/a.c", h3) + diff("d/b.c", h13)
+    r = apply_patches([load_patch(write(tmp_path, "m.patch", text))],
+                      tree({"d/a.c": numbered(20), "d/b.c": numbered(20)}))
+    assert r.touched == [["d/b.c", "d/a.c"]]
+    assert r.files["d/b.c"] == numbered(20).replace("line 3\n", "LINE 3\n").replace(
+        "line 13\n", "LINE 13\n")
+    assert r.files["d/a.c"] == numbered(20).replace("line 3\n", "LINE 3\n")
