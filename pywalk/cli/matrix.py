@@ -19,6 +19,7 @@ from pywalk.hunt.races import BAD_PMD, FAULT_RACE, WALKER_RACE
 from pywalk.report.progress import factory
 from pywalk.errors import EXIT_BUILD, EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.report.table import finding_details, matrix_table
+from pywalk.cli.source import add_patch_rules, print_notes
 
 
 def register(sub) -> None:
@@ -28,6 +29,7 @@ def register(sub) -> None:
     p.add_argument("--patch", action="append", default=[],
                    help="a patch set: a patch file, quilt directory or directory of *.patch "
                         "(repeatable, one set each; default: the shipped patches per kernel)")
+    add_patch_rules(p, allow_unused=True)
     p.add_argument("--scenario", action="append", default=[], choices=sorted(stress.SCENARIOS),
                    help="repeatable (default: walk-vs-refault)")
     p.add_argument("--ops", type=int, default=300_000,
@@ -67,7 +69,9 @@ def cmd_matrix(args) -> int:
     if args.expect:
         expect_user_sets(cells, args.patch, args.expect)
     complete = matrix.run(cells, ops=args.ops, seed=args.seed, delays=not args.no_delays,
-                          progress=factory(ops=args.ops, quiet=args.quiet, total=len(cells)))
+                          progress=factory(ops=args.ops, quiet=args.quiet, total=len(cells)),
+                          fuzz=args.fuzz, allow_unused=args.allow_unused_patch,
+                          on_notes=print_notes)
     print(matrix_table(cells))
     for c in cells:
         if c.result is not None and c.result.findings:

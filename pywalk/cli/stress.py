@@ -10,13 +10,13 @@ from pywalk.hunt import roles, stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
-from pywalk.cli.source import add_variant_args
+from pywalk.cli.source import add_variant_args, print_notes
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
 def register(sub) -> None:
     p = sub.add_parser("stress", help="hunt a race: run a scenario from many threads")
-    add_variant_args(p)
+    add_variant_args(p, allow_unused=True)
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     for role in roles.ROLES:
         p.add_argument(roles.flag(role), type=int, metavar="N", dest=f"role_{role}",
@@ -51,7 +51,9 @@ def cmd_stress(args) -> int:
     sc = stress.SCENARIOS[args.scenario]
     threads = roles.counts_from(sc, counts, args.faulters)
     roles.plan(sc, threads)
-    variant = runtime.build(args.kernel, args.patch)
+    variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
+                            allow_unused=args.allow_unused_patch)
+    print_notes(variant.result.notes)
     progress = Progress(f"{variant.name} {args.scenario}", ops=args.ops,
                         seconds=None if args.ops else (args.seconds or 10.0), quiet=args.quiet)
     result = stress.run(variant, args.scenario, threads=threads,
@@ -70,7 +72,8 @@ def cmd_stress(args) -> int:
 
 
 def summary(result: stress.StressResult) -> str:
-    head = (f"{result.kernel}{''.join('+' + p for p in result.patches)} {result.scenario} "
+    head = (f"{result.label or result.kernel + ''.join('+' + p for p in result.patches)} "
+            f"{result.scenario} "
             f"seed {result.seed}: {result.ops:,} ops in {result.elapsed_s:.2f} s "
             f"({result.ops_per_s:,.0f} ops/s)")
     if not result.findings:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from pywalk.errors import UsageError
-from pywalk.hunt import races  # noqa: F401  (names KernelOops.race)
+from pywalk.hunt import races as _races  # noqa: F401  (installs KernelOops.race)
 from pywalk.hunt.roles import MAX_THREADS
 from pywalk.variant.oops import KernelOops, MMTainted
 from pywalk.variant.runtime import MM, Variant, set_role
