@@ -14,6 +14,7 @@
 	} else {							\
 		pw_cur.mm = (m);					\
 		pw_cur.panic = &(m)->panic;				\
+		pw_cur.watch = NULL;					\
 		int __j = sigsetjmp(pw_cur.jb, 0);			\
 		if (__j) {						\
 			__r = __j == 1 ? PW_ERR_OOPS : PW_ERR_PANIC;	\
@@ -22,6 +23,7 @@
 			__r = (expr);					\
 		}							\
 		pw_cur.active = 0;					\
+		pw_cur.watch = NULL;	/* it may point into an oopsed walk */ \
 	}								\
 	__r; })
 
@@ -180,17 +182,12 @@ static int pw_do_walk(struct mm_struct *mm, unsigned long start, unsigned long e
 	struct pw_walk_priv priv = { counts, pyhandle };
 	int r;
 
-	long s0 = pw_cur.splits[0], s1 = pw_cur.splits[1], r0 = pw_cur.retries;
-
 	pw_walker_ops(&ops, walker, mask);
-	pw_cur.split_level = 0;
+	pw_watch_begin(&priv);
 	mmap_read_lock(mm);
 	r = walk_page_range(mm, start, end, &ops, &priv);
 	mmap_read_unlock(mm);
-	pw_cur.split_level = 0;
-	counts->pud_splits = pw_cur.splits[0] - s0;
-	counts->pmd_splits = pw_cur.splits[1] - s1;
-	counts->retries = pw_cur.retries - r0;
+	pw_watch_end(&priv, counts);
 	return r;
 }
 

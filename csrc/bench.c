@@ -68,25 +68,22 @@ static int pw_bench_do_walk(struct mm_struct *mm, unsigned long start, unsigned 
 	long i;
 	int r = 0;
 
-	long s0 = pw_cur.splits[0], s1 = pw_cur.splits[1], r0 = pw_cur.retries;
 
 	pw_walker_ops(&ops, walker, mask);
 	memset(counts, 0, sizeof(*counts));
+	pw_watch_begin(&priv);
 	for (i = 0; i < iters; i++) {
-		pw_cur.split_level = 0;
 		t0 = pw_bench_now();
 		mmap_read_lock(mm);
 		r = walk_page_range(mm, start, end, &ops, &priv);
 		mmap_read_unlock(mm);
 		t1 = pw_bench_now();
 		ns[i] = t1 - t0;
+		priv.watch.level = 0;	/* a walk's last split is not the next walk's */
 		if (r)
 			break;
 	}
-	pw_cur.split_level = 0;
-	counts->pud_splits = pw_cur.splits[0] - s0;
-	counts->pmd_splits = pw_cur.splits[1] - s1;
-	counts->retries = pw_cur.retries - r0;
+	pw_watch_end(&priv, counts);
 	return r;
 }
 

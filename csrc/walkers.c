@@ -7,9 +7,30 @@
 struct pw_walk_priv {
 	struct pw_walk_counts *c;
 	void *pyhandle;
+	struct pw_split_watch watch;	/* splits and retries (shim: pw_note_split()) */
 };
 
 #define PW_COUNTS(walk) (((struct pw_walk_priv *)(walk)->private)->c)
+/* the walk's next step, for telling retries after a split (no TLS here) */
+#define pw_walk_seen(level, a) \
+	pw_watch_step(&((struct pw_walk_priv *)walk->private)->watch, (level), (a))
+
+/* Count this thread's splits into priv's watch during a walk. */
+static inline void pw_watch_begin(struct pw_walk_priv *priv)
+{
+	memset(&priv->watch, 0, sizeof(priv->watch));
+	pw_cur.watch = &priv->watch;
+}
+
+static inline void pw_watch_end(struct pw_walk_priv *priv, struct pw_walk_counts *c)
+{
+	pw_cur.watch = NULL;
+	c->pud_splits += priv->watch.splits[0];
+	c->pmd_splits += priv->watch.splits[1];
+	c->retries += priv->watch.retries;
+	priv->watch.splits[0] = priv->watch.splits[1] = priv->watch.retries = 0;
+	priv->watch.level = 0;
+}
 
 static int pw_cnt_pgd(pgd_t *pgd, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
@@ -123,7 +144,7 @@ static int pw_py_call(struct mm_walk *walk, int kind, unsigned long a, unsigned 
 	struct pw_walk_priv *priv = walk->private;
 	int r;
 
-	pw_walk_seen(depth, a);
+	pw_watch_step(&priv->watch, depth, a);
 	pw_cur.active = 0;	/* Python code is not kernel code */
 	r = pw_py_callback(priv->pyhandle, kind, a, n, val, depth);
 	pw_cur.active = 1;

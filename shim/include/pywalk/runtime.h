@@ -49,6 +49,15 @@ struct pw_mm {
 	struct pw_delay_profile delays;	/* window widening for every call on this mm */
 };
 
+/* What a walk did on the split path (pw_note_split()); kept in the walk's
+ * own private data, so that its callbacks reach it without TLS. */
+struct pw_split_watch {
+	int level;		/* the last split's level (2 PUD, 3 PMD) until the walk moves on */
+	unsigned long addr;	/* and its (aligned) address */
+	long splits[2];		/* entries cleared by a split: [0] PUD, [1] PMD */
+	long retries;		/* splits after which the walk went back to that entry */
+};
+
 /* Per-thread state: which mm the thread works on, and where to go on oops. */
 struct pw_thread {
 	sigjmp_buf jb;
@@ -58,11 +67,7 @@ struct pw_thread {
 	volatile int *panic;	/* the mm's panic flag */
 	u64 rng;
 	unsigned long ops;	/* kernel operations completed (scenario loops) */
-	/* what this thread's walks did on the split path (pw_note_split()) */
-	long splits[2];		/* entries cleared by a split: [0] PUD, [1] PMD */
-	long retries;		/* splits after which the walk went back to that entry */
-	int split_level;	/* the last split's level (2 PUD, 3 PMD) until the walk moves on */
-	unsigned long split_addr;	/* and its (aligned) address */
+	struct pw_split_watch *watch;	/* the walk this thread is in, if it counts splits */
 };
 extern __thread struct pw_thread pw_cur;
 
@@ -97,24 +102,29 @@ static __always_inline void pw_hook(enum pw_site site)
  * went back to the entry it had just split (goto again / ACTION_AGAIN): a
  * retry.  Anything else means it went on (descended or moved past).
  */
-static __always_inline void pw_walk_seen(int level, unsigned long addr)
+static __always_inline void pw_watch_step(struct pw_split_watch *w, int level, unsigned long addr)
 {
-	if (unlikely(pw_cur.split_level)) {
-		unsigned long mask = pw_cur.split_level == 2 ? ~((1UL << 30) - 1) : ~((1UL << 21) - 1);
+	if (unlikely(w->level)) {
+		unsigned long mask = w->level == 2 ? ~((1UL << 30) - 1) : ~((1UL << 21) - 1);
 
-		if (level == pw_cur.split_level && (addr & mask) == pw_cur.split_addr)
-			pw_cur.retries++;
-		pw_cur.split_level = 0;
+		if (level == w->level && (addr & mask) == w->addr)
+			w->retries++;
+		w->level = 0;
 	}
 }
 
-/* A split path cleared the huge entry at (level, haddr): counted per thread. */
+/* A split path cleared the huge entry at (level, haddr): counted for the
+ * walk this thread is in (none: not counted). */
 static __always_inline void pw_note_split(int level, unsigned long haddr)
 {
-	pw_walk_seen(level, haddr);
-	pw_cur.splits[level - 2]++;
-	pw_cur.split_level = level;
-	pw_cur.split_addr = haddr;
+	struct pw_split_watch *w = pw_cur.watch;
+
+	if (!w)
+		return;
+	pw_watch_step(w, level, haddr);
+	w->splits[level - 2]++;
+	w->level = level;
+	w->addr = haddr;
 }
 
 /* Called from every spin loop: another thread's oops stops this one. */
