@@ -100,7 +100,9 @@ static __always_inline void pw_hook(enum pw_site site)
  * walker callback or a split sees it.  Right after a split, the same level
  * and entry again (another split, a hole, an entry callback) means the walk
  * went back to the entry it had just split (goto again / ACTION_AGAIN): a
- * retry.  Anything else means it went on (descended or moved past).
+ * retry.  Anything else means it went on (descended or moved past); the
+ * next step at the split's level elsewhere says so too, so pte-level steps
+ * need not be watched.
  */
 static __always_inline void pw_watch_step(struct pw_split_watch *w, int level, unsigned long addr)
 {
