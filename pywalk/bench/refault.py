@@ -125,11 +125,15 @@ class _Recovering:
         self.side, self.faulters, self.size, self.segs = side, faulters, size, segs
         self.oopses: list = []
         self.count = 0
+        self.block_splits: list[float] = []     # splits per walk of each block
 
     def __call__(self, iters: int) -> list[int]:
         while True:
             try:
-                return self.faulters.around(lambda: self.side.walk(iters, self.size))
+                before = self.side.tot["splits"]
+                ns = self.faulters.around(lambda: self.side.walk(iters, self.size))
+                self.block_splits.append((self.side.tot["splits"] - before) / iters)
+                return ns
             except BenchOops as e:
                 self.count += 1
                 if len(self.oopses) < 8:
@@ -163,6 +167,7 @@ def compare(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progress) ->
         calibrate(arms, block_ns, st.warmup_s)
         for side in (sa, sb):
             side.reset_totals()
+        ra.block_splits, rb.block_splits = [], []
         fa.faults = fb.faults = 0
         fa.busy_s = fb.busy_s = 0.0
         nrounds = run_rounds(arms, st.seconds, rng, min_rounds=MIN_ROUNDS,
@@ -176,6 +181,7 @@ def compare(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progress) ->
     walks = sa.tot["walks"] + sb.tot["walks"]
     both = {k: round((sa.tot[k] + sb.tot[k]) / walks, 3) if walks else None
             for k in ("splits", "retries", "entries")}
+    cost = _split_cost(A, ra.block_splits, B, rb.block_splits)
     return {
         "mode": "refault", "faulters": st.faulters,
         "a_ns_per_walk": _r(A.median), "b_ns_per_walk": _r(B.median),
@@ -193,5 +199,21 @@ def compare(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progress) ->
         "a_entries_per_walk": pa["entries"], "b_entries_per_walk": pb["entries"],
         "a_faults_per_s": _r(fa.faults / fa.busy_s if fa.busy_s else 0),
         "b_faults_per_s": _r(fb.faults / fb.busy_s if fb.busy_s else 0),
+        "split_cost": cost,
         "oopses": {"a": ra.as_json(), "b": rb.as_json()},
     }
+
+
+def _split_cost(A: Arm, a_splits: list[float], B: Arm, b_splits: list[float]) -> dict | None:
+    """How block time grows with splits per walk (least squares over blocks),
+    per side: the two sides' faulters need not bring back as many leaves per
+    walk.  A rough estimate (see r2), not a comparison: B/A above is that."""
+    fits = {}
+    for name, arm, xs in (("a", A, a_splits), ("b", B, b_splits)):
+        if len(xs) != len(arm.blocks) or len(set(xs)) < 2:
+            return None
+        fits[name] = stats.linear_fit(xs, arm.blocks)
+    return {"a_ns_per_split": round(fits["a"].slope, 1), "b_ns_per_split": round(fits["b"].slope, 1),
+            "a_ns_no_split": round(fits["a"].intercept, 1),
+            "b_ns_no_split": round(fits["b"].intercept, 1),
+            "a_r2": round(fits["a"].r2, 3), "b_r2": round(fits["b"].r2, 3)}

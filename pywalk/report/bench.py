@@ -49,6 +49,12 @@ def _refault_lines(items: list[dict]) -> list[str]:
                    "verdict", "splits/walk A / B", "retries/walk A / B", "entries/walk A / B",
                    "oopses A / B"], rows)]
     for x in items:
+        c = x.get("split_cost")
+        if c:
+            out.append(f"{x['layout']}: block time against splits per walk (least squares over "
+                       f"blocks): A {c['a_ns_per_split']:,.0f} ns/split (r2 {c['a_r2']:.2f}), "
+                       f"B {c['b_ns_per_split']:,.0f} ns/split (r2 {c['b_r2']:.2f}); a rough "
+                       "estimate, B/A is the comparison")
         for side in ("a", "b"):
             o = x["oopses"][side]
             if o["count"]:
