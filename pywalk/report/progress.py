@@ -42,15 +42,21 @@ class Progress:
         self._dirty = False
 
     # -- what is written -------------------------------------------------------
-    def _write(self, text: str, force: bool = False) -> None:
+    def _write(self, text: str, force: bool = False, label: str = "") -> None:
+        """label + text, the label shortened first when the line is too long."""
         if not self.shown:
             return
         now = time.perf_counter()
         if not force and now - self._last < self.interval:
             return
         self._last = now
-        width = shutil.get_terminal_size((100, 20)).columns - 1
-        self.stream.write("\r\033[K" + text[:max(20, width)])
+        width = max(20, shutil.get_terminal_size((100, 20)).columns - 1)
+        room = width - len(text)
+        if label and room < len(label):
+            label = label[:max(0, room - 1)] + "…" if room > 8 else ""
+            if not label:
+                text = text.lstrip(": ")
+        self.stream.write("\r\033[K" + (label + text)[:width])
         self.stream.flush()
         self._dirty = True
 
@@ -61,16 +67,17 @@ class Progress:
             left = max(0.0, self.seconds_budget - elapsed)
         elif self.ops_budget is not None and rate > 0:
             left = max(0.0, (self.ops_budget - ops) / rate)
-        text = (f"{self.label}: {ops:,} ops, {rate:,.0f} ops/s, {findings} finding"
+        text = (f"{ops:,} ops, {rate:,.0f} ops/s, {findings} finding"
                 f"{'' if findings == 1 else 's'}, {_secs(elapsed)}")
         if left is not None:
             text += f", {_secs(left)} left at most"
-        return text.lstrip(": ")
+        return text
 
     # -- hunts -----------------------------------------------------------------
     def __call__(self, ops: int, elapsed: float, findings: int) -> None:
         if self.shown:
-            self._write(self.line(ops, elapsed, findings))
+            self._write(": " + self.line(ops, elapsed, findings) if self.label else
+                        self.line(ops, elapsed, findings), label=self.label)
 
     # -- phases (pywalk bench) ---------------------------------------------------
     def phase(self, label: str, fraction: float | None = None) -> None:
