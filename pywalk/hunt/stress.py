@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pywalk.hunt import roles
 from pywalk.variant.delays import SITES, DelayProfile  # noqa: F401 (pywalk.hunt.stress.DelayProfile)
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, Variant
-from pywalk.variant.oops import Report, signature
+from pywalk.variant.oops import Report, address_class, signature
 
 ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
 WALKERS = {"numa_maps": 1, "dirty": 2, "pmd_pte": 4, "count": 0}
@@ -84,6 +84,7 @@ class Finding:
     scenario: str
     variant: str
     seed: int
+    thread_name: str | None = None      # the Python thread ("pywalk-walker-0")
 
     @property
     def signature(self) -> str:
@@ -95,7 +96,8 @@ class Finding:
                 "backtrace": self.backtrace,
                 "message": self.message, "where": self.where, "thread": self.thread,
                 "role": self.role, "elapsed_s": round(self.elapsed_s, 4), "ops": self.ops,
-                "scenario": self.scenario, "variant": self.variant, "seed": self.seed}
+                "scenario": self.scenario, "variant": self.variant, "seed": self.seed,
+                "thread_name": self.thread_name, "address_class": address_class(self.message)}
 
 
 @dataclass
@@ -246,7 +248,9 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         elapsed = time.perf_counter() - t0
         f = Finding(rep.kind, rep.address, rep.backtrace, rep.message, rep.where, rep.thread,
                     names.get(rep.role, str(rep.role)), elapsed, counters["ops"], scenario,
-                    variant.name, seed)
+                    variant.name, seed,
+                    f"pywalk-{roles_flat[rep.thread][0]}-{rep.thread}"
+                    if 0 <= rep.thread < len(roles_flat) else None)
         result.findings.append(f)
         if result.first_finding_s is None:
             result.first_finding_s = elapsed
