@@ -59,9 +59,10 @@ def _refault_lines(items: list[dict]) -> list[str]:
             o = x["oopses"][side]
             if o["count"]:
                 kinds = ", ".join(f"{n} x {k}" for k, n in o["kinds_of_first_8"].items())
+                seen = "" if o["count"] <= 8 else "the first 8: "
                 out.append(f"{x['layout']}: {side.upper()} oopsed {o['count']} time(s) in timed "
-                           f"walks ({kinds}); each time its mm was rebuilt and the block run "
-                           "again")
+                           f"walks ({seen}{kinds}); each time its mm was rebuilt and the block "
+                           "run again")
     return out
 
 
