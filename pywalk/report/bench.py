@@ -49,6 +49,10 @@ def _refault_lines(items: list[dict]) -> list[str]:
                    "verdict", "splits/walk A / B", "retries/walk A / B", "entries/walk A / B",
                    "oopses A / B"], rows)]
     for x in items:
+        ea, eb = x["a_entries_per_walk"], x["b_entries_per_walk"]
+        if ea and eb and abs(eb / ea - 1) > 0.1:
+            out.append(f"{x['layout']}: NOTE A and B walked {ea:,.0f} and {eb:,.0f} entries per "
+                       "walk: their tables drifted apart, so B/A compares different work")
         c = x.get("split_cost")
         if c:
             out.append(f"{x['layout']}: block time against splits per walk (least squares over "
