@@ -114,7 +114,7 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
     for spec in kernel_specs:
         src = sources.resolve(spec, fetch=fetch)
         series = series_of(src.version)
-        debian = spec in sources.KNOWN_SERIES
+        debian = sources.is_series(spec)
         sets = [PatchSet("as shipped", (), AS_SHIPPED.get(series, {}) if debian else {})]
         if patch_specs:
             sets += [user_set(p) for p in patch_specs]
