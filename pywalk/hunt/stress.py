@@ -154,6 +154,7 @@ class StressResult:
     findings: list[Finding] = field(default_factory=list)
     interrupted: bool = False
     python_s: float = 0.0
+    source: dict | None = None  # Variant.provenance: package version, file sha256s
 
     @property
     def ops_per_s(self) -> float:
@@ -168,7 +169,7 @@ class StressResult:
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
-                "interrupted": self.interrupted}
+                "interrupted": self.interrupted, "source": self.source}
 
 
 def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:
@@ -209,6 +210,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     result = StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                           {r: n for r, (n, _, _) in plan.items()},
                           delays.as_json() if delays else None)
+    result.source = getattr(variant, "provenance", None)
     _set_delays(variant, delays)
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")
