@@ -69,6 +69,12 @@ def test_kernels_lists_fetchable_series_and_newest(archive, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["SERIES", "PACKAGE", "NEWEST", "IN", "ARCHIVE", "CACHED"]
     assert lines[3].split() == ["8.1", "linux-source-8.1", "8.1.6-1", "(sid)", "-"]
+    sources.resolve("6.10", progress=quiet)
+    assert cli.main(["kernels", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["warning"] is None
+    row = next(r for r in data["kernels"] if r["name"] == "6.10")
+    assert row["cached_versions"] == ["6.10.2-1~deb12u1"] and row["version"] == "6.10.2"
 
 
 def test_private_state_is_the_only_one_touched(archive):
