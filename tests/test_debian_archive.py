@@ -124,8 +124,8 @@ def test_pins(archive, monkeypatch):
 def test_a_pin_the_archive_does_not_have(archive):
     with pytest.raises(FetchError) as info:
         sources.resolve("6.9=6.9.1-1", progress=quiet)
-    assert str(info.value) == ("pywalk: linux-source-6.9 6.9.1-1 is not in the archive any "
-                               "more (it has 6.9.5-1, 6.9.3-1)")
+    assert str(info.value) == ("pywalk: linux-source-6.9 6.9.1-1 is not in the archive "
+                               "(it has 6.9.5-1, 6.9.3-1)")
     assert info.value.exit_code == 3
 
 

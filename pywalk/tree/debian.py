@@ -153,7 +153,7 @@ def _choose(package: str, pin: str | None, progress: cache.Progress) -> str:
         raise SourceError(f"pywalk: Debian has no {package} in the suites pywalk reads "
                           f"(fetchable series: {series}); pass --kernel PATH to a kernel tree "
                           "or tarball")
-    raise FetchError(f"pywalk: {package} {pin} is not in the archive any more (it has "
+    raise FetchError(f"pywalk: {package} {pin} is not in the archive (it has "
                      f"{', '.join(versions)})")
 
 
