@@ -156,3 +156,45 @@ def test_apt_reads_the_private_sources_with_an_inline_key(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "'http://deb.debian.org/debian/dists/sid/InRelease'" in proc.stdout
     assert "'http://deb.debian.org/debian-security/dists/bookworm-security/InRelease'" in proc.stdout
+
+
+POLICY = """\
+linux-source-6.9:
+  Installed: 6.9.3-1
+  Candidate: 6.9.5-1
+  Version table:
+     6.9.5-1 500
+        500 http://a/debian-security bookworm-security/main amd64 Packages
+        500 http://b/debian-security bookworm-security/main amd64 Packages
+ *** 6.9.3-1 500
+        500 http://a/debian bookworm/main amd64 Packages
+        100 /var/lib/dpkg/status
+linux-source-6.9-extra:
+  Installed: (none)
+  Candidate: 1.0
+  Version table:
+     1.0 500
+        500 http://a/debian bookworm/main amd64 Packages
+linux-source-8.1:
+  Installed: (none)
+  Candidate: 8.1.6-1
+  Version table:
+     8.1.6-1 500
+        500 http://a/debian sid/main amd64 Packages
+     8.1.4-1~bpo13+1 100
+        100 http://a/debian trixie-backports/main amd64 Packages
+"""
+
+
+def test_apt_cache_policy_output(monkeypatch):
+    from pywalk.tree import apt_state
+
+    monkeypatch.setattr(apt_state, "_run", lambda argv, **kw: subprocess.CompletedProcess(
+        argv, 0, POLICY, ""))
+    assert apt_state._policy([]) == {
+        "linux-source-6.9": [
+            {"version": "6.9.5-1", "uri": "http://a/debian-security", "suite": "bookworm-security"},
+            {"version": "6.9.3-1", "uri": "http://a/debian", "suite": "bookworm"}],
+        "linux-source-8.1": [
+            {"version": "8.1.6-1", "uri": "http://a/debian", "suite": "sid"},
+            {"version": "8.1.4-1~bpo13+1", "uri": "http://a/debian", "suite": "trixie-backports"}]}

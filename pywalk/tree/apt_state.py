@@ -127,23 +127,24 @@ def is_fresh(index: dict | None, sources_text: str) -> bool:
             and time.time() - index.get("updated", 0) < MAX_AGE)
 
 
-def _madison(packages: list[str], options: list[str]) -> dict[str, list[dict]]:
-    """package -> [{version, uri, suite}], newest first (apt's order)."""
+def _policy(options: list[str]) -> dict[str, list[dict]]:
+    """linux-source-X.Y -> [{version, uri, suite}], newest first (apt's order), from one
+    ``apt-cache policy REGEX`` (one pass over the lists: they are large)."""
+    proc = _run(["apt-cache", *options, "policy", "^linux-source-[0-9]+[.][0-9]+$"])
     found: dict[str, list[dict]] = {}
-    if not packages:
-        return found
-    proc = _run(["apt-cache", *options, "madison", *packages])
+    versions = None
     for line in proc.stdout.splitlines():
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) != 3 or not PACKAGE.match(parts[0]):
+        if not line.startswith(" "):
+            name = line.rstrip(":")
+            versions = found.setdefault(name, []) if PACKAGE.match(name) else None
+        elif versions is None:
             continue
-        where = parts[2].split()
-        entry = {"version": parts[1], "uri": where[0] if where else "",
-                 "suite": where[1].split("/")[0] if len(where) > 1 else ""}
-        versions = found.setdefault(parts[0], [])
-        if entry["version"] not in [v["version"] for v in versions]:
-            versions.append(entry)
-    return found
+        elif match := re.match(r"^ (?: {4}|\*\*\* )(\S+) -?\d+$", line):
+            versions.append({"version": match.group(1), "uri": "", "suite": ""})
+        elif (match := re.match(r"^ {8}-?\d+ (\S+) (\S+)", line)) and versions \
+                and not versions[-1]["uri"]:
+            versions[-1].update(uri=match.group(1), suite=match.group(2).split("/")[0])
+    return {name: v for name, v in found.items() if v}
 
 
 def update(progress: cache.Progress, newer_than: float = 0.0) -> dict:
@@ -163,8 +164,7 @@ def update(progress: cache.Progress, newer_than: float = 0.0) -> dict:
         output = proc.stdout + proc.stderr
         errors = [line for line in output.splitlines()
                   if line.startswith(("E:", "W: Failed to fetch"))]
-        names = _run(["apt-cache", *options, "pkgnames", "linux-source-"]).stdout.split()
-        packages = _madison(sorted(n for n in names if PACKAGE.match(n)), options)
+        packages = _policy(options)
         if proc.returncode != 0 or errors:
             if not packages:
                 raise FetchError("pywalk: cannot update the package lists: "
