@@ -155,6 +155,9 @@ class StressResult:
     interrupted: bool = False
     python_s: float = 0.0
     source: dict | None = None  # Variant.provenance: package version, file sha256s
+    label: str = ""                     # the variant's label (pywalk/variant/labels.py)
+    kernel_git: str | None = None       # git describe of a --kernel worktree
+    patch_sha256: list[str] = field(default_factory=list)
 
     @property
     def ops_per_s(self) -> float:
@@ -162,6 +165,8 @@ class StressResult:
 
     def as_json(self) -> dict:
         return {"variant": self.variant, "kernel": self.kernel, "patches": self.patches,
+                "label": self.label, "kernel_git": self.kernel_git,
+                "patch_sha256": self.patch_sha256,
                 "scenario": self.scenario, "seed": self.seed, "threads": self.threads,
                 "delays": self.delays, "ops": self.ops, "elapsed_s": round(self.elapsed_s, 4),
                 "ops_per_s": round(self.ops_per_s, 1),
@@ -211,6 +216,8 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                           {r: n for r, (n, _, _) in plan.items()},
                           delays.as_json() if delays else None)
     result.source = getattr(variant, "provenance", None)
+    result.label, result.kernel_git = variant.name, variant.kernel_git
+    result.patch_sha256 = list(variant.patch_sha256)
     _set_delays(variant, delays)
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")
