@@ -30,7 +30,8 @@ def register(sub) -> None:
 
 def add_variant_args(p, *, allow_unused: bool = False) -> None:
     p.add_argument("--kernel", default=sources.DEFAULT_KERNEL,
-                   help="6.1, 6.12, a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
+                   help="a Debian series (6.1, 7.3, ...: see pywalk kernels), an exact package "
+                   "version (6.1=6.1.176-1), a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
     p.add_argument("--patch", action="append", default=[],
                    help="a patch file, quilt directory or directory of *.patch (repeatable)")
     add_patch_rules(p, allow_unused=allow_unused)
