@@ -154,6 +154,7 @@ class StressResult:
     findings: list[Finding] = field(default_factory=list)
     interrupted: bool = False
     python_s: float = 0.0
+    schedule: dict | None = None    # a controlled schedule's record (pywalk/hunt/schedule.py)
 
     @property
     def ops_per_s(self) -> float:
@@ -168,7 +169,8 @@ class StressResult:
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
-                "interrupted": self.interrupted}
+                "interrupted": self.interrupted,
+                **({"schedule": self.schedule} if self.schedule is not None else {})}
 
 
 def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:

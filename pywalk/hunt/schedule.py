@@ -1,0 +1,249 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Controlled schedules: one thread at a time, decisions from a seed.
+
+A scheduled run starts one real thread per thread of the plan, each doing a
+fixed number of the scenario's operations on a fresh mm; the C scheduler
+(shim/src/sched.c) lets one run at a time and decides at every scheduling
+point (the hook sites in ``sites``) who runs next.  Kinds: ``pct`` (random
+priorities, depth-1 change points), ``random`` (a random runnable thread at
+every point) and ``replay`` (run on, switch only at the recorded steps).
+Every run records the decisions that differ from run-on as ``switches``;
+replaying those gives the same interleaving, on any machine.
+
+A hunt (:func:`hunt`) runs schedule after schedule, each with its own seed
+derived from the hunt's seed and its index, until a finding or the budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+
+from pywalk.errors import UsageError
+from pywalk.hunt import stress
+from pywalk.variant.oops import read_report
+from pywalk.variant.runtime import MM, Variant
+
+KINDS = {"pct": 1, "random": 2, "replay": 3}
+DEFAULT_SITES = ("lock", "unlock", "load", "store", "fault_return")
+DEFAULT_OPS = {"walker": 2, "reader": 2, "writer": 2, "zapper": 2, "reaper": 1}
+MAX_STEPS = 1_000_000
+REC_CAP = 4096
+_run_lock = threading.Lock()     # one scheduled run at a time per process
+
+
+def site_mask(sites) -> int:
+    mask = 0
+    for s in sites:
+        if s not in stress.SITES:
+            raise UsageError(f"pywalk: schedule site {s!r}: one of {', '.join(stress.SITES)}")
+        mask |= 1 << stress.SITES.index(s)
+    return mask
+
+
+def parse_sites(spec: str | None) -> tuple[str, ...]:
+    if not spec:
+        return DEFAULT_SITES
+    sites = tuple(x.strip() for x in spec.split(",") if x.strip())
+    site_mask(sites)
+    return sites
+
+
+def run_seed(seed: int, index: int) -> int:
+    """The seed of a hunt's index-th schedule (addresses and decisions)."""
+    h = hashlib.sha256(f"pywalk-schedule:{seed}:{index}".encode()).digest()
+    return int.from_bytes(h[:7], "little")
+
+
+@dataclass
+class Spec:
+    """Everything one scheduled run depends on (besides the variant)."""
+
+    scenario: str
+    threads: list            # [(role, walker kind or None), ...], thread i has tid i
+    ops: list                # operations per thread
+    kind: str = "pct"
+    seed: int = 1            # this run's seed: addresses and decisions
+    depth: int = 3
+    expect_steps: int = 100
+    sites: tuple = DEFAULT_SITES
+    switches: list = field(default_factory=list)   # [(step, thread), ...] for replay
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "run_seed": self.seed, "depth": self.depth,
+                "expect_steps": self.expect_steps, "sites": list(self.sites),
+                "threads": [[r, k] for r, k in self.threads], "ops": list(self.ops),
+                "switches": [list(s) for s in self.switches]}
+
+    @classmethod
+    def from_json(cls, scenario: str, d: dict) -> "Spec":
+        return cls(scenario, [tuple(t) for t in d["threads"]], list(d["ops"]), "replay",
+                   int(d["run_seed"]), int(d.get("depth", 0)), int(d.get("expect_steps", 0)),
+                   tuple(d["sites"]), [tuple(s) for s in d["switches"]])
+
+
+@dataclass
+class Outcome:
+    spec: Spec
+    steps: int
+    finding_step: int | None
+    switches: list             # the decisions that differed from run-on
+    finding: stress.Finding | None
+    deadlock: bool
+    truncated: bool
+    ops: int
+    trace: list = field(default_factory=list)   # raw trace entries (dicts)
+
+
+def plan_threads(scenario: str, walkers=None, faulters=None, ops_per_thread=None) -> tuple[list, list]:
+    plan = stress.thread_plan(stress.SCENARIOS[scenario], walkers, faulters)
+    threads = [(g.split("/")[0], kind) for g, (n, kind, _) in plan.items() for _ in range(n)]
+    if len(threads) > 16:
+        raise UsageError("pywalk: a schedule runs at most 16 threads")
+    ops = [ops_per_thread or DEFAULT_OPS.get(r, 2) for r, _ in threads]
+    return threads, ops
+
+
+def run_once(variant: Variant, spec: Spec, *, trace_cap: int = 0, hunt_seed: int | None = None) -> Outcome:
+    """One scheduled run on a fresh mm."""
+    ffi, lib = variant.ffi, variant.lib
+    sc = stress.SCENARIOS[spec.scenario]
+    n = len(spec.threads)
+    with _run_lock:
+        stress._set_delays(variant, None)
+        mm = MM(variant)
+        try:
+            start = mm.map(sc.size, huge=sc.huge, write_notify=sc.write_notify)
+            pause = {g.split("/")[0]: p for g, (_, _, p) in sc.roles.items()}
+            cfgs = ffi.new("struct pw_stress_cfg[]", n)
+            for i, (role, kind) in enumerate(spec.threads):
+                c = cfgs[i]
+                c.role, c.tid, c.seed = stress.ROLE[role], i, spec.seed
+                c.walker = stress.WALKERS.get(kind or "count", 0)
+                c.start, c.size, c.pause_us = start, sc.size, pause.get(role, 0)
+            ops = ffi.new("long[]", list(spec.ops))
+            p = ffi.new("struct pw_sched_params *")
+            p.kind, p.seed, p.depth = KINDS[spec.kind], spec.seed, spec.depth
+            p.expect_steps, p.site_mask, p.max_steps = spec.expect_steps, site_mask(spec.sites), MAX_STEPS
+            sw_step = ffi.new("long[]", [s for s, _ in spec.switches] or [0])
+            sw_tid = ffi.new("int[]", [t for _, t in spec.switches] or [0])
+            p.nswitch, p.switch_step, p.switch_tid = len(spec.switches), sw_step, sw_tid
+            res = ffi.new("struct pw_sched_result *")
+            rec_step, rec_tid = ffi.new("long[]", REC_CAP), ffi.new("int[]", REC_CAP)
+            res.rec_cap, res.rec_step, res.rec_tid = REC_CAP, rec_step, rec_tid
+            tr = ffi.new("struct pw_sched_trace[]", trace_cap) if trace_cap else ffi.NULL
+            ntrace = lib.pw_sched_run(mm.handle, cfgs, ops, n, p, res, tr, trace_cap)
+            if ntrace < 0:
+                raise OSError(f"pywalk: scheduled run failed ({ntrace})")
+            if res.nrec > REC_CAP:
+                raise UsageError(f"pywalk: more than {REC_CAP} switches in one schedule: "
+                                 "use fewer operations per thread")
+            switches = [(int(rec_step[i]), int(rec_tid[i])) for i in range(res.nrec)]
+            finding = _finding(variant, mm, spec, res, hunt_seed)
+            trace = _raw_trace(variant, tr, ntrace, trace_cap) if trace_cap else []
+            fstep = int(res.finding_step) if res.finding_step >= 0 else None
+            return Outcome(spec, int(res.steps), fstep, switches, finding, bool(res.deadlock),
+                           bool(res.truncated), sum(int(res.ops[i]) for i in range(n)), trace)
+        finally:
+            mm.close()
+
+
+def _finding(variant, mm, spec, res, hunt_seed) -> stress.Finding | None:
+    names = {v: k for k, v in stress.ROLE.items()}
+    seed = spec.seed if hunt_seed is None else hunt_seed
+    ops = sum(int(res.ops[i]) for i in range(len(spec.threads)))
+    if res.deadlock:
+        stacks = [read_report(res.stacks[i], str(variant.module_path), variant.ffi)
+                  for i in range(len(spec.threads)) if res.blocked[i]]
+        bt = stacks[0].backtrace if stacks else []
+        msg = "; ".join(f"thread {s.thread} {s.message}: " + " < ".join(
+            b.split(" ", 1)[0] for b in s.backtrace[:6]) for s in stacks)
+        return stress.Finding("DEADLOCK", 0, bt, "deadlock: every thread blocked on a lock; " + msg,
+                              None, stacks[0].thread if stacks else -1,
+                              names.get(stacks[0].role, "?") if stacks else "?", 0.0, ops,
+                              spec.scenario, variant.name, seed)
+    rep = None
+    if mm.lib.pw_mm_nwarns(mm.handle) > 0:
+        rep = mm.warnings()[0]
+    if any(int(res.ret[i]) == -1000 for i in range(len(spec.threads))):
+        rep = mm.oops_report()
+    if rep is None:
+        return None
+    bt = list(rep.backtrace)
+    while bt and bt[-1].startswith("??"):      # the thread's libc start frames
+        bt.pop()
+    return stress.Finding(rep.kind, rep.address, bt, rep.message, rep.where,
+                          rep.thread, names.get(rep.role, str(rep.role)), 0.0, ops,
+                          spec.scenario, variant.name, seed)
+
+
+def _raw_trace(variant, tr, ntrace: int, cap: int) -> list[dict]:
+    ffi = variant.ffi
+    out = []
+    for k in range(max(0, ntrace - cap), ntrace):
+        e = tr[k % cap]
+        out.append({"step": int(e.step), "tid": int(e.tid), "site": stress.SITES[e.site],
+                    "val": int(e.val) if e.has_val else None,
+                    "frames": [int(ffi.cast("unsigned long", e.frames[i])) for i in range(e.nframes)]})
+    return out
+
+
+def schedule_json(spec: Spec, outcome: Outcome, *, hunt_seed: int, index: int,
+                  schedules: int) -> dict:
+    d = spec.as_json()
+    d.update({"kind": spec.kind, "seed": hunt_seed, "index": index, "schedules": schedules,
+              "steps": outcome.finding_step if outcome.finding_step is not None else outcome.steps,
+              "total_steps": outcome.steps, "switches": [list(s) for s in outcome.switches],
+              "preemptions": len(outcome.switches)})
+    return d
+
+
+def hunt(variant: Variant, scenario: str, *, kind: str = "pct", seed: int = 1, depth: int = 3,
+         schedules: int = 1000, ops_per_thread: int | None = None, sites=DEFAULT_SITES,
+         walkers=None, faulters=None, ops_budget: int | None = None,
+         progress=None) -> stress.StressResult:
+    """Scheduled runs until the first finding, `schedules` runs, or `ops_budget` ops."""
+    if kind not in ("pct", "random"):
+        raise UsageError(f"pywalk: --schedule {kind}: pct or random")
+    if depth < 1:
+        raise UsageError("pywalk: --depth must be at least 1")
+    threads, ops = plan_threads(scenario, walkers, faulters, ops_per_thread)
+    result = stress.StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
+                                 {}, None)
+    for r, _ in threads:
+        result.threads[r] = result.threads.get(r, 0) + 1
+    t0 = time.perf_counter()
+    # PCT draws its change points from 1..k: k is the longest run seen so far,
+    # first measured by a run-on (no switch) run.  Deterministic.
+    calib = run_once(variant, Spec(scenario, threads, ops, "replay", run_seed(seed, -1), depth, 0,
+                                   tuple(sites)))
+    k = max(calib.steps, 1)
+    total_ops = total_steps = 0
+    last = None
+    i = 0
+    for i in range(schedules):
+        spec = Spec(scenario, threads, ops, kind, run_seed(seed, i), depth, k, tuple(sites))
+        out = run_once(variant, spec, hunt_seed=seed)
+        total_ops += out.ops
+        total_steps += out.steps
+        k = max(k, out.steps)
+        last = out
+        if progress:
+            progress(total_ops, time.perf_counter() - t0, int(out.finding is not None))
+        if out.finding is not None:
+            out.finding.elapsed_s = time.perf_counter() - t0
+            out.finding.ops = total_ops
+            result.findings.append(out.finding)
+            result.first_finding_s, result.first_finding_ops = out.finding.elapsed_s, total_ops
+            break
+        if ops_budget is not None and total_ops >= ops_budget:
+            break
+    result.ops = total_ops
+    result.elapsed_s = time.perf_counter() - t0
+    if last is not None:
+        result.schedule = schedule_json(last.spec, last, hunt_seed=seed, index=i, schedules=i + 1)
+        result.schedule["total_steps_all"] = total_steps
+        result.schedule["expected_length"] = k
+    return result
