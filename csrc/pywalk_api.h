@@ -107,6 +107,8 @@ struct pw_sched_params {
 	int nswitch;			/* replay: at step switch_step[i] run switch_tid[i] */
 	long *switch_step;
 	int *switch_tid;
+	int *switch_by;			/* or, if not NULL: when thread switch_by[i] makes its */
+	long *switch_local;		/* switch_local[i]-th decision (-1: the first decision) */
 };
 struct pw_sched_result {
 	long steps;			/* scheduling decisions made */
@@ -117,6 +119,10 @@ struct pw_sched_result {
 	int rec_cap;
 	long *rec_step;
 	int *rec_tid;
+	int *rec_by;			/* the thread that was deciding (-1 at the start) */
+	long *rec_local;		/* and its own decision count */
+	long choices_cap;		/* per step (first choices_cap): runnable mask << 8 | pick */
+	long *choices;
 	long ops[16];			/* per thread: operations done */
 	long ret[16];			/* per thread: the scenario loop's return */
 	int blocked[16];		/* per thread: blocked at the end (deadlock) */

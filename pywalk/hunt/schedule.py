@@ -70,18 +70,28 @@ class Spec:
     expect_steps: int = 100
     sites: tuple = DEFAULT_SITES
     switches: list = field(default_factory=list)   # [(step, thread), ...] for replay
+    size: int = 0            # mapping size (0: the scenario's)
+    prefault: bool = False   # fault every huge leaf in before the threads start
+    local: bool = False      # replay switches by (deciding thread, its own count), not step
+
+    def tid(self, i: int) -> int:
+        """Thread i's id (seeds its addresses); a shrunk plan keeps the original ids."""
+        t = self.threads[i]
+        return t[2] if len(t) > 2 else i
 
     def as_json(self) -> dict:
         return {"kind": self.kind, "run_seed": self.seed, "depth": self.depth,
                 "expect_steps": self.expect_steps, "sites": list(self.sites),
-                "threads": [[r, k] for r, k in self.threads], "ops": list(self.ops),
-                "switches": [list(s) for s in self.switches]}
+                "threads": [list(t) for t in self.threads], "ops": list(self.ops),
+                "switches": [list(s) for s in self.switches],
+                "size": self.size, "prefault": self.prefault, "local": self.local}
 
     @classmethod
     def from_json(cls, scenario: str, d: dict) -> "Spec":
         return cls(scenario, [tuple(t) for t in d["threads"]], list(d["ops"]), "replay",
                    int(d["run_seed"]), int(d.get("depth", 0)), int(d.get("expect_steps", 0)),
-                   tuple(d["sites"]), [tuple(s) for s in d["switches"]])
+                   tuple(d["sites"]), [tuple(s) for s in d["switches"]],
+                   int(d.get("size", 0)), bool(d.get("prefault", False)), bool(d.get("local", False)))
 
 
 @dataclass
@@ -95,6 +105,7 @@ class Outcome:
     truncated: bool
     ops: int
     trace: list = field(default_factory=list)   # raw trace entries (dicts)
+    choices: list = field(default_factory=list)  # per step: (runnable mask, thread picked)
 
 
 def plan_threads(scenario: str, walkers=None, faulters=None, ops_per_thread=None) -> tuple[list, list]:
@@ -106,7 +117,8 @@ def plan_threads(scenario: str, walkers=None, faulters=None, ops_per_thread=None
     return threads, ops
 
 
-def run_once(variant: Variant, spec: Spec, *, trace_cap: int = 0, hunt_seed: int | None = None) -> Outcome:
+def run_once(variant: Variant, spec: Spec, *, trace_cap: int = 0, hunt_seed: int | None = None,
+             choices_cap: int = 0) -> Outcome:
     """One scheduled run on a fresh mm."""
     ffi, lib = variant.ffi, variant.lib
     sc = stress.SCENARIOS[spec.scenario]
@@ -115,24 +127,40 @@ def run_once(variant: Variant, spec: Spec, *, trace_cap: int = 0, hunt_seed: int
         stress._set_delays(variant, None)
         mm = MM(variant)
         try:
-            start = mm.map(sc.size, huge=sc.huge, write_notify=sc.write_notify)
+            size = spec.size or sc.size
+            start = mm.map(size, huge=sc.huge, write_notify=sc.write_notify)
+            if spec.prefault:
+                unit = 1 << (30 if sc.huge == "pud" else 21)
+                for a in range(start, start + size, unit):
+                    mm.fault(a)
             pause = {g.split("/")[0]: p for g, (_, _, p) in sc.roles.items()}
             cfgs = ffi.new("struct pw_stress_cfg[]", n)
-            for i, (role, kind) in enumerate(spec.threads):
+            for i, (role, kind, *_) in enumerate(spec.threads):
                 c = cfgs[i]
-                c.role, c.tid, c.seed = stress.ROLE[role], i, spec.seed
+                c.role, c.tid, c.seed = stress.ROLE[role], spec.tid(i), spec.seed
                 c.walker = stress.WALKERS.get(kind or "count", 0)
-                c.start, c.size, c.pause_us = start, sc.size, pause.get(role, 0)
+                c.start, c.size, c.pause_us = start, size, pause.get(role, 0)
             ops = ffi.new("long[]", list(spec.ops))
             p = ffi.new("struct pw_sched_params *")
             p.kind, p.seed, p.depth = KINDS[spec.kind], spec.seed, spec.depth
             p.expect_steps, p.site_mask, p.max_steps = spec.expect_steps, site_mask(spec.sites), MAX_STEPS
-            sw_step = ffi.new("long[]", [s for s, _ in spec.switches] or [0])
-            sw_tid = ffi.new("int[]", [t for _, t in spec.switches] or [0])
-            p.nswitch, p.switch_step, p.switch_tid = len(spec.switches), sw_step, sw_tid
+            sw = [tuple(x) + (-1, -1) * (len(x) < 4) for x in spec.switches]
+            sw_step = ffi.new("long[]", [x[0] for x in sw] or [0])
+            sw_tid = ffi.new("int[]", [x[1] for x in sw] or [0])
+            p.nswitch, p.switch_step, p.switch_tid = len(sw), sw_step, sw_tid
+            if spec.local:
+                if len(sw) > 256:
+                    raise UsageError("pywalk: more than 256 switches to replay by thread")
+                sw_by = ffi.new("int[]", [x[2] for x in sw] or [0])
+                sw_local = ffi.new("long[]", [x[3] for x in sw] or [0])
+                p.switch_by, p.switch_local = sw_by, sw_local
             res = ffi.new("struct pw_sched_result *")
             rec_step, rec_tid = ffi.new("long[]", REC_CAP), ffi.new("int[]", REC_CAP)
             res.rec_cap, res.rec_step, res.rec_tid = REC_CAP, rec_step, rec_tid
+            rec_by, rec_local = ffi.new("int[]", REC_CAP), ffi.new("long[]", REC_CAP)
+            res.rec_by, res.rec_local = rec_by, rec_local
+            ch = ffi.new("long[]", max(choices_cap, 1))
+            res.choices_cap, res.choices = choices_cap, ch
             tr = ffi.new("struct pw_sched_trace[]", trace_cap) if trace_cap else ffi.NULL
             ntrace = lib.pw_sched_run(mm.handle, cfgs, ops, n, p, res, tr, trace_cap)
             if ntrace < 0:
@@ -140,12 +168,16 @@ def run_once(variant: Variant, spec: Spec, *, trace_cap: int = 0, hunt_seed: int
             if res.nrec > REC_CAP:
                 raise UsageError(f"pywalk: more than {REC_CAP} switches in one schedule: "
                                  "use fewer operations per thread")
-            switches = [(int(rec_step[i]), int(rec_tid[i])) for i in range(res.nrec)]
+            switches = [(int(rec_step[i]), int(rec_tid[i]), int(rec_by[i]), int(rec_local[i]))
+                        for i in range(res.nrec)]
             finding = _finding(variant, mm, spec, res, hunt_seed)
             trace = _raw_trace(variant, tr, ntrace, trace_cap) if trace_cap else []
             fstep = int(res.finding_step) if res.finding_step >= 0 else None
+            choices = [(int(ch[i]) >> 8, int(ch[i]) & 0xff)
+                       for i in range(min(int(res.steps), choices_cap))]
             return Outcome(spec, int(res.steps), fstep, switches, finding, bool(res.deadlock),
-                           bool(res.truncated), sum(int(res.ops[i]) for i in range(n)), trace)
+                           bool(res.truncated), sum(int(res.ops[i]) for i in range(n)), trace,
+                           choices)
         finally:
             mm.close()
 

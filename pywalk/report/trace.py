@@ -54,7 +54,7 @@ def render_trace(variant, outcome, nsteps: int, width: int = 62) -> str:
         return "(no scheduling point recorded)"
     where = symbolize_steps(variant, entries)
     tids = sorted({e["tid"] for e in entries})
-    roles = {i: r for i, (r, _) in enumerate(outcome.spec.threads)}
+    roles = {i: t[0] for i, t in enumerate(outcome.spec.threads)}
     col = {t: i for i, t in enumerate(tids)}
     head = f"{'step':>6} | " + " | ".join(f"{('T%d %s' % (t, roles.get(t, '?'))):<{width}}"
                                           for t in tids)
@@ -70,11 +70,12 @@ def render_trace(variant, outcome, nsteps: int, width: int = 62) -> str:
         cells[col[e["tid"]]] = f"{cell:<{width}}"
         lines.append(f"{e['step']:>6} | " + " | ".join(cells).rstrip())
     f = outcome.finding
-    if f is not None and f.thread in col:
+    index = {outcome.spec.tid(i): i for i in range(len(outcome.spec.threads))}
+    if f is not None and index.get(f.thread) in col:
         top = f.backtrace[0].split(" ", 1) if f.backtrace else ["?", "?"]
         cell = f"{top[0]} {_short(top[-1])} {f.kind}"
         cells = [" " * width] * len(tids)
-        cells[col[f.thread]] = f"{cell:<{width}}"
+        cells[col[index[f.thread]]] = f"{cell:<{width}}"
         lines.append(f"{'oops':>6} | " + " | ".join(cells).rstrip())
     if f is not None:
         lines.append(f"{'':>6}   T{f.thread} {f.kind}: {f.message}, address {f.address:#x}")

@@ -28,6 +28,7 @@ enum { PW_T_UNREG, PW_T_RUNNABLE, PW_T_BLOCKED, PW_T_DONE };
 struct pw_sched_thr {
 	int state;
 	long prio;
+	long decisions;		/* made by this thread (its local step count) */
 	const char *blocked_on;
 };
 
@@ -47,6 +48,7 @@ static struct {
 	long steps;
 	long cp[16];
 	int ncp, next_switch;
+	unsigned char used[256];	/* local replay: switches taken */
 	struct pw_sched_thr t[PW_SCHED_MAX_THREADS];
 } pw_sched = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
 
@@ -89,7 +91,7 @@ static int pw_sched_default(int me)
 /* One decision: who runs after step `steps` (me: the thread deciding, or -1). */
 static int pw_sched_decide(int me)
 {
-	long s = ++pw_sched.steps;
+	long s = ++pw_sched.steps, local = me >= 0 ? ++pw_sched.t[me].decisions : -1;
 	int def = pw_sched_default(me), pick = def, nrun = 0;
 	struct pw_sched_result *res = pw_sched.res;
 
@@ -116,6 +118,21 @@ static int pw_sched_decide(int me)
 			}
 		break;
 	case PW_SCHED_REPLAY:
+		if (pw_sched.p.switch_by) {	/* by thread and its own count */
+			for (int i = 0; i < pw_sched.p.nswitch && i < 256; i++) {
+				int t = pw_sched.p.switch_tid[i];
+
+				if (pw_sched.used[i] || pw_sched.p.switch_by[i] != me ||
+				    pw_sched.p.switch_local[i] != local)
+					continue;
+				pw_sched.used[i] = 1;
+				if (t >= 0 && t < pw_sched.n &&
+				    pw_sched.t[t].state == PW_T_RUNNABLE)
+					pick = t;
+				break;
+			}
+			break;
+		}
 		while (pw_sched.next_switch < pw_sched.p.nswitch &&
 		       pw_sched.p.switch_step[pw_sched.next_switch] < s)
 			pw_sched.next_switch++;
@@ -128,10 +145,20 @@ static int pw_sched_decide(int me)
 		}
 		break;
 	}
+	if (s <= res->choices_cap) {
+		long mask = 0;
+
+		for (int i = 0; i < pw_sched.n; i++)
+			if (pw_sched.t[i].state == PW_T_RUNNABLE)
+				mask |= 1L << i;
+		res->choices[s - 1] = mask << 8 | pick;
+	}
 	if (pick != def) {
 		if (res->nrec < res->rec_cap) {
 			res->rec_step[res->nrec] = s;
 			res->rec_tid[res->nrec] = pick;
+			res->rec_by[res->nrec] = me;
+			res->rec_local[res->nrec] = local;
 		}
 		res->nrec++;
 	}
@@ -293,7 +320,9 @@ void pw_sched_begin(struct pw_mm *m, int nthreads, struct pw_sched_params *p,
 		pw_sched.t[i].state = PW_T_UNREG;
 		pw_sched.t[i].prio = perm[i];
 		pw_sched.t[i].blocked_on = NULL;
+		pw_sched.t[i].decisions = 0;
 	}
+	memset(pw_sched.used, 0, sizeof(pw_sched.used));
 	pw_sched.ncp = p->kind == PW_SCHED_PCT ? min(max(p->depth - 1, 0), 16) : 0;
 	for (int i = 0; i < pw_sched.ncp; i++)
 		pw_sched.cp[i] = 1 + pw_sched_rand() % (p->expect_steps > 0 ? p->expect_steps : 1);
@@ -327,7 +356,7 @@ void pw_sched_exit(int oopsed)
 	pthread_mutex_unlock(&pw_sched.mu);
 	if (pw_sched.abort)
 		return;
-	next = pw_sched_decide(-1);
+	next = pw_sched_decide(me);
 	if (next < 0) {
 		for (int i = 0; i < pw_sched.n; i++)
 			if (pw_sched.t[i].state == PW_T_BLOCKED) {
