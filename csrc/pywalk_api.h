@@ -56,6 +56,7 @@ long pw_table_pages_in_use(void);
 #define PW_ROLE_WRITER 3
 #define PW_ROLE_ZAPPER 4
 #define PW_ROLE_REAPER 5
+#define PW_ROLE_ABBA 6		/* tests only: harness locks in the wrong order (a deadlock to find) */
 #define PW_NR_DELAY_SITES 5
 
 struct pw_stress_cfg {

@@ -96,6 +96,12 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 			pw_do_reap(mm, c->start, c->start + c->size);
 			pw_pause(c->pause_us);
 			break;
+		case PW_ROLE_ABBA:	/* page_table_lock, then mmap_lock: against every walker */
+			spin_lock(&mm->page_table_lock);
+			mmap_write_lock(mm);
+			mmap_write_unlock(mm);
+			spin_unlock(&mm->page_table_lock);
+			break;
 		}
 		pw_cur.ops++;
 	}

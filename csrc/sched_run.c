@@ -48,7 +48,12 @@ long pw_sched_run(struct pw_mm *m, struct pw_stress_cfg *cfgs, long *ops, int n,
 			break;
 		started++;
 	}
-	if (started < n) {	/* cannot happen in practice; do not hang */
+	if (started < n) {	/* no thread: let the started ones go, do not hang */
+		pthread_mutex_lock(&pw_sched.mu);
+		pw_sched_abort_locked();
+		pthread_mutex_unlock(&pw_sched.mu);
+		for (int i = 0; i < started; i++)
+			pthread_join(th[i], NULL);
 		pw_sched_end();
 		return -EAGAIN;
 	}

@@ -10,6 +10,7 @@ machine's load, so these assert exact outcomes.
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -147,3 +148,21 @@ def test_bad_schedule_arguments_are_usage_errors(v61):
     p = pywalk("stress", "--kernel", "6.1", "--scenario", "walk-vs-refault", "--schedule", "pct",
                "--seconds", 1)
     assert p.returncode == 2
+
+
+def test_every_thread_blocked_is_a_deadlock_with_stacks(v61):
+    """Harness code taking page_table_lock then mmap_lock (the "abba" role,
+    tests only) against the real walker, which holds mmap_lock and wants
+    page_table_lock in split_huge_pud(): some schedule within one switch
+    blocks both, and the finding names where each thread waits."""
+    spec = replace(explore.small_form("walk-vs-refault"),
+                   threads=[("walker", "numa_maps"), ("abba", None)])
+    out, count, exhausted, _ = explore.explore(v61, spec, 2)
+    assert out is not None and out.deadlock and not exhausted
+    f = out.finding
+    assert f.kind == "DEADLOCK" and f.role == "walker"
+    assert any(b.startswith("walk_pud_range mm/pagewalk.c") for b in f.backtrace)
+    assert "thread 0 blocked on spinlock" in f.message
+    assert "thread 1 blocked on mmap_lock (write)" in f.message
+    again = schedule.run_once(v61, out.spec)
+    assert again.deadlock and again.finding_step == out.finding_step

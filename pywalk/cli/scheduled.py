@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pywalk.errors import EXIT_FINDING, EXIT_OK, UsageError
+from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.hunt import schedule
 from pywalk.hunt.replay import provenance
 from pywalk.report.jsonio import write_json_atomic
@@ -40,6 +40,8 @@ def cmd_stress_scheduled(args, variant) -> int:
     if args.json:
         write_json_atomic(args.json, report)
     print(summary(result))
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     return EXIT_FINDING if result.findings and args.fail_on_finding else EXIT_OK
 
 

@@ -27,9 +27,12 @@ from pywalk.variant.oops import read_report
 from pywalk.variant.runtime import MM, Variant
 
 KINDS = {"pct": 1, "random": 2, "replay": 3}
-DEFAULT_SITES = ("lock", "unlock", "load", "store", "fault_return")
+DEFAULT_SITES = tuple(stress.SITES)     # every hook site is a scheduling point
 DEFAULT_OPS = {"walker": 2, "reader": 2, "writer": 2, "zapper": 2, "reaper": 1}
 MAX_STEPS = 1_000_000
+# "abba" (tests only): harness code taking page_table_lock, then mmap_lock for
+# write, against the walker's order: a deadlock for the scheduler to find
+ROLES = {**stress.ROLE, "abba": 6}
 REC_CAP = 4096
 _run_lock = threading.Lock()     # one scheduled run at a time per process
 
@@ -137,7 +140,7 @@ def run_once(variant: Variant, spec: Spec, *, trace_cap: int = 0, hunt_seed: int
             cfgs = ffi.new("struct pw_stress_cfg[]", n)
             for i, (role, kind, *_) in enumerate(spec.threads):
                 c = cfgs[i]
-                c.role, c.tid, c.seed = stress.ROLE[role], spec.tid(i), spec.seed
+                c.role, c.tid, c.seed = ROLES[role], spec.tid(i), spec.seed
                 c.walker = stress.WALKERS.get(kind or "count", 0)
                 c.start, c.size, c.pause_us = start, size, pause.get(role, 0)
             ops = ffi.new("long[]", list(spec.ops))
@@ -183,15 +186,18 @@ def run_once(variant: Variant, spec: Spec, *, trace_cap: int = 0, hunt_seed: int
 
 
 def _finding(variant, mm, spec, res, hunt_seed) -> stress.Finding | None:
-    names = {v: k for k, v in stress.ROLE.items()}
+    names = {v: k for k, v in ROLES.items()}
     seed = spec.seed if hunt_seed is None else hunt_seed
     ops = sum(int(res.ops[i]) for i in range(len(spec.threads)))
     if res.deadlock:
         stacks = [read_report(res.stacks[i], str(variant.module_path), variant.ffi)
                   for i in range(len(spec.threads)) if res.blocked[i]]
+        for st in stacks:
+            while st.backtrace and st.backtrace[-1].startswith("??"):
+                st.backtrace.pop()
         bt = stacks[0].backtrace if stacks else []
-        msg = "; ".join(f"thread {s.thread} {s.message}: " + " < ".join(
-            b.split(" ", 1)[0] for b in s.backtrace[:6]) for s in stacks)
+        msg = "; ".join(f"thread {s.thread} {s.message[len('deadlock: '):]}: " + " < ".join(
+            b.split(" ", 1)[0] for b in s.backtrace[:8]) for s in stacks)
         return stress.Finding("DEADLOCK", 0, bt, "deadlock: every thread blocked on a lock; " + msg,
                               None, stacks[0].thread if stacks else -1,
                               names.get(stacks[0].role, "?") if stacks else "?", 0.0, ops,
@@ -216,7 +222,8 @@ def _raw_trace(variant, tr, ntrace: int, cap: int) -> list[dict]:
     out = []
     for k in range(max(0, ntrace - cap), ntrace):
         e = tr[k % cap]
-        out.append({"step": int(e.step), "tid": int(e.tid), "site": stress.SITES[e.site],
+        site = stress.SITES[e.site] if e.site < len(stress.SITES) else f"site{e.site}"
+        out.append({"step": int(e.step), "tid": int(e.tid), "site": site,
                     "val": int(e.val) if e.has_val else None,
                     "frames": [int(ffi.cast("unsigned long", e.frames[i])) for i in range(e.nframes)]})
     return out
@@ -257,7 +264,11 @@ def hunt(variant: Variant, scenario: str, *, kind: str = "pct", seed: int = 1, d
     i = 0
     for i in range(schedules):
         spec = Spec(scenario, threads, ops, kind, run_seed(seed, i), depth, k, tuple(sites))
-        out = run_once(variant, spec, hunt_seed=seed)
+        try:
+            out = run_once(variant, spec, hunt_seed=seed)
+        except KeyboardInterrupt:     # between runs: keep what was measured
+            result.interrupted = True
+            break
         total_ops += out.ops
         total_steps += out.steps
         k = max(k, out.steps)
