@@ -138,6 +138,6 @@ struct pw_sched_trace {			/* one scheduling point, for replay --trace */
 	int nframes;
 	void *frames[6];
 };
-long pw_sched_run(struct pw_mm *m, struct pw_stress_cfg *cfgs, long *ops, int n,
-		  struct pw_sched_params *p, struct pw_sched_result *res,
+long pw_sched_run(struct pw_mm *m, struct pw_stress_cfg *cfgs, long *ops,
+		  unsigned long long *skip, int n, struct pw_sched_params *p, struct pw_sched_result *res,
 		  struct pw_sched_trace *trace, long trace_cap);

@@ -10,6 +10,7 @@ struct pw_sched_arg {
 	struct pw_mm *m;
 	struct pw_stress_cfg *cfg;
 	long ops;
+	unsigned long long skip;	/* operations (bits) skipped: their random draw only */
 	int idx;
 	long done, ret;
 };
@@ -25,14 +26,30 @@ static void *pw_sched_thread(void *v)
 	pw_stress_reseed(a->cfg->seed, a->cfg->tid);
 	pw_cur.ops = 0;
 	pw_sched_enter(a->idx);
-	a->ret = PW_GUARDED(a->m, pw_stress_loop(a->m, a->cfg, a->ops, &stop));
+	if (!a->skip) {
+		a->ret = PW_GUARDED(a->m, pw_stress_loop(a->m, a->cfg, a->ops, &stop));
+	} else {	/* one at a time; a skipped one draws its random number only */
+		long done = 0;
+
+		a->ret = 0;
+		for (long j = 0; j < a->ops && a->ret >= 0; j++) {
+			if (j < 64 && (a->skip >> j & 1)) {
+				pw_rand();	/* pw_stress_loop draws one per operation */
+				continue;
+			}
+			pw_cur.ops = 0;
+			a->ret = PW_GUARDED(a->m, pw_stress_loop(a->m, a->cfg, 1, &stop));
+			done += pw_cur.ops;
+		}
+		pw_cur.ops = done;
+	}
 	a->done = pw_cur.ops;
 	pw_sched_exit(a->ret == PW_ERR_OOPS);
 	return NULL;
 }
 
-long pw_sched_run(struct pw_mm *m, struct pw_stress_cfg *cfgs, long *ops, int n,
-		  struct pw_sched_params *p, struct pw_sched_result *res,
+long pw_sched_run(struct pw_mm *m, struct pw_stress_cfg *cfgs, long *ops,
+		  unsigned long long *skip, int n, struct pw_sched_params *p, struct pw_sched_result *res,
 		  struct pw_sched_trace *trace, long trace_cap)
 {
 	struct pw_sched_arg args[PW_SCHED_MAX_THREADS];
@@ -43,7 +60,7 @@ long pw_sched_run(struct pw_mm *m, struct pw_stress_cfg *cfgs, long *ops, int n,
 		return -EINVAL;
 	pw_sched_begin(m, n, p, res, trace, trace_cap);
 	for (int i = 0; i < n; i++) {
-		args[i] = (struct pw_sched_arg){ m, &cfgs[i], ops[i], i, 0, 0 };
+		args[i] = (struct pw_sched_arg){ m, &cfgs[i], ops[i], skip ? skip[i] : 0, i, 0, 0 };
 		if (pthread_create(&th[i], NULL, pw_sched_thread, &args[i]))
 			break;
 		started++;

@@ -23,7 +23,7 @@ def register(sub) -> None:
 def shrunk_report(report: dict, out: schedule.Outcome, runs: int) -> dict:
     new = copy.deepcopy(report)
     s = new["schedule"]
-    old = {k: s.get(k) for k in ("steps", "threads", "ops", "switches")}
+    old = {k: s.get(k) for k in ("steps", "threads", "ops", "switches", "skip")}
     s.update(out.spec.as_json())
     s.update({"kind": "replay", "steps": out.finding_step, "total_steps": out.steps,
               "preemptions": len(out.spec.switches), "shrunk_from": old, "shrink_runs": runs})
@@ -58,6 +58,6 @@ def cmd_shrink(args) -> int:
     s, old = new["schedule"], new["schedule"]["shrunk_from"]
     print(f"{variant.name} {report['scenario']}: {sig}: {old['steps']} -> {s['steps']} steps, "
           f"threads {len(old['threads'])} -> {len(s['threads'])}, ops {sum(old['ops'])} -> "
-          f"{sum(s['ops'])}, switches {len(old['switches'])} -> {len(s['switches'])} "
+          f"{shrink.live_ops(out.spec)}, switches {len(old['switches'])} -> {len(s['switches'])} "
           f"({runs} replays)")
     return EXIT_FINDING

@@ -76,6 +76,7 @@ class Spec:
     size: int = 0            # mapping size (0: the scenario's)
     prefault: bool = False   # fault every huge leaf in before the threads start
     local: bool = False      # replay switches by (deciding thread, its own count), not step
+    skip: list = field(default_factory=list)   # per thread: bit j = skip operation j (shrink)
 
     def tid(self, i: int) -> int:
         """Thread i's id (seeds its addresses); a shrunk plan keeps the original ids."""
@@ -87,14 +88,16 @@ class Spec:
                 "expect_steps": self.expect_steps, "sites": list(self.sites),
                 "threads": [list(t) for t in self.threads], "ops": list(self.ops),
                 "switches": [list(s) for s in self.switches],
-                "size": self.size, "prefault": self.prefault, "local": self.local}
+                "size": self.size, "prefault": self.prefault, "local": self.local,
+                "skip": list(self.skip)}
 
     @classmethod
     def from_json(cls, scenario: str, d: dict) -> "Spec":
         return cls(scenario, [tuple(t) for t in d["threads"]], list(d["ops"]), "replay",
                    int(d["run_seed"]), int(d.get("depth", 0)), int(d.get("expect_steps", 0)),
                    tuple(d["sites"]), [tuple(s) for s in d["switches"]],
-                   int(d.get("size", 0)), bool(d.get("prefault", False)), bool(d.get("local", False)))
+                   int(d.get("size", 0)), bool(d.get("prefault", False)), bool(d.get("local", False)),
+                   list(d.get("skip", [])))
 
 
 @dataclass
@@ -165,7 +168,8 @@ def run_once(variant: Variant, spec: Spec, *, trace_cap: int = 0, hunt_seed: int
             ch = ffi.new("long[]", max(choices_cap, 1))
             res.choices_cap, res.choices = choices_cap, ch
             tr = ffi.new("struct pw_sched_trace[]", trace_cap) if trace_cap else ffi.NULL
-            ntrace = lib.pw_sched_run(mm.handle, cfgs, ops, n, p, res, tr, trace_cap)
+            skip = ffi.new("unsigned long long[]", (list(spec.skip) + [0] * n)[:n])
+            ntrace = lib.pw_sched_run(mm.handle, cfgs, ops, skip, n, p, res, tr, trace_cap)
             if ntrace < 0:
                 raise OSError(f"pywalk: scheduled run failed ({ntrace})")
             if res.nrec > REC_CAP:

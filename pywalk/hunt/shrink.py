@@ -17,8 +17,13 @@ from dataclasses import replace
 from pywalk.hunt import schedule
 
 
+def live_ops(spec: schedule.Spec) -> int:
+    skip = list(spec.skip) + [0] * len(spec.ops)
+    return sum(o - bin(skip[i] & ((1 << min(o, 64)) - 1)).count("1") for i, o in enumerate(spec.ops))
+
+
 def _size(spec: schedule.Spec, steps: int) -> tuple:
-    return (steps, len(spec.threads), sum(spec.ops), len(spec.switches))
+    return (steps, len(spec.threads), live_ops(spec), len(spec.switches))
 
 
 def shrink(variant, spec: schedule.Spec, signature: str, *, max_runs: int = 5000,
@@ -58,8 +63,10 @@ def shrink(variant, spec: schedule.Spec, signature: str, *, max_runs: int = 5000
             sw = [(st, t - (t > i), by - (by > i), loc) for st, t, by, loc in s.switches
                   if t != i and by != i]
             threads = [t if len(t) > 2 else (*t, k) for k, t in enumerate(s.threads)]
+            skip = (list(s.skip) + [0] * len(s.ops))[:len(s.ops)]
             cand = replace(s, threads=threads[:i] + threads[i + 1:],
-                           ops=s.ops[:i] + s.ops[i + 1:], switches=sw)
+                           ops=s.ops[:i] + s.ops[i + 1:], switches=sw,
+                           skip=skip[:i] + skip[i + 1:])
             changed |= attempt(cand)
         # operations: one fewer for a thread, as long as it still fails
         for i in range(len(best_spec.ops)):
@@ -70,6 +77,16 @@ def shrink(variant, spec: schedule.Spec, signature: str, *, max_runs: int = 5000
                 if not attempt(replace(s, ops=ops)):
                     break
                 changed = True
+        # operations anywhere in a thread: skip one (its random draw stays,
+        # so the thread's other operations keep their addresses)
+        for i in range(len(best_spec.ops)):
+            for j in range(min(best_spec.ops[i], 64)):
+                s = best_spec
+                skip = (list(s.skip) + [0] * len(s.ops))[:len(s.ops)]
+                if skip[i] >> j & 1:
+                    continue
+                skip[i] |= 1 << j
+                changed |= attempt(replace(s, skip=skip))
         # switches: drop one; or move one a step earlier
         k = 0
         while k < len(best_spec.switches):
