@@ -16,9 +16,9 @@ import pytest
 
 from pywalk.assets import patch_path
 from pywalk.hunt import explore, schedule
-from pywalk.hunt.races import WALKER_RACE
+from pywalk.hunt.races import FAULT_RACE, WALKER_RACE
 
-from conftest import FIX
+from conftest import FIX, REVERT
 
 pytestmark = pytest.mark.stress
 SIG = "SEGV walk_pmd_range<walk_pud_range<walk_p4d_range"
@@ -166,3 +166,10 @@ def test_every_thread_blocked_is_a_deadlock_with_stacks(v61):
     assert "thread 1 blocked on mmap_lock (write)" in f.message
     again = schedule.run_once(v61, out.spec)
     assert again.deadlock and again.finding_step == out.finding_step
+
+
+def test_an_oops_with_threads_waiting_on_locks_is_the_oops(v61_revert):
+    """The 2019 fault race leaves other threads waiting on the pud lock: the
+    run stops them all and reports the oops, not a deadlock."""
+    r = schedule.hunt(v61_revert, "fault-vs-fault", kind="pct", seed=3, schedules=3000)
+    assert r.findings and FAULT_RACE.matches(r.findings[0]), r.findings[0].message

@@ -21,7 +21,7 @@ def _short(loc: str) -> str:
 
 def _frame_text(syms: list[str]) -> str:
     """The innermost kernel frame, with the shim helper it went through."""
-    syms = [s for s in syms if " " in s and not s.startswith(("pw_hook", "pw_sched_"))]
+    syms = [s for s in syms if " " in s and not s.startswith(("pw_hook", "pw_sched_", "__tsan_"))]
     if not syms:
         return "??"
     kernel = next((s for s in syms if not s.split(" ", 1)[1].startswith(_HARNESS)), None)

@@ -266,7 +266,7 @@ void pw_sched_block(const char *what)
 	snprintf(r->msg, sizeof(r->msg), "deadlock: blocked on %s", what);
 	for (int i = 1; i < n; i++)
 		r->frames[r->nframes++] = f[i];
-	pw_sched_trace_step(me, PW_SITE_LOCK);
+	pw_sched_trace_step(me, PW_NR_SITES);	/* "waits" */
 	next = pw_sched_decide(me);
 	if (next < 0) {
 		pw_sched_deadlock();
@@ -356,6 +356,13 @@ void pw_sched_exit(int oopsed)
 	pthread_mutex_unlock(&pw_sched.mu);
 	if (pw_sched.abort)
 		return;
+	if (__atomic_load_n(&pw_sched.m->panic, __ATOMIC_ACQUIRE)) {
+		/* an oops: every thread stops, blocked ones too (not a deadlock) */
+		pthread_mutex_lock(&pw_sched.mu);
+		pw_sched_abort_locked();
+		pthread_mutex_unlock(&pw_sched.mu);
+		return;
+	}
 	next = pw_sched_decide(me);
 	if (next < 0) {
 		for (int i = 0; i < pw_sched.n; i++)
