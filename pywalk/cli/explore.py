@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pywalk.cli.source import add_variant_args
+from pywalk.cli.source import add_variant_args, print_notes
 from pywalk.errors import EXIT_FINDING, EXIT_OK, UsageError
 from pywalk.hunt import explore, replay, schedule, stress
 from pywalk.report.jsonio import write_json_atomic
@@ -29,7 +29,8 @@ def register(sub) -> None:
 def cmd_explore(args) -> int:
     if args.bound < 0 or args.ops < 1 or (args.max_schedules is not None and args.max_schedules < 1):
         raise UsageError("pywalk: --bound must be >= 0, --ops and --max-schedules positive")
-    variant = runtime.build(args.kernel, args.patch)
+    variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz)
+    print_notes(variant.result.notes)
     spec = explore.small_form(args.scenario, ops=args.ops, seed=args.seed,
                               sites=schedule.parse_sites(args.sched_sites))
     progress = Progress(f"{variant.name} explore {args.scenario}")
@@ -40,6 +41,8 @@ def cmd_explore(args) -> int:
     result = stress.StressResult(variant.id, variant.kernel, variant.patches, args.scenario,
                                  args.seed, {t[0]: 1 for t in spec.threads}, None)
     result.elapsed_s = secs
+    result.label, result.kernel_git = variant.name, variant.kernel_git
+    result.patch_sha256 = list(variant.patch_sha256)
     if out is not None:
         result.findings.append(out.finding)
         result.schedule = schedule.schedule_json(out.spec, out, hunt_seed=args.seed,
@@ -51,7 +54,7 @@ def cmd_explore(args) -> int:
                          "ops_per_thread": args.ops, "size": spec.size, "prefault": spec.prefault,
                          "seconds": round(secs, 3)}
     report["schedules"], report["exhausted"] = count, exhausted
-    report["replay"] = replay.provenance(variant, args.kernel, args.patch)
+    report["replay"] = replay.provenance(variant, args.kernel, args.patch, args.fuzz)
     if args.json:
         write_json_atomic(args.json, report)
     head = (f"{variant.name} {args.scenario} (small form: {len(spec.threads)} threads x "

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from pywalk.errors import EXIT_FINDING, EXIT_OK, UsageError
 from pywalk.hunt import replay
+from pywalk.cli.source import add_patch_rules, print_notes
 from pywalk.report.trace import render_trace
 
 
@@ -16,6 +16,7 @@ def register(sub) -> None:
     p.add_argument("report", help="a report of `pywalk stress --schedule`, `shrink` or `explore`")
     p.add_argument("--patch", action="append", default=[],
                    help="apply this patch too and replay the same schedule (repeatable)")
+    add_patch_rules(p)
     p.add_argument("--trace", action="store_true",
                    help="print the interleaving before the finding, a column per thread")
     p.add_argument("--trace-steps", type=int, default=40, metavar="N",
@@ -37,9 +38,8 @@ def cmd_replay(args) -> int:
     report = load_report(args.report)
     if args.trace_steps < 1:
         raise UsageError("pywalk: --trace-steps must be positive")
-    variant, notes = replay.build_for(report, args.patch)
-    for n in notes:
-        sys.stderr.write(f"pywalk: note: {n}\n")
+    variant, notes = replay.build_for(report, args.patch, args.fuzz)
+    print_notes(notes)
     r = replay.replay(variant, report, trace_cap=65536 if args.trace else 0)
     o = r.outcome
     if args.trace:

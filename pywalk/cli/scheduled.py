@@ -35,8 +35,10 @@ def cmd_stress_scheduled(args, variant) -> int:
                            ops_per_thread=args.sched_ops,
                            sites=schedule.parse_sites(args.sched_sites),
                            walkers=args.walkers, faulters=args.faulters, ops_budget=args.ops)
+    result.label, result.kernel_git = variant.name, variant.kernel_git
+    result.patch_sha256 = list(variant.patch_sha256)
     report = result.as_json()
-    report["replay"] = provenance(variant, args.kernel, args.patch)
+    report["replay"] = provenance(variant, args.kernel, args.patch, args.fuzz)
     if args.json:
         write_json_atomic(args.json, report)
     print(summary(result))
@@ -47,7 +49,7 @@ def cmd_stress_scheduled(args, variant) -> int:
 
 def summary(result) -> str:
     s = result.schedule or {}
-    head = (f"{result.kernel}{''.join('+' + p for p in result.patches)} {result.scenario} "
+    head = (f"{result.label or result.kernel} {result.scenario} "
             f"--schedule {s.get('kind')} seed {result.seed} depth {s.get('depth')}: "
             f"{s.get('schedules', 0):,} schedule(s), {result.ops:,} ops in {result.elapsed_s:.2f} s "
             f"({result.ops_per_s:,.0f} ops/s), expected schedule length {s.get('expected_length')} steps")

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import copy
-import sys
 
 from pywalk.errors import EXIT_FINDING, UsageError
 from pywalk.hunt import replay, schedule, shrink
 from pywalk.cli.replay import load_report
+from pywalk.cli.source import print_notes
 from pywalk.report.jsonio import write_json_atomic
 
 
@@ -42,8 +42,7 @@ def cmd_shrink(args) -> int:
     if args.max_runs < 1:
         raise UsageError("pywalk: --max-runs must be positive")
     variant, notes = replay.build_for(report)
-    for n in notes:
-        sys.stderr.write(f"pywalk: note: {n}\n")
+    print_notes(notes)
     spec = schedule.Spec.from_json(report["scenario"], report["schedule"])
     sig = report["findings"][0]["signature"]
     try:

@@ -20,10 +20,11 @@ from pywalk.hunt import schedule
 from pywalk.variant import runtime
 
 
-def provenance(variant: runtime.Variant, kernel_arg, patch_args) -> dict:
+def provenance(variant: runtime.Variant, kernel_arg, patch_args, fuzz=None) -> dict:
     r = variant.result
     return {"kernel_arg": str(kernel_arg), "kernel_version": r.kernel.version,
             "kernel_origin": r.kernel.origin, "package_version": r.kernel.package_version,
+            "kernel_git": getattr(variant, "kernel_git", None), "fuzz": fuzz,
             "variant": r.variant_id,
             "patch_args": [os.path.abspath(p) for p in patch_args],
             "patches": [{"name": p.name, "sha256": p.sha256} for p in r.patches],
@@ -37,15 +38,16 @@ def check_report(report: dict) -> None:
                              "`pywalk stress --schedule ...`, `shrink` or `explore`")
 
 
-def build_for(report: dict, extra_patches=()) -> tuple[runtime.Variant, list[str]]:
+def build_for(report: dict, extra_patches=(), fuzz=None) -> tuple[runtime.Variant, list[str]]:
     """The report's variant (plus extra patches); notes on what differs."""
     rp = report["replay"]
     for p in rp["patch_args"]:
         if not os.path.exists(p):
             raise UsageError(f"pywalk: the report's patch {p} is gone")
-    variant = runtime.build(rp["kernel_arg"], [*rp["patch_args"], *extra_patches])
-    now = provenance(variant, rp["kernel_arg"], rp["patch_args"])
-    notes = []
+    fuzz = fuzz if fuzz is not None else rp.get("fuzz")
+    variant = runtime.build(rp["kernel_arg"], [*rp["patch_args"], *extra_patches], fuzz=fuzz)
+    now = provenance(variant, rp["kernel_arg"], rp["patch_args"], fuzz)
+    notes = list(variant.result.notes)
     if now["kernel_version"] != rp["kernel_version"]:
         notes.append(f"kernel {now['kernel_version']}, the report's was {rp['kernel_version']}")
     old_p = [p["sha256"] for p in rp["patches"]]
