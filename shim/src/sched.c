@@ -34,6 +34,9 @@ struct pw_sched_thr {
 
 int pw_hook_flags;
 __thread int pw_sched_me = -1;
+/* in the hook's slow path: hooks reached from its own code (say, from
+ * instrumented accesses) do nothing */
+static __thread int pw_hook_inside;
 
 static struct {
 	pthread_mutex_t mu;
@@ -63,10 +66,14 @@ static u64 pw_sched_rand(void)		/* splitmix64: the schedule's own stream */
 
 void pw_hook_slow(enum pw_site site, const volatile void *p)
 {
+	if (pw_hook_inside)
+		return;
+	pw_hook_inside = 1;
 	if (pw_delays.enabled)
 		pw_delay(site);
 	if ((pw_hook_flags & PW_HOOK_SCHED) && pw_sched_me >= 0)
-		pw_sched_point(site, p);
+		pw_sched_point(site, p);	/* may longjmp out (panic): enter resets it */
+	pw_hook_inside = 0;
 }
 
 /* Everyone stops: a deadlock, the step limit, or a WARN. */
@@ -333,6 +340,7 @@ void pw_sched_begin(struct pw_mm *m, int nthreads, struct pw_sched_params *p,
 void pw_sched_enter(int idx)
 {
 	pw_sched_me = idx;
+	pw_hook_inside = 0;
 	pthread_mutex_lock(&pw_sched.mu);
 	pw_sched.t[idx].state = PW_T_RUNNABLE;
 	if (++pw_sched.registered == pw_sched.n) {
