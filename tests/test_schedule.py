@@ -173,3 +173,12 @@ def test_an_oops_with_threads_waiting_on_locks_is_the_oops(v61_revert):
     run stops them all and reports the oops, not a deadlock."""
     r = schedule.hunt(v61_revert, "fault-vs-fault", kind="pct", seed=3, schedules=3000)
     assert r.findings and FAULT_RACE.matches(r.findings[0]), r.findings[0].message
+
+
+def test_replay_refuses_reports_it_cannot_replay(tmp_path):
+    bad = tmp_path / "bad.json"
+    for text in ("[1]", '{"scenario": "walk-vs-refault"}', "not json",
+                 '{"schedule": {"threads": 3}, "replay": {}, "scenario": "walk-vs-refault"}'):
+        bad.write_text(text)
+        p = pywalk("replay", bad)
+        assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr

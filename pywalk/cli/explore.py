@@ -48,7 +48,7 @@ def cmd_explore(args) -> int:
         result.schedule = schedule.schedule_json(out.spec, out, hunt_seed=args.seed,
                                                  index=count - 1, schedules=count)
     else:
-        result.schedule = spec.as_json()
+        result.schedule = {**spec.as_json(), "seed": args.seed, "index": None, "steps": None}
     report = result.as_json()
     report["explore"] = {"bound": args.bound, "schedules": count, "exhausted": exhausted,
                          "ops_per_thread": args.ops, "size": spec.size, "prefault": spec.prefault,

@@ -45,8 +45,8 @@ def cmd_replay(args) -> int:
     if args.trace:
         print(render_trace(variant, o, args.trace_steps))
     s = report["schedule"]
-    head = (f"{variant.name} {report['scenario']}: replayed schedule ({s['kind']} seed {s['seed']}, "
-            f"schedule {s.get('index', 0)}, {len(s['switches'])} switch(es))")
+    head = (f"{variant.name} {report['scenario']}: replayed schedule ({s.get('kind')} seed "
+            f"{s.get('seed')}, schedule {s.get('index', 0)}, {len(s['switches'])} switch(es))")
     if o.finding is None:
         what = "the same schedule no longer fails" if r.expected_signature else "no finding"
         print(f"{head}: {what} ({o.steps} steps, {o.ops} ops)")

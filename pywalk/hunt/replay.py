@@ -32,10 +32,24 @@ def provenance(variant: runtime.Variant, kernel_arg, patch_args, fuzz=None) -> d
 
 
 def check_report(report: dict) -> None:
+    if not isinstance(report, dict):
+        raise UsageError("pywalk: the report is not a JSON object")
     for key in ("schedule", "replay", "scenario"):
         if key not in report:
             raise UsageError(f"pywalk: the report has no {key!r}: it is not from "
                              "`pywalk stress --schedule ...`, `shrink` or `explore`")
+    s = report["schedule"]
+    missing = [k for k in ("threads", "ops", "run_seed", "sites", "switches")
+               if not isinstance(s, dict) or k not in s]
+    missing += [k for k in ("kernel_arg", "patch_args", "sources") if k not in report["replay"]]
+    if missing:
+        raise UsageError(f"pywalk: the report lacks {', '.join(missing)}")
+    try:
+        schedule.Spec.from_json(report["scenario"], s)
+    except (KeyError, TypeError, ValueError) as e:
+        raise UsageError(f"pywalk: the report's schedule is malformed ({e})") from None
+    if report["scenario"] not in schedule.stress.SCENARIOS:
+        raise UsageError(f"pywalk: unknown scenario {report['scenario']!r} in the report")
 
 
 def build_for(report: dict, extra_patches=(), fuzz=None) -> tuple[runtime.Variant, list[str]]:
