@@ -227,7 +227,7 @@ def _raw_trace(variant, tr, ntrace: int, cap: int) -> list[dict]:
     for k in range(max(0, ntrace - cap), ntrace):
         e = tr[k % cap]
         site = (stress.SITES[e.site] if e.site < len(stress.SITES)
-                else "waits (lock held)" if e.site == len(stress.SITES) else f"site{e.site}")
+                else "waits (lock held)" if e.site == 255 else f"site{e.site}")
         out.append({"step": int(e.step), "tid": int(e.tid), "site": site,
                     "val": int(e.val) if e.has_val else None,
                     "frames": [int(ffi.cast("unsigned long", e.frames[i])) for i in range(e.nframes)]})

@@ -273,7 +273,7 @@ void pw_sched_block(const char *what)
 	snprintf(r->msg, sizeof(r->msg), "deadlock: blocked on %s", what);
 	for (int i = 1; i < n; i++)
 		r->frames[r->nframes++] = f[i];
-	pw_sched_trace_step(me, PW_NR_SITES);	/* "waits" */
+	pw_sched_trace_step(me, PW_SCHED_WAITS);
 	next = pw_sched_decide(me);
 	if (next < 0) {
 		pw_sched_deadlock();

@@ -11,7 +11,7 @@
 #define PYWALK_SHIM_SCHED_H
 
 #define PW_SCHED_MAX_THREADS 16
-#define PW_SCHED_STACK 24
+#define PW_SCHED_WAITS 255	/* trace: a lock waiter handed over (not a hook site) */
 
 /* Set in the scheduler's own threads (their index), -1 elsewhere. */
 extern __thread int pw_sched_me;
