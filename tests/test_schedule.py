@@ -182,3 +182,12 @@ def test_replay_refuses_reports_it_cannot_replay(tmp_path):
         bad.write_text(text)
         p = pywalk("replay", bad)
         assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+
+
+def test_explore_with_a_thread_plan(v61, v61_fix):
+    spec = explore.small_form("walk-vs-refault", roles=["walker", "reader", "zapper"])
+    assert [t[0] for t in spec.threads] == ["walker", "reader", "zapper"]
+    out, _, exhausted, _ = explore.explore(v61, spec, 2)
+    assert out is not None and WALKER_RACE.matches(out.finding) and not exhausted
+    out, count, exhausted, _ = explore.explore(v61_fix, spec, 2)
+    assert out is None and exhausted and count > 100

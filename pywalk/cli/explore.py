@@ -18,6 +18,9 @@ def register(sub) -> None:
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     p.add_argument("--bound", type=int, default=2, help="switches at most (default 2)")
     p.add_argument("--ops", type=int, default=1, help="operations per thread (default 1)")
+    p.add_argument("--threads", metavar="ROLES",
+                   help="the threads' roles, e.g. walker,reader,reader (default: one per role "
+                        "of the scenario)")
     p.add_argument("--seed", type=int, default=1, help="the threads' address seed (default 1)")
     p.add_argument("--sched-sites", metavar="SITES", help="hook sites that are scheduling points "
                    "(default all: " + ",".join(schedule.DEFAULT_SITES) + ")")
@@ -31,15 +34,19 @@ def cmd_explore(args) -> int:
         raise UsageError("pywalk: --bound must be >= 0, --ops and --max-schedules positive")
     variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz)
     print_notes(variant.result.notes)
+    roles = [r.strip() for r in args.threads.split(",") if r.strip()] if args.threads else None
     spec = explore.small_form(args.scenario, ops=args.ops, seed=args.seed,
-                              sites=schedule.parse_sites(args.sched_sites))
+                              sites=schedule.parse_sites(args.sched_sites), roles=roles)
     progress = Progress(f"{variant.name} explore {args.scenario}")
     out, count, exhausted, secs = explore.explore(variant, spec, args.bound,
                                                   max_schedules=args.max_schedules,
                                                   progress=progress)
     progress.done()
+    threads: dict = {}
+    for t in spec.threads:
+        threads[t[0]] = threads.get(t[0], 0) + 1
     result = stress.StressResult(variant.id, variant.kernel, variant.patches, args.scenario,
-                                 args.seed, {t[0]: 1 for t in spec.threads}, None)
+                                 args.seed, threads, None)
     result.elapsed_s = secs
     result.label, result.kernel_git = variant.name, variant.kernel_git
     result.patch_sha256 = list(variant.patch_sha256)
@@ -57,7 +64,7 @@ def cmd_explore(args) -> int:
     report["replay"] = replay.provenance(variant, args.kernel, args.patch, args.fuzz)
     if args.json:
         write_json_atomic(args.json, report)
-    head = (f"{variant.name} {args.scenario} (small form: {len(spec.threads)} threads x "
+    head = (f"{variant.name} {args.scenario} (small form: {','.join(t[0] for t in spec.threads)} x "
             f"{args.ops} op, {spec.size >> 20} MiB): bound {args.bound}: {count:,} schedule(s) "
             f"in {secs:.2f} s")
     if out is not None:

@@ -17,16 +17,26 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from pywalk.errors import UsageError
 from pywalk.hunt import schedule, stress
 
 PREFAULT = {"walk-vs-refault": True, "walk-vs-refault-pmd": True}
 CHOICES_CAP = 1 << 16
 
 
-def small_form(scenario: str, *, ops: int = 1, seed: int = 1,
-               sites=schedule.DEFAULT_SITES) -> schedule.Spec:
+def small_form(scenario: str, *, ops: int = 1, seed: int = 1, sites=schedule.DEFAULT_SITES,
+               roles: list[str] | None = None) -> schedule.Spec:
+    """roles: the threads' roles (default one per role group of the scenario);
+    a walker gets the scenario's walker kind."""
     sc = stress.SCENARIOS[scenario]
     threads = [(g.split("/")[0], kind) for g, (_, kind, _) in sc.roles.items()]
+    if roles:
+        kinds = {r: k for r, k in threads}
+        bad = [r for r in roles if r not in stress.ROLE]
+        if bad or len(roles) > 16:
+            raise UsageError(f"pywalk: --threads: roles are {', '.join(stress.ROLE)} "
+                             "(at most 16 threads)")
+        threads = [(r, kinds.get(r, "numa_maps" if r == "walker" else None)) for r in roles]
     unit = 1 << (30 if sc.huge == "pud" else 21)
     return schedule.Spec(scenario, threads, [ops] * len(threads), "replay", seed, 0, 0,
                          tuple(sites), [], unit, PREFAULT.get(scenario, False))
