@@ -117,8 +117,8 @@ class Outcome:
 def plan_threads(scenario: str, walkers=None, faulters=None, ops_per_thread=None) -> tuple[list, list]:
     plan = stress.thread_plan(stress.SCENARIOS[scenario], walkers, faulters)
     threads = [(g.split("/")[0], kind) for g, (n, kind, _) in plan.items() for _ in range(n)]
-    if len(threads) > 16:
-        raise UsageError("pywalk: a schedule runs at most 16 threads")
+    if not 0 < len(threads) <= 16:
+        raise UsageError("pywalk: a schedule runs 1 to 16 threads")
     ops = [ops_per_thread or DEFAULT_OPS.get(r, 2) for r, _ in threads]
     return threads, ops
 
