@@ -50,7 +50,8 @@ def cmd_stress_scheduled(args, variant) -> int:
 def summary(result) -> str:
     s = result.schedule or {}
     head = (f"{result.label or result.kernel} {result.scenario} "
-            f"--schedule {s.get('kind')} seed {result.seed} depth {s.get('depth')}: "
+            f"--schedule {s.get('kind')} seed {result.seed}"
+            + (f" depth {s.get('depth')}" if s.get("kind") == "pct" else "") + ": "
             f"{s.get('schedules', 0):,} schedule(s), {result.ops:,} ops in {result.elapsed_s:.2f} s "
             f"({result.ops_per_s:,.0f} ops/s), expected schedule length {s.get('expected_length')} steps")
     if not result.findings:

@@ -29,6 +29,7 @@ struct pw_sched_thr {
 	int state;
 	long prio;
 	long decisions;		/* made by this thread (its local step count) */
+	pthread_cond_t cv;	/* it waits here for its turn */
 	const char *blocked_on;
 };
 
@@ -40,7 +41,6 @@ static __thread int pw_hook_inside;
 
 static struct {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	struct pw_mm *m;
 	struct pw_sched_params p;
 	struct pw_sched_result *res;
@@ -53,7 +53,19 @@ static struct {
 	int ncp, next_switch;
 	unsigned char used[256];	/* local replay: switches taken */
 	struct pw_sched_thr t[PW_SCHED_MAX_THREADS];
-} pw_sched = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+} pw_sched = { PTHREAD_MUTEX_INITIALIZER };
+
+static void pw_sched_wake(int i)	/* with pw_sched.mu held */
+{
+	if (i >= 0)
+		pthread_cond_signal(&pw_sched.t[i].cv);
+}
+
+static void pw_sched_wait_turn(int me)	/* with pw_sched.mu held */
+{
+	while (pw_sched.running != me && !pw_sched.abort)
+		pthread_cond_wait(&pw_sched.t[me].cv, &pw_sched.mu);
+}
 
 static u64 pw_sched_rand(void)		/* splitmix64: the schedule's own stream */
 {
@@ -82,7 +94,8 @@ static void pw_sched_abort_locked(void)
 	pw_sched.abort = 1;
 	if (pw_sched.m)
 		__atomic_store_n(&pw_sched.m->panic, 1, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&pw_sched.cv);
+	for (int i = 0; i < pw_sched.n; i++)
+		pthread_cond_signal(&pw_sched.t[i].cv);
 }
 
 static int pw_sched_default(int me)
@@ -183,9 +196,8 @@ static void pw_sched_switch(int me, int next)
 {
 	pthread_mutex_lock(&pw_sched.mu);
 	pw_sched.running = next;
-	pthread_cond_broadcast(&pw_sched.cv);
-	while (pw_sched.running != me && !pw_sched.abort)
-		pthread_cond_wait(&pw_sched.cv, &pw_sched.mu);
+	pw_sched_wake(next);
+	pw_sched_wait_turn(me);
 	pthread_mutex_unlock(&pw_sched.mu);
 }
 
@@ -295,6 +307,7 @@ void pw_sched_note_warn(void)
 void pw_sched_begin(struct pw_mm *m, int nthreads, struct pw_sched_params *p,
 		    struct pw_sched_result *res, struct pw_sched_trace *trace, long trace_cap)
 {
+	static int cv_ready;
 	long perm[PW_SCHED_MAX_THREADS];
 
 	pw_sched.m = m;
@@ -323,6 +336,11 @@ void pw_sched_begin(struct pw_mm *m, int nthreads, struct pw_sched_params *p,
 		perm[i] = perm[j];
 		perm[j] = x;
 	}
+	if (!cv_ready) {	/* runs are serialised by the caller (one at a time) */
+		for (int i = 0; i < PW_SCHED_MAX_THREADS; i++)
+			pthread_cond_init(&pw_sched.t[i].cv, NULL);
+		cv_ready = 1;
+	}
 	for (int i = 0; i < nthreads; i++) {
 		pw_sched.t[i].state = PW_T_UNREG;
 		pw_sched.t[i].prio = perm[i];
@@ -345,10 +363,9 @@ void pw_sched_enter(int idx)
 	pw_sched.t[idx].state = PW_T_RUNNABLE;
 	if (++pw_sched.registered == pw_sched.n) {
 		pw_sched.running = pw_sched_decide(-1);
-		pthread_cond_broadcast(&pw_sched.cv);
+		pw_sched_wake(pw_sched.running);
 	}
-	while (pw_sched.running != idx && !pw_sched.abort)
-		pthread_cond_wait(&pw_sched.cv, &pw_sched.mu);
+	pw_sched_wait_turn(idx);
 	pthread_mutex_unlock(&pw_sched.mu);
 }
 
@@ -381,7 +398,7 @@ void pw_sched_exit(int oopsed)
 	}
 	pthread_mutex_lock(&pw_sched.mu);
 	pw_sched.running = next;
-	pthread_cond_broadcast(&pw_sched.cv);
+	pw_sched_wake(next);
 	pthread_mutex_unlock(&pw_sched.mu);
 }
 
