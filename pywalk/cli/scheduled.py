@@ -54,6 +54,8 @@ def summary(result) -> str:
             + (f" depth {s.get('depth')}" if s.get("kind") == "pct" else "") + ": "
             f"{s.get('schedules', 0):,} schedule(s), {result.ops:,} ops in {result.elapsed_s:.2f} s "
             f"({result.ops_per_s:,.0f} ops/s), expected schedule length {s.get('expected_length')} steps")
+    if s.get("pct_bound"):
+        head += f" (PCT: a depth-{s['depth']} bug shows with p >= {s['pct_bound']:.2g} per schedule)"
     if not result.findings:
         return head + ": no finding"
     f = result.findings[0]

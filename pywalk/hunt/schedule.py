@@ -294,4 +294,6 @@ def hunt(variant: Variant, scenario: str, *, kind: str = "pct", seed: int = 1, d
         result.schedule = schedule_json(last.spec, last, hunt_seed=seed, index=i, schedules=i + 1)
         result.schedule["total_steps_all"] = total_steps
         result.schedule["expected_length"] = k
+        if kind == "pct":   # PCT's guarantee per run for a bug of depth d (ASPLOS 2010)
+            result.schedule["pct_bound"] = 1.0 / (len(threads) * k ** max(depth - 1, 0))
     return result
