@@ -164,6 +164,8 @@ def test_every_thread_blocked_is_a_deadlock_with_stacks(v61):
     assert any(b.startswith("walk_pud_range mm/pagewalk.c") for b in f.backtrace)
     assert "thread 0 blocked on spinlock" in f.message
     assert "thread 1 blocked on mmap_lock (write)" in f.message
+    assert set(f.stacks) == {0, 1}
+    assert any(b.startswith("mmap_write_lock") for b in f.stacks[1])
     again = schedule.run_once(v61, out.spec)
     assert again.deadlock and again.finding_step == out.finding_step
 

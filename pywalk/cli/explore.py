@@ -54,6 +54,8 @@ def cmd_explore(args) -> int:
         result.findings.append(out.finding)
         result.schedule = schedule.schedule_json(out.spec, out, hunt_seed=args.seed,
                                                  index=count - 1, schedules=count)
+        if getattr(out.finding, "stacks", None):
+            result.schedule["deadlock_stacks"] = {str(t): bt for t, bt in out.finding.stacks.items()}
     else:
         result.schedule = {**spec.as_json(), "seed": args.seed, "index": None, "steps": None}
     report = result.as_json()

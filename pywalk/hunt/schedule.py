@@ -202,10 +202,12 @@ def _finding(variant, mm, spec, res, hunt_seed) -> stress.Finding | None:
         bt = stacks[0].backtrace if stacks else []
         msg = "; ".join(f"thread {s.thread} {s.message[len('deadlock: '):]}: " + " < ".join(
             b.split(" ", 1)[0] for b in s.backtrace[:8]) for s in stacks)
-        return stress.Finding("DEADLOCK", 0, bt, "deadlock: every thread blocked on a lock; " + msg,
-                              None, stacks[0].thread if stacks else -1,
-                              names.get(stacks[0].role, "?") if stacks else "?", 0.0, ops,
-                              spec.scenario, variant.name, seed)
+        f = stress.Finding("DEADLOCK", 0, bt, "deadlock: every thread blocked on a lock; " + msg,
+                           None, stacks[0].thread if stacks else -1,
+                           names.get(stacks[0].role, "?") if stacks else "?", 0.0, ops,
+                           spec.scenario, variant.name, seed)
+        f.stacks = {s.thread: s.backtrace for s in stacks}    # every blocked thread's stack
+        return f
     rep = None
     if mm.lib.pw_mm_nwarns(mm.handle) > 0:
         rep = mm.warnings()[0]
@@ -293,6 +295,8 @@ def hunt(variant: Variant, scenario: str, *, kind: str = "pct", seed: int = 1, d
     if last is not None:
         result.schedule = schedule_json(last.spec, last, hunt_seed=seed, index=i, schedules=i + 1)
         result.schedule["total_steps_all"] = total_steps
+        if last.finding is not None and getattr(last.finding, "stacks", None):
+            result.schedule["deadlock_stacks"] = {str(t): bt for t, bt in last.finding.stacks.items()}
         result.schedule["expected_length"] = k
         if kind == "pct":   # PCT's guarantee per run for a bug of depth d (ASPLOS 2010)
             result.schedule["pct_bound"] = 1.0 / (len(threads) * k ** max(depth - 1, 0))
