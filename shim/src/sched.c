@@ -15,7 +15,7 @@
  * Guarantees of Finding Bugs", ASPLOS 2010): distinct random initial
  * priorities d..d+n-1, the highest-priority runnable thread runs; at the
  * i-th of d-1 change points (steps drawn from 1..k) the running thread's
- * priority drops to d-1-i, below every initial one.
+ * priority drops to d-2-i (i from 0), below every initial one.
  *
  * A lock waiter does not spin: it is marked blocked and hands over; any
  * unlock makes every blocked thread runnable again (it retries the lock).
