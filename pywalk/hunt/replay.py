@@ -25,6 +25,7 @@ def provenance(variant: runtime.Variant, kernel_arg, patch_args, fuzz=None) -> d
     return {"kernel_arg": str(kernel_arg), "kernel_version": r.kernel.version,
             "kernel_origin": r.kernel.origin, "package_version": r.kernel.package_version,
             "kernel_git": getattr(variant, "kernel_git", None), "fuzz": fuzz,
+            "instrumented": bool(getattr(r, "instrumented", False)),
             "variant": r.variant_id,
             "patch_args": [os.path.abspath(p) for p in patch_args],
             "patches": [{"name": p.name, "sha256": p.sha256} for p in r.patches],
@@ -59,7 +60,9 @@ def build_for(report: dict, extra_patches=(), fuzz=None) -> tuple[runtime.Varian
         if not os.path.exists(p):
             raise UsageError(f"pywalk: the report's patch {p} is gone")
     fuzz = fuzz if fuzz is not None else rp.get("fuzz")
-    variant = runtime.build(rp["kernel_arg"], [*rp["patch_args"], *extra_patches], fuzz=fuzz)
+    extra = {"instrumented": True} if rp.get("instrumented") else {}   # instrumented builds
+    variant = runtime.build(rp["kernel_arg"], [*rp["patch_args"], *extra_patches], fuzz=fuzz,
+                            **extra)
     now = provenance(variant, rp["kernel_arg"], rp["patch_args"], fuzz)
     notes = list(variant.result.notes)
     if now["kernel_version"] != rp["kernel_version"]:
