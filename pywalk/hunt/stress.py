@@ -158,6 +158,7 @@ class StressResult:
     label: str = ""                     # the variant's label (pywalk/variant/labels.py)
     kernel_git: str | None = None       # git describe of a --kernel worktree
     patch_sha256: list[str] = field(default_factory=list)
+    schedule: dict | None = None    # a controlled schedule's record (pywalk/hunt/schedule.py)
 
     @property
     def ops_per_s(self) -> float:
@@ -174,7 +175,8 @@ class StressResult:
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
-                "interrupted": self.interrupted, "source": self.source}
+                "interrupted": self.interrupted, "source": self.source,
+                **({"schedule": self.schedule} if self.schedule is not None else {})}
 
 
 def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:
