@@ -49,6 +49,7 @@ def cmd_explore(args) -> int:
                                  args.seed, threads, None)
     result.elapsed_s = secs
     result.label, result.kernel_git = variant.name, variant.kernel_git
+    result.source = variant.provenance
     result.patch_sha256 = list(variant.patch_sha256)
     if out is not None:
         result.findings.append(out.finding)

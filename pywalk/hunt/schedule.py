@@ -258,6 +258,7 @@ def hunt(variant: Variant, scenario: str, *, kind: str = "pct", seed: int = 1, d
     threads, ops = plan_threads(scenario, walkers, faulters, ops_per_thread)
     result = stress.StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                                  {}, None)
+    result.source = getattr(variant, "provenance", None)
     for r, _ in threads:
         result.threads[r] = result.threads.get(r, 0) + 1
     t0 = time.perf_counter()

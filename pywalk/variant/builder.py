@@ -100,6 +100,9 @@ class BuildResult:
             "variant": self.variant_id,
             "kernel": self.kernel.version,
             "origin": self.kernel.origin,
+            "package": self.kernel.package,
+            "package_version": self.kernel.package_version,
+            "archive_sha256": self.kernel.archive_sha256,
             "kernel_git": self.kernel_git,
             "label": self.label,
             "patches": [{"name": p.name, "subject": p.subject, "sha256": p.sha256}
