@@ -57,7 +57,7 @@ struct pw_mm *pw_mm_new(void)
 void pw_mm_free(struct pw_mm *m)
 {
 	if (m->delays.enabled)
-		__atomic_fetch_sub(&pw_delays_users, 1, __ATOMIC_ACQ_REL);
+		pw_delays_users_add(-1);
 	pw_mm_destroy(m->mm);
 	free(m);
 }

@@ -53,7 +53,7 @@ static void pw_pause(int us)
 {
 	struct timespec ts = { 0, (long)us * 1000 };
 
-	if (us > 0)
+	if (us > 0 && pw_sched_me < 0)	/* under a schedule nothing waits for time */
 		nanosleep(&ts, NULL);
 }
 
@@ -96,6 +96,12 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 			pw_do_reap(mm, c->start, c->start + c->size);
 			pw_pause(c->pause_us);
 			break;
+		case PW_ROLE_ABBA:	/* page_table_lock, then mmap_lock: against every walker */
+			spin_lock(&mm->page_table_lock);
+			mmap_write_lock(mm);
+			mmap_write_unlock(mm);
+			spin_unlock(&mm->page_table_lock);
+			break;
 		}
 		pw_cur.ops++;
 	}
@@ -115,9 +121,9 @@ void pw_mm_set_delays(struct pw_mm *m, int enabled, unsigned int *prob,
 	}
 	m->delays.yield_permille = yield_permille;
 	if (enabled && !was)
-		__atomic_fetch_add(&pw_delays_users, 1, __ATOMIC_ACQ_REL);
+		pw_delays_users_add(1);
 	if (!enabled && was)
-		__atomic_fetch_sub(&pw_delays_users, 1, __ATOMIC_ACQ_REL);
+		pw_delays_users_add(-1);
 	__atomic_store_n(&m->delays.enabled, !!enabled, __ATOMIC_RELEASE);
 }
 

@@ -105,7 +105,8 @@ class Settings:
 
 
 def variant_json(v: Variant) -> dict:
-    return {"name": v.name, "variant": v.id, "kernel": v.kernel, "patches": v.patches}
+    return {"name": v.name, "variant": v.id, "kernel": v.kernel, "patches": v.patches,
+            "source": v.provenance}
 
 
 def _nop(label: str, fraction: float | None = None) -> None:

@@ -11,6 +11,7 @@ from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
 from pywalk.cli.source import add_variant_args, print_notes
+from pywalk.cli.scheduled import cmd_stress_scheduled, sched_args
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
@@ -35,6 +36,7 @@ def register(sub) -> None:
                              "(sites: lock, unlock, load, store, fault_return; chance per 65536, "
                              "max cpu_relax() spins)")
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
+    sched_args(p)
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
     p.add_argument("--quiet", action="store_true", help="no progress line")
@@ -54,6 +56,9 @@ def cmd_stress(args) -> int:
     variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
                             allow_unused=args.allow_unused_patch)
     print_notes(variant.result.notes)
+    if args.schedule:
+        args.threads = threads
+        return cmd_stress_scheduled(args, variant)
     progress = Progress(f"{variant.name} {args.scenario}", ops=args.ops,
                         seconds=None if args.ops else (args.seconds or 10.0), quiet=args.quiet)
     result = stress.run(variant, args.scenario, threads=threads,

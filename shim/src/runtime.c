@@ -10,6 +10,7 @@
 #include <ucontext.h>
 #include <stdio.h>
 #include <time.h>
+#include <pthread.h>
 
 int pw_delays_users;
 __thread struct pw_thread pw_cur;
@@ -23,6 +24,22 @@ static u64 pw_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Count an mm turning its delays on (+1) or off (-1), and keep the hook's
+ * PW_HOOK_DELAYS bit set while any mm has them (a mutex: the count and the
+ * bit change together; this is not a hot path). */
+void pw_delays_users_add(int delta)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+	pthread_mutex_lock(&lock);
+	pw_delays_users += delta;
+	if (pw_delays_users > 0)
+		__atomic_fetch_or(&pw_hook_flags, PW_HOOK_DELAYS, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&pw_hook_flags, ~PW_HOOK_DELAYS, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&lock);
 }
 
 /* A delay at a hook, by the profile of the mm this thread's guarded call is on. */
@@ -115,6 +132,8 @@ void pw_warn(const char *file, int line, const char *msg)
 	n = __atomic_fetch_add(&m->nwarns, 1, __ATOMIC_ACQ_REL);
 	if (n < PW_MAX_WARNS)
 		pw_fill_report(&m->warns[n], PW_OOPS_WARN, file, line, msg, 0, NULL);
+	if (pw_sched_me >= 0)
+		pw_sched_note_warn();
 }
 
 void pw_panic_exit(void)
@@ -136,6 +155,10 @@ void pw_spin_wait(unsigned int *iter, const char *what)
 	static __thread u64 since;
 	unsigned int n = ++*iter;
 
+	if (pw_sched_me >= 0) {		/* under a schedule: hand over, never spin */
+		pw_sched_block(what);
+		return;
+	}
 	pw_check_panic();
 	if (n < 64) {
 		for (int i = 0; i < 32; i++)

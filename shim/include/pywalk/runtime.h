@@ -30,8 +30,10 @@ struct pw_delay_profile {
 	unsigned int max_spins[PW_NR_SITES];	/* a delay is 0..max cpu_relax() */
 	unsigned int yield_permille;	/* share of delays that also sched_yield() */
 };
-/* How many mms have delays on: while none has, a hook is one load and a branch. */
+/* How many mms have delays on; while there are any, PW_HOOK_DELAYS is set
+ * in pw_hook_flags, so a hook stays one load and a branch while none has. */
 extern int pw_delays_users;
+void pw_delays_users_add(int delta);
 
 #include "report.h"
 
@@ -72,6 +74,7 @@ struct pw_thread {
 extern __thread struct pw_thread pw_cur;
 
 void pw_delay(enum pw_site site);
+#include "sched.h"
 void pw_oops(int kind, const char *file, int line, const char *msg,
 	     unsigned long address, void *uc) __attribute__((noreturn));
 void pw_warn(const char *file, int line, const char *msg);
@@ -88,11 +91,27 @@ static inline u64 pw_rand(void)	/* xorshift64*, per thread, seeded by callers */
 	return x * 0x2545f4914f6cdd1dULL;
 }
 
-/* The one hook on shared state. */
+/*
+ * Whether the hook's slow path runs: bit 0 delays (some mm has them on:
+ * pw_delays_users; pw_delay() then asks the calling thread's mm),
+ * bit 1 the controlled scheduler (shim/src/sched.c).  One flag word, so the
+ * disabled path stays one predictable branch.
+ */
+#define PW_HOOK_DELAYS 1
+#define PW_HOOK_SCHED 2
+extern int pw_hook_flags;
+void pw_hook_slow(enum pw_site site, const volatile void *p);
+
+/* The one hook on shared state; p is the entry loaded or stored, if any. */
+static __always_inline void pw_hook_at(enum pw_site site, const volatile void *p)
+{
+	if (unlikely(pw_hook_flags))
+		pw_hook_slow(site, p);
+}
+
 static __always_inline void pw_hook(enum pw_site site)
 {
-	if (unlikely(pw_delays_users))
-		pw_delay(site);
+	pw_hook_at(site, NULL);
 }
 
 /*
