@@ -199,3 +199,24 @@ def test_bench_cli_walker_choice():
         cli(["--walker", "numa_maps", "--faulters", "0"])
     with pytest.raises(UsageError):
         cli(["--walker", "pmd_pte", "--callgrind"])
+
+
+@pytest.mark.stress
+def test_the_upstream_fix_backported_to_61_is_clean_and_goes_back(v61):
+    """0002 (upstream's snapshot + ACTION_AGAIN, READ_ONCE() for pudp_get()):
+    the walker race does not show, and a split leaf is gone back to."""
+    from pywalk.assets import patch_path
+    from pywalk.hunt import stress
+    from pywalk.hunt.races import WALKER_RACE
+    import pywalk
+    v = pywalk.build("6.1", [patch_path("6.1/0002-backport-upstream-pudp_get-fix-with-READ_ONCE.patch")])
+    mm = v.new_mm()
+    s = mm.map(4 * GiB, huge="pud")
+    for i in range(4):
+        mm.fault(s + i * GiB)
+    w = mm.walk(s, s + 4 * GiB, walker="numa_maps")
+    assert (w["splits"], w["retries"], w["pte_hole"]) == (4, 4, 4)
+    # the budget of the 2019 fix's clean case (tests/test_stress.py), ten times
+    r = stress.run(v, "walk-vs-refault", ops=2_000_000, seed=1, keep_going=True,
+                   stop_when=WALKER_RACE.matches)
+    assert not [f for f in r.findings if WALKER_RACE.matches(f)] and r.ops >= 2_000_000
