@@ -14,6 +14,7 @@
 	} else {							\
 		pw_cur.mm = (m);					\
 		pw_cur.panic = &(m)->panic;				\
+		pw_cur.watch = NULL;					\
 		int __j = sigsetjmp(pw_cur.jb, 0);			\
 		if (__j) {						\
 			__r = __j == 1 ? PW_ERR_OOPS : PW_ERR_PANIC;	\
@@ -22,6 +23,7 @@
 			__r = (expr);					\
 		}							\
 		pw_cur.active = 0;					\
+		pw_cur.watch = NULL;	/* it may point into an oopsed walk */ \
 	}								\
 	__r; })
 
@@ -54,6 +56,8 @@ struct pw_mm *pw_mm_new(void)
 
 void pw_mm_free(struct pw_mm *m)
 {
+	if (m->delays.enabled)
+		pw_delays_users_add(-1);
 	pw_mm_destroy(m->mm);
 	free(m);
 }
@@ -179,9 +183,11 @@ static int pw_do_walk(struct mm_struct *mm, unsigned long start, unsigned long e
 	int r;
 
 	pw_walker_ops(&ops, walker, mask);
+	pw_watch_begin(&priv);
 	mmap_read_lock(mm);
 	r = walk_page_range(mm, start, end, &ops, &priv);
 	mmap_read_unlock(mm);
+	pw_watch_end(&priv, counts);
 	return r;
 }
 
@@ -262,6 +268,12 @@ static int pw_do_selftest(int what)
 		return table[0];	/* use after free: PROT_NONE in the quarantine */
 	}
 	return -EINVAL;
+}
+
+void pw_set_thread(int tid, int role)
+{
+	pw_cur.tid = tid;
+	pw_cur.role = role;
 }
 
 int pw_selftest(struct pw_mm *m, int what)

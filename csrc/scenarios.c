@@ -108,19 +108,28 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 	return done;
 }
 
-void pw_set_delays(int enabled, unsigned int *prob, unsigned int *max_spins,
-		   unsigned int yield_permille)
+/* Window widening for every call on m (shim/src/runtime.c pw_delay()). */
+void pw_mm_set_delays(struct pw_mm *m, int enabled, unsigned int *prob,
+		      unsigned int *max_spins, unsigned int yield_permille)
 {
+	int was = m->delays.enabled;
+
+	__atomic_store_n(&m->delays.enabled, 0, __ATOMIC_RELEASE);
 	for (int i = 0; i < PW_NR_SITES; i++) {
-		pw_delays.prob[i] = prob[i];
-		pw_delays.max_spins[i] = max_spins[i];
+		m->delays.prob[i] = prob[i];
+		m->delays.max_spins[i] = max_spins[i];
 	}
-	pw_delays.yield_permille = yield_permille;
-	__atomic_store_n(&pw_delays.enabled, enabled, __ATOMIC_RELEASE);
-	if (enabled)
-		__atomic_fetch_or(&pw_hook_flags, PW_HOOK_DELAYS, __ATOMIC_SEQ_CST);
-	else
-		__atomic_fetch_and(&pw_hook_flags, ~PW_HOOK_DELAYS, __ATOMIC_SEQ_CST);
+	m->delays.yield_permille = yield_permille;
+	if (enabled && !was)
+		pw_delays_users_add(1);
+	if (!enabled && was)
+		pw_delays_users_add(-1);
+	__atomic_store_n(&m->delays.enabled, !!enabled, __ATOMIC_RELEASE);
+}
+
+int pw_delays_in_use(void)
+{
+	return __atomic_load_n(&pw_delays_users, __ATOMIC_ACQUIRE);
 }
 
 long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from pywalk.variant import runtime
-from pywalk.hunt import stress
+from pywalk.hunt import roles, stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
@@ -19,8 +19,12 @@ def register(sub) -> None:
     p = sub.add_parser("stress", help="hunt a race: run a scenario from many threads")
     add_variant_args(p, allow_unused=True)
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
-    p.add_argument("--walkers", type=int, help="walker threads (scenario default)")
-    p.add_argument("--faulters", type=int, help="faulter threads (scenario default)")
+    for role in roles.ROLES:
+        p.add_argument(roles.flag(role), type=int, metavar="N", dest=f"role_{role}",
+                       help=f"{role} threads, if the scenario has them (default: the "
+                            f"scenario's; 0..{roles.MAX_THREADS})")
+    p.add_argument("--faulters", type=int, metavar="N",
+                   help="alias: --readers in walk-vs-refault*, --writers in fault-vs-fault")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--seconds", type=float, help="time budget (default 10)")
     budget.add_argument("--ops", type=int, help="kernel-operation budget (faults + walks)")
@@ -35,23 +39,29 @@ def register(sub) -> None:
     sched_args(p)
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=cmd_stress)
 
 
 def cmd_stress(args) -> int:
-    for name in ("walkers", "faulters", "ops"):
-        v = getattr(args, name)
-        if v is not None and v < (0 if name != "ops" else 1):
-            raise UsageError(f"pywalk: --{name} must be positive")
+    if args.ops is not None and args.ops < 1:
+        raise UsageError("pywalk: --ops must be positive")
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError("pywalk: --seconds must be positive")
+    counts = {r: getattr(args, f"role_{r}") for r in roles.ROLES}
+    # checked before the build: a bad thread count is one line, at once
+    sc = stress.SCENARIOS[args.scenario]
+    threads = roles.counts_from(sc, counts, args.faulters)
+    roles.plan(sc, threads)
     variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
                             allow_unused=args.allow_unused_patch)
     print_notes(variant.result.notes)
     if args.schedule:
+        args.threads = threads
         return cmd_stress_scheduled(args, variant)
-    progress = Progress(f"{variant.name} {args.scenario}")
-    result = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
+    progress = Progress(f"{variant.name} {args.scenario}", ops=args.ops,
+                        seconds=None if args.ops else (args.seconds or 10.0), quiet=args.quiet)
+    result = stress.run(variant, args.scenario, threads=threads,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,
                         delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
                         keep_going=args.keep_going, progress=progress)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pywalk.variant import oops
+
 
 @dataclass(frozen=True)
 class Race:
@@ -52,3 +54,11 @@ KNOWN = (WALKER_RACE, FAULT_RACE, PMD_ALLOC_TOCTOU, BAD_PMD)
 
 def identify(finding) -> Race | None:
     return next((r for r in KNOWN if r.matches(finding)), None)
+
+
+def race_name(finding) -> str | None:
+    r = identify(finding)
+    return r.name if r else None
+
+
+oops.set_race_namer(race_name)      # KernelOops.race

@@ -28,6 +28,24 @@ HEADLINES = {
 }
 
 
+_FAULT_PREFIX = "BUG: unable to handle page fault ("
+
+
+def signature(kind: str, backtrace: list[str]) -> str:
+    """Kind and the innermost kernel frames: findings with one cause share it."""
+    frames = [b.split(" ", 1)[0] for b in backtrace
+              if " " in b and not b.split(" ", 1)[1].startswith(("shim/", "csrc/", "??"))]
+    return " ".join([kind, "<".join(frames[:3])])
+
+
+def address_class(message: str) -> str | None:
+    """What a faulting address is ("device memory", ...), from a fault's message
+    (shim/src/physmem.c pw_classify_address())."""
+    if message.startswith(_FAULT_PREFIX) and message.endswith(")"):
+        return message[len(_FAULT_PREFIX):-1]
+    return None
+
+
 @dataclass
 class Report:
     kind: str
@@ -37,29 +55,81 @@ class Report:
     message: str
     where: str | None
     backtrace: list[str] = field(default_factory=list)
+    thread_name: str | None = None      # the Python thread's name, when known
+    role_name: str | None = None        # its role ("walker", ...), when known
+
+    @property
+    def signature(self) -> str:
+        return signature(self.kind, self.backtrace)
 
     def text(self) -> str:
         head = HEADLINES.get(self.kind, "{msg}").format(
             addr=self.address, msg=self.message, where=self.where or "?")
-        lines = [head, f"thread {self.thread} (role {self.role})", "Call Trace:"]
+        cls = address_class(self.message)
+        if cls:
+            head += f" ({cls})"
+        who = f"thread {self.thread_name!r}" if self.thread_name else f"thread {self.thread}"
+        lines = [head, f"{who} ({self.role_name or f'role {self.role}'})", "Call Trace:"]
         lines += [f" {f}" for f in self.backtrace]
         return "\n".join(lines)
 
     def as_json(self) -> dict:
-        return {"kind": self.kind, "address": self.address, "thread": self.thread,
-                "role": self.role, "message": self.message, "where": self.where,
-                "backtrace": self.backtrace}
+        return {"kind": self.kind, "signature": self.signature, "address": self.address,
+                "address_class": address_class(self.message), "thread": self.thread,
+                "thread_name": self.thread_name, "role": self.role_name or self.role,
+                "message": self.message, "where": self.where, "backtrace": self.backtrace}
+
+
+# Known races are hunt knowledge (pywalk/hunt/races.py, an upper layer): it
+# installs the function that names a finding's race here when it is imported
+# (``import pywalk`` does).
+_race_namer = None
+
+
+def set_race_namer(fn) -> None:
+    """fn(oops) -> the known race's name or None (pywalk.hunt.races installs it)."""
+    global _race_namer
+    _race_namer = fn
 
 
 class KernelOops(Exception):
-    """Kernel code oopsed (fault, BUG, WARN or lockup) during a call."""
+    """Kernel code oopsed (fault, BUG, WARN or lockup) during a call.
+
+    kind, address, message, where, backtrace: the report; address_class:
+    what the faulting address is; thread (the C thread id), thread_name
+    (the Python thread's name), role (its declared role, pywalk.set_role());
+    signature: kind and innermost kernel frames; race: the known race
+    (pywalk.hunt.races) it is, or None.  A hunt (pywalk.Hunt) also sets ops
+    and elapsed_s: when it was found."""
 
     def __init__(self, report: Report):
         super().__init__(report.text())
         self.report = report
         self.kind = report.kind
         self.address = report.address
+        self.message = report.message
+        self.where = report.where
         self.backtrace = report.backtrace
+        self.thread = report.thread
+        self.thread_name = report.thread_name
+        self.role = report.role_name
+        self.address_class = address_class(report.message)
+        self.ops: int | None = None
+        self.elapsed_s: float | None = None
+
+    @property
+    def signature(self) -> str:
+        return self.report.signature
+
+    @property
+    def race(self) -> str | None:
+        return _race_namer(self) if _race_namer is not None else None
+
+    def as_json(self) -> dict:
+        d = self.report.as_json()
+        d.update(race=self.race, ops=self.ops,
+                 elapsed_s=None if self.elapsed_s is None else round(self.elapsed_s, 4))
+        return d
 
 
 class MMTainted(Exception):

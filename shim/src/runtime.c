@@ -10,8 +10,9 @@
 #include <ucontext.h>
 #include <stdio.h>
 #include <time.h>
+#include <pthread.h>
 
-struct pw_delay_profile pw_delays;
+int pw_delays_users;
 __thread struct pw_thread pw_cur;
 
 /* A lock waiter that spins longer than this reports a soft lockup. */
@@ -25,17 +26,40 @@ static u64 pw_now_ns(void)
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* Count an mm turning its delays on (+1) or off (-1), and keep the hook's
+ * PW_HOOK_DELAYS bit set while any mm has them (a mutex: the count and the
+ * bit change together; this is not a hot path). */
+void pw_delays_users_add(int delta)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+	pthread_mutex_lock(&lock);
+	pw_delays_users += delta;
+	if (pw_delays_users > 0)
+		__atomic_fetch_or(&pw_hook_flags, PW_HOOK_DELAYS, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&pw_hook_flags, ~PW_HOOK_DELAYS, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&lock);
+}
+
+/* A delay at a hook, by the profile of the mm this thread's guarded call is on. */
 void pw_delay(enum pw_site site)
 {
-	u64 r = pw_rand();
+	struct pw_mm *m = pw_cur.mm;
+	struct pw_delay_profile *d;
 	unsigned int spins;
+	u64 r;
 
-	if ((r & 0xffff) >= pw_delays.prob[site])
+	if (!pw_cur.active || !m || !__atomic_load_n(&m->delays.enabled, __ATOMIC_ACQUIRE))
 		return;
-	spins = pw_delays.max_spins[site] ? (r >> 16) % (pw_delays.max_spins[site] + 1) : 0;
+	d = &m->delays;
+	r = pw_rand();
+	if ((r & 0xffff) >= d->prob[site])
+		return;
+	spins = d->max_spins[site] ? (r >> 16) % (d->max_spins[site] + 1) : 0;
 	while (spins--)
 		cpu_relax();
-	if (((r >> 48) % 1000) < pw_delays.yield_permille)
+	if (((r >> 48) % 1000) < d->yield_permille)
 		sched_yield();
 }
 

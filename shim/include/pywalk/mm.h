@@ -244,12 +244,14 @@ static inline int cond_resched(void) { return 0; }
 /* kernel: pudp_huge_clear_flush(): clear, then flush the (absent) TLB */
 static inline pud_t pudp_huge_clear_flush(struct vm_area_struct *vma, unsigned long a, pud_t *pudp)
 {
+	pw_note_split(2, a & PUD_MASK);	/* the split path's clear: counted for pywalk bench */
 	return pudp_huge_get_and_clear(vma->vm_mm, a, pudp);
 }
 #define pudp_huge_clear_flush_notify pudp_huge_clear_flush	/* kernel: same (no notifiers) */
 /* kernel: pmdp_huge_clear_flush() */
 static inline pmd_t pmdp_huge_clear_flush(struct vm_area_struct *vma, unsigned long a, pmd_t *pmdp)
 {
+	pw_note_split(3, a & PMD_MASK);	/* the split path's clear: counted for pywalk bench */
 	return pmdp_huge_get_and_clear(vma->vm_mm, a, pmdp);
 }
 #define pmdp_huge_clear_flush_notify pmdp_huge_clear_flush	/* kernel: same (no notifiers) */
