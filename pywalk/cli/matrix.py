@@ -17,6 +17,7 @@ from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
 from pywalk.errors import EXIT_BUILD, EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.report.table import finding_details, matrix_table
+from pywalk.cli.source import add_instrument_arg
 
 
 def register(sub) -> None:
@@ -32,6 +33,7 @@ def register(sub) -> None:
                    help="op budget per cell; a cell stops at its first finding (default 300000)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-delays", action="store_true", help="no window widening at shim hooks")
+    add_instrument_arg(p)
     p.add_argument("--json", metavar="FILE", help="write every cell's report here (atomically)")
     p.set_defaults(func=cmd_matrix)
 
@@ -43,7 +45,7 @@ def cmd_matrix(args) -> int:
     scenarios = args.scenario or ["walk-vs-refault"]
     cells = matrix.plan(kernels, args.patch, scenarios)
     complete = matrix.run(cells, ops=args.ops, seed=args.seed, delays=not args.no_delays,
-                          progress=Progress)
+                          progress=Progress, instrumented=args.instrument == "on")
     print(matrix_table(cells))
     for c in cells:
         if c.result is not None and c.result.findings:

@@ -12,6 +12,7 @@ from pywalk.hunt.verdict import as_expected
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
 from pywalk.report.table import HEADERS, finding_details, format_table, stress_row
+from pywalk.cli.source import add_instrument_arg
 
 
 def register(sub) -> None:
@@ -23,6 +24,7 @@ def register(sub) -> None:
                    help="time allowed to find an expected race (default 60)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-delays", action="store_true")
+    add_instrument_arg(p)
     p.add_argument("--json", metavar="FILE")
     p.set_defaults(func=cmd_reproduce)
 
@@ -34,7 +36,8 @@ def reproduce_table(results) -> str:
 
 def cmd_reproduce(args) -> int:
     results = reproduce.run_rows(args.kernel, clean_ops=args.clean_ops, race_seconds=args.race_seconds,
-                       seed=args.seed, delays=not args.no_delays, progress=Progress)
+                       seed=args.seed, delays=not args.no_delays, progress=Progress,
+                       instrumented=args.instrument == "on")
     print(reproduce_table(results))
     ok = len(results) == len(reproduce.ROWS) and all(
         as_expected(row.race, row.expect_race, r) for row, r in results)

@@ -17,6 +17,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("build", help="build a variant (kernel + patches) and show what it took")
     add_variant_args(p)
+    add_instrument_arg(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_build)
 
@@ -26,6 +27,13 @@ def add_variant_args(p) -> None:
                    help="6.1, 6.12, a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
     p.add_argument("--patch", action="append", default=[],
                    help="a patch file, quilt directory or directory of *.patch (repeatable)")
+
+
+def add_instrument_arg(p) -> None:
+    p.add_argument("--instrument", choices=("on", "off"), default="on",
+                   help="compile the tree's code with an access hook before every load and "
+                        "store (KCSAN's way; sites read, write, marked_read, marked_write, "
+                        "atomic); default on")
 
 
 def cmd_kernels(args) -> int:
@@ -42,11 +50,12 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_build(args) -> int:
-    r = _build.build(args.kernel, args.patch)
+    r = _build.build(args.kernel, args.patch, instrumented=args.instrument == "on")
     if args.json:
         print(json.dumps(r.as_json(), indent=2))
         return 0
-    print(f"variant {r.variant_id}: kernel {r.kernel.version} ({r.kernel.origin})")
+    print(f"variant {r.variant_id}: kernel {r.kernel.version} ({r.kernel.origin})"
+          + (", instrumented" if r.instrumented else ""))
     for p in r.patches:
         print(f"  patch {p.name}" + (f": {p.subject}" if p.subject else ""))
     for note in r.notes:

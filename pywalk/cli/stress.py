@@ -10,13 +10,14 @@ from pywalk.hunt import stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
-from pywalk.cli.source import add_variant_args
+from pywalk.cli.source import add_instrument_arg, add_variant_args
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
 def register(sub) -> None:
     p = sub.add_parser("stress", help="hunt a race: run a scenario from many threads")
     add_variant_args(p)
+    add_instrument_arg(p)
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     p.add_argument("--walkers", type=int, help="walker threads (scenario default)")
     p.add_argument("--faulters", type=int, help="faulter threads (scenario default)")
@@ -28,7 +29,7 @@ def register(sub) -> None:
     delays.add_argument("--no-delays", action="store_true", help="no window widening at shim hooks")
     delays.add_argument("--delays", metavar="SPEC",
                         help="delay profile, e.g. unlock=2048:1000,fault_return=4096:1000,yield=100 "
-                             "(sites: lock, unlock, load, store, fault_return; chance per 65536, "
+                             "(sites: " + ", ".join(stress.SITES) + "; chance per 65536, "
                              "max cpu_relax() spins)")
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
@@ -43,7 +44,7 @@ def cmd_stress(args) -> int:
             raise UsageError(f"pywalk: --{name} must be positive")
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError("pywalk: --seconds must be positive")
-    variant = runtime.build(args.kernel, args.patch)
+    variant = runtime.build(args.kernel, args.patch, instrumented=args.instrument == "on")
     progress = Progress(f"{variant.name} {args.scenario}")
     result = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,

@@ -128,14 +128,16 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
     return cells
 
 
-def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None) -> bool:
+def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None,
+        instrumented: bool = True) -> bool:
     """Build and run every cell (in place).  Returns False if interrupted."""
     variants: dict[tuple, runtime.Variant | BuildError] = {}
     for cell in cells:
         key = (cell.kernel_spec, cell.patch_set.patches)
         if key not in variants:
             try:
-                variants[key] = runtime.build(cell.kernel_spec, cell.patch_set.paths())
+                variants[key] = runtime.build(cell.kernel_spec, cell.patch_set.paths(),
+                                              instrumented=instrumented)
             except BuildError as e:
                 variants[key] = e
         v = variants[key]

@@ -45,10 +45,11 @@ ROWS = (
 
 
 def run_rows(kernel: str, *, clean_ops: int, race_seconds: float, seed: int, delays: bool,
-             progress=None):
+             progress=None, instrumented: bool = True):
     results = []
     for row in ROWS:
-        variant = runtime.build(kernel, [patch_path(p) for p in row.patches])
+        variant = runtime.build(kernel, [patch_path(p) for p in row.patches],
+                                instrumented=instrumented)
         prog = progress(f"{row.label} {row.scenario}") if progress else None
         kw = {"seconds": race_seconds} if row.expect_race else {"ops": clean_ops}
         r = stress.run(variant, row.scenario, seed=seed,

@@ -22,7 +22,9 @@ from pywalk.errors import UsageError
 from pywalk.variant.oops import Report
 
 ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
-SITES = ("lock", "unlock", "load", "store", "fault_return")
+SITES = ("lock", "unlock", "load", "store", "fault_return",
+         # instrumented builds only: before each access of the tree's code, by kind
+         "read", "write", "marked_read", "marked_write", "atomic")
 WALKERS = {"numa_maps": 1, "dirty": 2, "pmd_pte": 4, "count": 0}
 GiB = 1 << 30
 
@@ -31,8 +33,8 @@ GiB = 1 << 30
 class DelayProfile:
     """Chance (per 65536 hits) and maximum length (cpu_relax() spins) per hook site."""
 
-    prob: tuple[int, ...] = (0, 2048, 0, 512, 4096)
-    max_spins: tuple[int, ...] = (0, 1000, 0, 250, 1000)
+    prob: tuple[int, ...] = (0, 2048, 0, 512, 4096, 0, 0, 32768, 0, 0)
+    max_spins: tuple[int, ...] = (0, 1000, 0, 250, 1000, 0, 0, 8000, 0, 0)
     yield_permille: int = 100
 
     @classmethod

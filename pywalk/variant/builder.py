@@ -36,6 +36,7 @@ from filelock import FileLock
 from pywalk.tree import sources
 from pywalk.variant import manifest
 from pywalk.variant import slicer
+from pywalk.variant import instrument
 from pywalk.tree import facts as tree_facts
 from pywalk.assets import asset_dir
 from pywalk.errors import BuildError
@@ -86,6 +87,7 @@ class BuildResult:
     compiled: bool            # False on a cache hit
     seconds: float
     facts: dict = field(default_factory=dict)   # PW_TREE_* (pywalk/tree/facts.py)
+    instrumented: bool = False  # the tree's code built with -fsanitize=thread (instrument.py)
 
     def as_json(self) -> dict:
         return {
@@ -98,6 +100,7 @@ class BuildResult:
             "sources": [s.as_json() for s in self.sources],
             "notes": self.notes,
             "facts": self.facts,
+            "instrumented": self.instrumented,
             "cache_hit": not self.compiled,
             "seconds": round(self.seconds, 3),
         }
@@ -280,7 +283,7 @@ def cdef_text() -> str:
     return "\n".join(out)
 
 
-def variant_key(files: dict[str, str], patches: list[Patch]) -> str:
+def variant_key(files: dict[str, str], patches: list[Patch], instrumented: bool = False) -> str:
     h = hashlib.sha256()
     h.update(json.dumps({
         "gen": GENERATOR_VERSION,
@@ -290,6 +293,7 @@ def variant_key(files: dict[str, str], patches: list[Patch]) -> str:
         "csrc": _dir_digest(CSRC),
         "cc": _cc_version(),
         "cflags": CFLAGS,
+        **instrument.key_part(instrumented),
     }, sort_keys=True).encode())
     return h.hexdigest()[:20]
 
@@ -341,9 +345,11 @@ def _summarise_errors(log: str, scratch: Path) -> str:
     return "; ".join(parts)
 
 
-def _compile(workdir: Path, tu: str, module_name: str, scratch: Path) -> Path:
+def _compile(workdir: Path, tu: str, module_name: str, scratch: Path,
+             instrumented: bool = False) -> Path:
     import cffi
 
+    tu, objs = instrument.compile_tree(workdir, tu, CC, CFLAGS, scratch) if instrumented else (tu, [])
     ffi = cffi.FFI()
     ffi.cdef(cdef_text())
     (workdir / "variant.c").write_text(tu)
@@ -357,7 +363,7 @@ def _compile(workdir: Path, tu: str, module_name: str, scratch: Path) -> Path:
            f"-I{sysconfig.get_paths()['include']}",
            f"-ffile-prefix-map={scratch}/=", f"-ffile-prefix-map={SHIM}/=shim/",
            f"-ffile-prefix-map={CSRC}/=csrc/",
-           str(c_file), "-o", str(out)]
+           str(c_file), *objs, "-o", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
     (workdir / "compile.log").write_text(" ".join(cmd) + "\n" + proc.stdout + proc.stderr)
     if proc.returncode != 0:
@@ -369,13 +375,14 @@ def _compile(workdir: Path, tu: str, module_name: str, scratch: Path) -> Path:
     return out
 
 
-def build(kernel=None, patches=(), *, fetch: bool = True) -> BuildResult:
-    """Build (or find in the cache) the variant kernel + patches."""
+def build(kernel=None, patches=(), *, fetch: bool = True, instrumented: bool = False) -> BuildResult:
+    """Build (or find in the cache) the variant kernel + patches; with
+    instrumented, the tree's code is compiled with -fsanitize=thread."""
     t0 = time.perf_counter()
     src = sources.resolve(kernel, fetch=fetch)
     plist = load_patches(list(patches)) if patches else []
     files, notes = _read_tree(src, plist)
-    key = variant_key(files, plist)
+    key = variant_key(files, plist, instrumented)
     root = sources.cache_root() / "build"
     final = root / key
     meta = final / "build.json"
@@ -390,7 +397,7 @@ def build(kernel=None, patches=(), *, fetch: bool = True) -> BuildResult:
                 try:
                     scratch = work / "tree"
                     tu, records = generate(files, scratch, f"{src.origin} ({src.version})")
-                    _compile(work, tu, module_name, scratch)
+                    _compile(work, tu, module_name, scratch, instrumented)
                     (work / "build.json").write_text(json.dumps(
                         {"sources": [r.as_json() for r in records], "notes": notes}, indent=1))
                     os.rename(work, final)
@@ -403,4 +410,5 @@ def build(kernel=None, patches=(), *, fetch: bool = True) -> BuildResult:
                for s in info["sources"]]
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     return BuildResult(key, final / f"{module_name}{suffix}", src, plist, records,
-                       notes, compiled, time.perf_counter() - t0, tree_facts.detect(files.get))
+                       notes, compiled, time.perf_counter() - t0, tree_facts.detect(files.get),
+                       instrumented)

@@ -96,6 +96,7 @@ class Variant:
         self.kernel = result.kernel.version
         self.patches = [p.name for p in result.patches]
         self.module_path = result.module_path
+        self.instrumented = result.instrumented
         self._mod = _load(result.module_path)
         self.ffi = self._mod.ffi
         self.lib = self._mod.lib
@@ -111,9 +112,11 @@ class Variant:
         return MM(self)
 
 
-def build(kernel=None, patches: Iterable = (), *, fetch: bool = True) -> Variant:
-    """Build (or take from the cache) and load a variant."""
-    return Variant(_build.build(kernel, list(patches), fetch=fetch))
+def build(kernel=None, patches: Iterable = (), *, fetch: bool = True,
+          instrumented: bool = False) -> Variant:
+    """Build (or take from the cache) and load a variant; instrumented:
+    the tree's code calls a hook before every access (variant/instrument.py)."""
+    return Variant(_build.build(kernel, list(patches), fetch=fetch, instrumented=instrumented))
 
 
 class MM:

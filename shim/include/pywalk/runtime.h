@@ -20,6 +20,13 @@ enum pw_site {			/* where a hook sits */
 	PW_SITE_LOAD,		/* before a page-table entry load by the shim */
 	PW_SITE_STORE,		/* after a page-table entry store */
 	PW_SITE_FAULT_RETURN,	/* the fake driver's huge_fault returning */
+	/* instrumented builds (shim/src/tsan.c): before each access the tree's
+	 * compiled code makes, by kind (KCSAN's plain / marked / atomic) */
+	PW_SITE_READ,		/* a plain load */
+	PW_SITE_WRITE,		/* a plain store */
+	PW_SITE_MARKED_READ,	/* a volatile load: READ_ONCE() and the like */
+	PW_SITE_MARKED_WRITE,	/* a volatile store: WRITE_ONCE() */
+	PW_SITE_ATOMIC,		/* an __atomic builtin (any operation) */
 	PW_NR_SITES,
 };
 
