@@ -156,6 +156,7 @@ class StressResult:
     findings: list[Finding] = field(default_factory=list)
     interrupted: bool = False
     python_s: float = 0.0
+    instrumented: bool = False   # the tree's code calls a hook before every access
 
     @property
     def ops_per_s(self) -> float:
@@ -170,7 +171,7 @@ class StressResult:
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
-                "interrupted": self.interrupted}
+                "interrupted": self.interrupted, "instrumented": self.instrumented}
 
 
 def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:
@@ -211,6 +212,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     result = StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                           {r: n for r, (n, _, _) in plan.items()},
                           delays.as_json() if delays else None)
+    result.instrumented = getattr(variant, "instrumented", False)
     _set_delays(variant, delays)
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")
