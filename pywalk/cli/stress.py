@@ -10,13 +10,13 @@ from pywalk.hunt import stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
-from pywalk.cli.source import add_instrument_arg, add_variant_args
+from pywalk.cli.source import add_instrument_arg, add_variant_args, print_notes
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
 def register(sub) -> None:
     p = sub.add_parser("stress", help="hunt a race: run a scenario from many threads")
-    add_variant_args(p)
+    add_variant_args(p, allow_unused=True)
     add_instrument_arg(p)
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     p.add_argument("--walkers", type=int, help="walker threads (scenario default)")
@@ -44,7 +44,10 @@ def cmd_stress(args) -> int:
             raise UsageError(f"pywalk: --{name} must be positive")
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError("pywalk: --seconds must be positive")
-    variant = runtime.build(args.kernel, args.patch, instrumented=args.instrument == "on")
+    variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
+                            allow_unused=args.allow_unused_patch,
+                            instrumented=args.instrument == "on")
+    print_notes(variant.result.notes)
     progress = Progress(f"{variant.name} {args.scenario}")
     result = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,
@@ -62,7 +65,8 @@ def cmd_stress(args) -> int:
 
 
 def summary(result: stress.StressResult) -> str:
-    head = (f"{result.kernel}{''.join('+' + p for p in result.patches)} {result.scenario} "
+    head = (f"{result.label or result.kernel + ''.join('+' + p for p in result.patches)} "
+            f"{result.scenario} "
             f"seed {result.seed}: {result.ops:,} ops in {result.elapsed_s:.2f} s "
             f"({result.ops_per_s:,.0f} ops/s)")
     if not result.findings:

@@ -51,11 +51,14 @@ INSTRUMENTED_ROWS = (ROWS[0], ROWS[1],
 
 
 def run_rows(kernel: str, *, clean_ops: int, race_seconds: float, seed: int, delays: bool,
-             progress=None, instrumented: bool = True):
+             progress=None, fuzz: int | None = None, on_notes=None,
+             instrumented: bool = True):
     results = []
     for row in INSTRUMENTED_ROWS if instrumented else ROWS:
-        variant = runtime.build(kernel, [patch_path(p) for p in row.patches],
+        variant = runtime.build(kernel, [patch_path(p) for p in row.patches], fuzz=fuzz,
                                 instrumented=instrumented)
+        if on_notes is not None:
+            on_notes(variant.result.notes)
         prog = progress(f"{row.label} {row.scenario}") if progress else None
         kw = {"seconds": race_seconds} if row.expect_race else {"ops": clean_ops}
         r = stress.run(variant, row.scenario, seed=seed,
