@@ -19,7 +19,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("build", help="build a variant (kernel + patches) and show what it took")
     add_variant_args(p)
-    add_instrument_arg(p)
+    add_instrument_arg(p, default="off")     # as pywalk.build(); stress & co default on
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_build)
 
@@ -61,11 +61,11 @@ def print_notes(notes, stream=None) -> None:
         print(f"pywalk: {note}", file=stream or sys.stderr, flush=True)
 
 
-def add_instrument_arg(p) -> None:
-    p.add_argument("--instrument", choices=("on", "off"), default="on",
+def add_instrument_arg(p, default: str = "on") -> None:
+    p.add_argument("--instrument", choices=("on", "off"), default=default,
                    help="compile the tree's code with an access hook before every load and "
                         "store (KCSAN's way; sites read, write, marked_read, marked_write, "
-                        "atomic); default on")
+                        f"atomic); default {default}")
 
 
 def cmd_kernels(args) -> int:

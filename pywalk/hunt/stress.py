@@ -124,6 +124,7 @@ class Finding:
     scenario: str
     variant: str
     seed: int
+    racing: list[dict] = field(default_factory=list)   # oops.Report.racing, role names
 
     @property
     def signature(self) -> str:
@@ -137,7 +138,8 @@ class Finding:
                 "backtrace": self.backtrace,
                 "message": self.message, "where": self.where, "thread": self.thread,
                 "role": self.role, "elapsed_s": round(self.elapsed_s, 4), "ops": self.ops,
-                "scenario": self.scenario, "variant": self.variant, "seed": self.seed}
+                "scenario": self.scenario, "variant": self.variant, "seed": self.seed,
+                "racing": self.racing}
 
 
 @dataclass
@@ -302,6 +304,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         f = Finding(rep.kind, rep.address, rep.backtrace, rep.message, rep.where, rep.thread,
                     names.get(rep.role, str(rep.role)), elapsed, counters["ops"], scenario,
                     variant.name, seed)
+        f.racing = [dict(r, role=names.get(r["role"], str(r["role"]))) for r in rep.racing]
         result.findings.append(f)
         if result.first_finding_s is None:
             result.first_finding_s = elapsed

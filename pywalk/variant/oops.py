@@ -37,18 +37,25 @@ class Report:
     message: str
     where: str | None
     backtrace: list[str] = field(default_factory=list)
+    # SEGV/BUS: the stores to the entry that mapped the address, newest first
+    # (shim/src/history.c): {thread, role, op, entry, old, new, backtrace}
+    racing: list[dict] = field(default_factory=list)
 
     def text(self) -> str:
         head = HEADLINES.get(self.kind, "{msg}").format(
             addr=self.address, msg=self.message, where=self.where or "?")
         lines = [head, f"thread {self.thread} (role {self.role})", "Call Trace:"]
         lines += [f" {f}" for f in self.backtrace]
+        for r in self.racing:
+            lines.append(f"racing: thread {r['thread']} (role {r['role']}) {r['op']} "
+                         f"{r['old']:#x} -> {r['new']:#x}")
+            lines += [f"  {f}" for f in r["backtrace"]]
         return "\n".join(lines)
 
     def as_json(self) -> dict:
         return {"kind": self.kind, "address": self.address, "thread": self.thread,
                 "role": self.role, "message": self.message, "where": self.where,
-                "backtrace": self.backtrace}
+                "backtrace": self.backtrace, "racing": self.racing}
 
 
 class KernelOops(Exception):
@@ -139,4 +146,31 @@ def read_report(c_report, module_path: str, ffi) -> Report:
                        .startswith(("shim/", "csrc/", "??"))), None)
         where = kernel or where
     return Report(kind, int(c_report.address), c_report.tid, c_report.role,
-                  ffi.string(c_report.msg).decode(errors="replace"), where, bt)
+                  ffi.string(c_report.msg).decode(errors="replace"), where, bt,
+                  read_racing(c_report, module_path, ffi))
+
+
+_PRESENT, _PSE = 1, 1 << 7
+
+
+def store_op(old: int, new: int) -> str:
+    """What an entry store did, by its old and new value (x86 encoding)."""
+    def what(v: int) -> str:
+        return "none" if not v & _PRESENT else "leaf" if v & _PSE else "table"
+    if not new:
+        return f"clear {what(old)}"
+    return f"set {what(new)}" + (f" over {what(old)}" if old else "")
+
+
+def read_racing(c_report, module_path: str, ffi) -> list[dict]:
+    """The report's entry-store history (newest first), symbolised."""
+    out = []
+    for i in range(getattr(c_report, "nracing", 0)):
+        r = c_report.racing[i]
+        frames = [int(ffi.cast("unsigned long", r.frames[k])) for k in range(r.nframes)]
+        bt = [b for b in symbolize(module_path, frames, first_is_ip=False)
+              if b.split(" ", 1)[0] != "pw_history_store"]
+        out.append({"thread": r.tid, "role": r.role, "op": store_op(r.old, r.new),
+                    "entry": int(r.entry), "old": int(r.old), "new": int(r.new),
+                    "backtrace": bt})
+    return out

@@ -78,6 +78,8 @@ static void pw_fill_report(struct pw_report *r, int kind, const char *file, int 
 	for (; first < n && i < PW_MAX_FRAMES; first++)
 		r->frames[i++] = frames[first];
 	r->nframes = i;
+	if (kind == PW_OOPS_SEGV || kind == PW_OOPS_BUS)
+		pw_history_racing(r, address);	/* who changed the entry read */
 }
 
 void pw_oops(int kind, const char *file, int line, const char *msg,

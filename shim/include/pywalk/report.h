@@ -17,6 +17,19 @@ enum pw_oops_kind {
 };
 
 #define PW_MAX_FRAMES 48
+#define PW_MAX_RACING 6
+#define PW_RACING_FRAMES 8
+/* One store to the page-table entry the oopsing thread read (history.h). */
+struct pw_racing {
+	int tid;
+	int role;
+	unsigned long entry;	/* the entry's address */
+	unsigned long old;
+	unsigned long new;
+	int nframes;
+	void *frames[PW_RACING_FRAMES];	/* return addresses, innermost first */
+};
+
 struct pw_report {
 	int kind;
 	int tid;		/* harness thread id (role-specific, set by callers) */
@@ -28,6 +41,8 @@ struct pw_report {
 	char msg[160];
 	int nframes;
 	void *frames[PW_MAX_FRAMES];
+	int nracing;		/* SEGV/BUS: stores to the entry that mapped address, newest first */
+	struct pw_racing racing[PW_MAX_RACING];
 };
 
 #endif

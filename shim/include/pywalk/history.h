@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim: a short history of page-table entry stores, for two-sided
+ * crash reports (shim/src/history.c).  No kernel counterpart: this is what
+ * a debugger's watch log would give.
+ */
+#ifndef PYWALK_SHIM_HISTORY_H
+#define PYWALK_SHIM_HISTORY_H
+
+struct pw_report;
+
+/* Every entry store of the shim's accessors (PW_STORE, PW_XCHG) records
+ * who stored what over what, and where from. */
+void pw_history_store(void *entry, unsigned long old, unsigned long new);
+/* At an oops on address: the history of the entry whose value maps it. */
+void pw_history_racing(struct pw_report *r, unsigned long address);
+
+#endif

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Oracles beyond "it crashed": two-sided crash reports (the store history)."""
+
+import pytest
+
+import pywalk
+
+from pywalk.hunt import stress
+from pywalk.hunt.races import PMD_ALLOC_TOCTOU, WALKER_RACE
+from pywalk.variant.oops import store_op
+
+
+def test_store_ops_by_value():
+    leaf, table = 0x84000040c00000a7, 0x318067
+    assert store_op(0, leaf) == "set leaf"
+    assert store_op(leaf, 0) == "clear leaf"
+    assert store_op(0, table) == "set table"
+    assert store_op(leaf, table) == "set table over leaf"
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("seed", [1, 2])
+def test_walker_race_shows_the_store_that_put_the_leaf_back(v61, seed):
+    r = stress.run(v61, "walk-vs-refault", ops=2_000_000, seed=seed)
+    f = r.findings[0]
+    assert WALKER_RACE.matches(f)
+    assert f.racing, "no store history for the entry the walker read"
+    newest = f.racing[0]
+    assert newest["op"] == "set leaf" and newest["role"] == "reader"
+    assert any(b.startswith("insert_pfn_pud mm/huge_memory.c") for b in newest["backtrace"])
+    assert any(b.startswith("__handle_mm_fault mm/memory.c") for b in newest["backtrace"])
+    # and before it, the walker's own split cleared that entry
+    split = next(x for x in f.racing[1:] if x["op"] == "clear leaf")
+    assert split["thread"] == f.thread
+    assert any(b.startswith("__split_huge_pud mm/huge_memory.c") for b in split["backtrace"])
+    assert len({x["entry"] for x in f.racing}) == 1
+    assert f.as_json()["racing"] == f.racing
+
+
+@pytest.mark.stress
+def test_toctou_shows_the_split_and_the_table_install():
+    v = pywalk.build("6.1", instrumented=True)
+
+    def into_huge_page(f):      # the common case (the rare one faults on page 0)
+        return PMD_ALLOC_TOCTOU.matches(f) and "device memory" in f.message
+    r = stress.run(v, "fault-vs-fault", ops=3_000_000, seed=1, keep_going=True,
+                   stop_when=into_huge_page)
+    f = next(x for x in r.findings if into_huge_page(x))
+    ops = [x["op"] for x in f.racing]
+    assert ops[:2] == ["set table", "clear leaf"], ops
+    assert any(b.startswith("__pmd_alloc mm/memory.c") for b in f.racing[0]["backtrace"])
+    assert any(b.startswith("wp_huge_pud mm/memory.c") for b in f.racing[1]["backtrace"])
