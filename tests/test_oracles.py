@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Oracles beyond "it crashed": two-sided crash reports (the store history)."""
 
+from pathlib import Path
+
 import pytest
 
 import pywalk
@@ -50,3 +52,39 @@ def test_toctou_shows_the_split_and_the_table_install():
     assert ops[:2] == ["set table", "clear leaf"], ops
     assert any(b.startswith("__pmd_alloc mm/memory.c") for b in f.racing[0]["backtrace"])
     assert any(b.startswith("wp_huge_pud mm/memory.c") for b in f.racing[1]["backtrace"])
+
+
+# ---- lock discipline (shim/src/lockdep.c) ----------------------------------
+
+def _mutant(name):
+    return str(Path(__file__).parent / "mutants" / "6.12" / name)
+
+
+def test_split_without_the_pud_lock_is_a_lock_finding_single_threaded():
+    v = pywalk.build("6.12", [_mutant("split-pud-without-lock.patch")])
+    with v.new_mm() as mm:
+        start = mm.map(1 << 30, huge=True, write_notify=True)
+        mm.fault(start)                                  # a PUD leaf
+        with pytest.raises(pywalk.KernelOops) as e:
+            mm.fault(start + 4096, write=True)          # wp_huge_pud() splits it
+    rep = e.value.report
+    assert rep.kind == "LOCK"
+    assert "mm->page_table_lock" in rep.message
+    assert rep.where.startswith("mm/huge_memory.c:")
+    assert any(b.startswith("__split_huge_pud mm/huge_memory.c") for b in rep.backtrace)
+
+
+def test_the_same_split_with_its_lock_is_clean(v612):
+    with v612.new_mm() as mm:
+        start = mm.map(1 << 30, huge=True, write_notify=True)
+        mm.fault(start)
+        mm.fault(start + 4096, write=True)
+        assert mm.lookup(start + 4096) == ("pte", "present")
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("scenario", sorted(stress.SCENARIOS))
+def test_shipped_612_makes_no_lock_finding(v612, scenario):
+    r = stress.run(v612, scenario, ops=300_000, seed=1, keep_going=True)
+    assert not [f for f in r.findings if f.kind == "LOCK"], r.findings[:1]
+    assert r.ops >= 300_000

@@ -16,15 +16,17 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_report_bad_entry"}
+_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry",
+                   "pw_lockdep_store", "pw_history_store"}
 _BUILD_DIR = re.compile(r"^.*/build/[^/]+/(tree/)?")
-KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC"}
+KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK"}
 HEADLINES = {
     "SEGV": "BUG: unable to handle page fault for address: {addr:#x}",
     "BUS": "BUG: bus error for address: {addr:#x}",
     "BUG": "{msg} at {where}",
     "WARN": "WARNING: {msg} at {where}",
     "LOCKUP": "{msg}",
+    "LOCK": "WARNING: {msg} at {where}",
 }
 
 

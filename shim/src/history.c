@@ -88,6 +88,7 @@ void pw_history_store(void *entry, unsigned long old, unsigned long new)
 	/* the TSC orders stores across threads without a shared counter
 	 * (invariant TSC): a global counter would bounce a cache line on every store */
 	__atomic_store_n(&r->seq, __builtin_ia32_rdtsc() | 1, __ATOMIC_RELEASE);
+	pw_lockdep_store(entry, old, new);
 }
 
 /* Does entry value v map physical address pa?  A huge leaf maps its frame

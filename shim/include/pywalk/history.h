@@ -12,6 +12,9 @@ struct pw_report;
 /* Every entry store of the shim's accessors (PW_STORE, PW_XCHG) records
  * who stored what over what, and where from. */
 void pw_history_store(void *entry, unsigned long old, unsigned long new);
+/* Lock discipline of that store, as lockdep_assert_held() would check it
+ * (shim/src/lockdep.c); called by pw_history_store(). */
+void pw_lockdep_store(void *entry, unsigned long old, unsigned long new);
 /* At an oops on address: the history of the entry whose value maps it. */
 void pw_history_racing(struct pw_report *r, unsigned long address);
 

@@ -38,7 +38,9 @@ struct page {			/* kernel: struct page, what page-table pages need */
 	pgtable_t pmd_huge_pte;	/* kernel: page->pmd_huge_pte (deposit; unused on x86) */
 	unsigned long flags;
 	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */
+	int pw_level;		/* a table page's level, PW_PT_* (set at allocation; lockdep.c) */
 };
+enum { PW_PT_UNKNOWN, PW_PT_PTE, PW_PT_PMD, PW_PT_PUD, PW_PT_PGD };
 struct folio {			/* kernel: struct folio (only &folio->page is taken, by
 				 * zap_huge_pmd()'s tail for pages with a struct page) */
 	struct page page;
@@ -154,17 +156,25 @@ static inline void mmap_write_unlock(struct mm_struct *mm) { up_write(&mm->mmap_
 /* ---- page-table page allocation (shim/src/physmem.c) ---- */
 struct page *pw_alloc_table_page(void);		/* a zeroed page-table page */
 void pw_free_table_page(struct page *page);	/* into the PROT_NONE quarantine */
-static inline pud_t *pud_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pud_alloc_one() */
+static inline struct page *pw_alloc_table(int level)	/* a table page of that level */
 {
 	struct page *p = pw_alloc_table_page();
+
+	if (p)
+		p->pw_level = level;
+	return p;
+}
+static inline pud_t *pud_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pud_alloc_one() */
+{
+	struct page *p = pw_alloc_table(PW_PT_PUD);
 	return p ? (pud_t *)page_address(p) : NULL;
 }
 static inline pmd_t *pmd_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pmd_alloc_one() */
 {
-	struct page *p = pw_alloc_table_page();
+	struct page *p = pw_alloc_table(PW_PT_PMD);
 	return p ? (pmd_t *)page_address(p) : NULL;
 }
-static inline pgtable_t pte_alloc_one(struct mm_struct *mm) { return pw_alloc_table_page(); }	/* kernel: pte_alloc_one() */
+static inline pgtable_t pte_alloc_one(struct mm_struct *mm) { return pw_alloc_table(PW_PT_PTE); }	/* kernel: pte_alloc_one() */
 static inline void pud_free(struct mm_struct *mm, pud_t *pud) { pw_free_table_page(virt_to_page(pud)); }	/* kernel: pud_free() */
 static inline void pmd_free(struct mm_struct *mm, pmd_t *pmd) { pw_free_table_page(virt_to_page(pmd)); }	/* kernel: pmd_free() */
 static inline void pte_free(struct mm_struct *mm, pgtable_t pte) { pw_free_table_page(pte); }	/* kernel: pte_free() */

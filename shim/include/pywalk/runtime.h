@@ -63,6 +63,8 @@ struct pw_thread {
 	volatile int *panic;	/* the mm's panic flag */
 	u64 rng;
 	unsigned long ops;	/* kernel operations completed (scenario loops) */
+	const char *lockless;	/* the next entry store is a documented lockless one
+				 * (shim/src/lockdep.c says which) */
 };
 extern __thread struct pw_thread pw_cur;
 
@@ -70,6 +72,7 @@ void pw_delay(enum pw_site site);
 void pw_oops(int kind, const char *file, int line, const char *msg,
 	     unsigned long address, void *uc) __attribute__((noreturn));
 void pw_warn(const char *file, int line, const char *msg);
+void pw_warn_kind(int kind, const char *file, int line, const char *msg);
 void pw_panic_exit(void) __attribute__((noreturn));
 
 static inline u64 pw_rand(void)	/* xorshift64*, per thread, seeded by callers */
