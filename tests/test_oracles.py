@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Oracles beyond "it crashed": two-sided crash reports (the store history)."""
+"""Oracles beyond "it crashed": two-sided crash reports (the store history),
+lock discipline (LOCK findings) and page-table accounting and leaks (LEAK).
+
+Each oracle has a mutant of its own under tests/mutants/6.12/; it must fire
+on its mutant and the others must not, and shipped 6.12 must be clean."""
 
 from pathlib import Path
 
@@ -84,7 +88,29 @@ def test_the_same_split_with_its_lock_is_clean(v612):
 
 @pytest.mark.stress
 @pytest.mark.parametrize("scenario", sorted(stress.SCENARIOS))
-def test_shipped_612_makes_no_lock_finding(v612, scenario):
+def test_shipped_612_makes_no_lock_or_leak_finding(v612, scenario):
     r = stress.run(v612, scenario, ops=300_000, seed=1, keep_going=True)
-    assert not [f for f in r.findings if f.kind == "LOCK"], r.findings[:1]
+    assert not [f for f in r.findings if f.kind in ("LOCK", "LEAK")], r.findings[:1]
     assert r.ops >= 300_000
+
+
+# ---- accounting and leaks (shim/src/leaks.c) --------------------------------
+
+# first LEAK after 280 ops (seed 1, fault-vs-fault: two writers race in __pmd_alloc())
+@pytest.mark.stress
+def test_a_table_overwritten_by_a_populate_is_a_leak():
+    v = pywalk.build("6.12", [_mutant("pmd-alloc-overwrites-table.patch")])
+    r = stress.run(v, "fault-vs-fault", ops=500_000, seed=1, keep_going=True,
+                   stop_when=lambda f: f.kind == "LEAK" and "kmemleak" in f.message)
+    leaks = [f for f in r.findings if f.kind == "LEAK"]
+    assert any("kmemleak" in f.message for f in leaks), f"no leak in {r.ops:,} ops"
+    assert any("check_mm" in f.message for f in leaks)     # nr_pmds counts the lost one
+    assert not [f for f in r.findings if f.kind == "LOCK"]
+
+
+@pytest.mark.stress
+def test_the_lock_mutant_is_no_leak():
+    v = pywalk.build("6.12", [_mutant("split-pud-without-lock.patch")])
+    r = stress.run(v, "fault-vs-fault", ops=100_000, seed=1, keep_going=True)
+    assert [f for f in r.findings if f.kind == "LOCK"]
+    assert not [f for f in r.findings if f.kind == "LEAK"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 _RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry",
                    "pw_lockdep_store", "pw_history_store"}
 _BUILD_DIR = re.compile(r"^.*/build/[^/]+/(tree/)?")
-KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK"}
+KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK", 8: "LEAK"}
 HEADLINES = {
     "SEGV": "BUG: unable to handle page fault for address: {addr:#x}",
     "BUS": "BUG: bus error for address: {addr:#x}",
@@ -27,6 +27,7 @@ HEADLINES = {
     "WARN": "WARNING: {msg} at {where}",
     "LOCKUP": "{msg}",
     "LOCK": "WARNING: {msg} at {where}",
+    "LEAK": "BUG: {msg}",
 }
 
 

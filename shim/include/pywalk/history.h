@@ -18,4 +18,9 @@ void pw_lockdep_store(void *entry, unsigned long old, unsigned long new);
 /* At an oops on address: the history of the entry whose value maps it. */
 void pw_history_racing(struct pw_report *r, unsigned long address);
 
+/* Page-table accounting and leaks (shim/src/leaks.c), under mmap_lock for write. */
+struct mm_struct;
+void pw_check_tables(struct mm_struct *mm);
+void pw_uncount_pmd_table(struct mm_struct *mm, pmd_t *pmd);
+
 #endif
