@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from pywalk.variant import runtime
-from pywalk.hunt import stress
+from pywalk.hunt import compare, stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
@@ -34,6 +34,10 @@ def register(sub) -> None:
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
+    p.add_argument("--compare-unpatched", action="store_true",
+                   help="also run the same hunt without the --patch patches (both keep going) "
+                        "and list the findings that show only with them; --fail-on-finding "
+                        "then fails on those only")
     p.set_defaults(func=cmd_stress)
 
 
@@ -44,6 +48,10 @@ def cmd_stress(args) -> int:
             raise UsageError(f"pywalk: --{name} must be positive")
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError("pywalk: --seconds must be positive")
+    if args.compare_unpatched:
+        if not args.patch:
+            raise UsageError("pywalk: --compare-unpatched needs at least one --patch")
+        args.keep_going = True
     variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
                             allow_unused=args.allow_unused_patch,
                             instrumented=args.instrument == "on")
@@ -54,14 +62,41 @@ def cmd_stress(args) -> int:
                         delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
                         keep_going=args.keep_going, progress=progress)
     progress.done()
+    report = result.as_json()
+    failing = result.findings
+    if args.compare_unpatched and not result.interrupted:
+        base, failing = compare_unpatched(args, result)
+        report["unpatched"] = base.as_json()
+        report["only_with_patches"] = [f.as_json() for f in failing]
+        result.interrupted = base.interrupted
     if args.json:
-        write_json_atomic(args.json, result.as_json())
-    print(summary(result))
+        write_json_atomic(args.json, report)
+    if not args.compare_unpatched:
+        print(summary(result))
     if result.interrupted:
         return EXIT_INTERRUPTED
-    if result.findings and args.fail_on_finding:
+    if failing and args.fail_on_finding:
         return EXIT_FINDING
     return EXIT_OK
+
+
+def compare_unpatched(args, result):
+    """The same hunt without the patches; print both and what only the patches show."""
+    variant = runtime.build(args.kernel, [], instrumented=args.instrument == "on")
+    progress = Progress(f"{variant.name} {args.scenario}")
+    base = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
+                      seconds=args.seconds, ops=args.ops, seed=args.seed,
+                      delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
+                      keep_going=True, progress=progress)
+    progress.done()
+    only = compare.only_in(result, base)
+    print(summary(result))
+    print(summary(base))
+    print(f"{len(only)} finding(s) only with the patches" + (":" if only else ""))
+    for f in only:
+        print(f"  {f.kind}: {f.message} ({f.role})")
+        print("".join(f"    {b}\n" for b in f.backtrace[:6]), end="")
+    return base, only
 
 
 def summary(result: stress.StressResult) -> str:
