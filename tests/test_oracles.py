@@ -114,3 +114,30 @@ def test_the_lock_mutant_is_no_leak():
     r = stress.run(v, "fault-vs-fault", ops=100_000, seed=1, keep_going=True)
     assert [f for f in r.findings if f.kind == "LOCK"]
     assert not [f for f in r.findings if f.kind == "LEAK"]
+
+
+# ---- KCSAN-style data races (shim/src/kcsan.c) ------------------------------
+
+@pytest.mark.stress
+def test_data_races_are_listed_with_both_sides_and_do_not_stop_a_hunt():
+    v = pywalk.build("6.12", instrumented=True)
+    r = stress.run(v, "mixed", ops=1_000_000, seed=1)
+    assert r.ops >= 1_000_000 and not r.findings       # 6.12 mixed: clean, races or not
+    assert r.data_races, "no data race seen in 10^6 mixed ops"
+    pairs = set()
+    for f in r.data_races:
+        assert f.kind == "DATA-RACE" and f.message.startswith("data-race in ")
+        assert any(" mm/" in b or " include/linux/" in b for b in f.backtrace)
+        if f.racing:                                   # the other side, seen
+            other = f.racing[0]
+            assert other["thread"] != f.thread
+            assert any(" mm/" in b or "shim/" in b for b in other["backtrace"])
+            assert "write" in f.message.split(" / ", 1)[1] or "write" in f.message[:40]
+        pairs.add(f.message.split(":", 1)[0])
+    assert len(pairs) == len(r.data_races)             # one report per pair of locations
+    assert "data_races" in r.as_json()
+
+
+def test_uninstrumented_hunts_see_no_data_race(v612):
+    r = stress.run(v612, "mixed", ops=100_000, seed=1)
+    assert r.data_races == []

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 
 from pywalk.variant import runtime
 from pywalk.hunt import compare, stress
@@ -34,6 +35,9 @@ def register(sub) -> None:
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
+    p.add_argument("--fail-on", action="append", default=[], choices=["data-race"],
+                   help="data-race: with --fail-on-finding or alone, exit 1 on data races too "
+                        "(listed, not failing, by default)")
     p.add_argument("--compare-unpatched", action="store_true",
                    help="also run the same hunt without the --patch patches (both keep going) "
                         "and list the findings that show only with them; --fail-on-finding "
@@ -63,7 +67,7 @@ def cmd_stress(args) -> int:
                         keep_going=args.keep_going, progress=progress)
     progress.done()
     report = result.as_json()
-    failing = result.findings
+    failing = result.findings + (result.data_races if "data-race" in args.fail_on else [])
     if args.compare_unpatched and not result.interrupted:
         base, failing = compare_unpatched(args, result)
         report["unpatched"] = base.as_json()
@@ -75,7 +79,7 @@ def cmd_stress(args) -> int:
         print(summary(result))
     if result.interrupted:
         return EXIT_INTERRUPTED
-    if failing and args.fail_on_finding:
+    if failing and (args.fail_on_finding or args.fail_on):
         return EXIT_FINDING
     return EXIT_OK
 
@@ -90,10 +94,14 @@ def compare_unpatched(args, result):
                       keep_going=True, progress=progress)
     progress.done()
     only = compare.only_in(result, base)
+    races = compare.only_in(SimpleNamespace(findings=result.data_races),
+                            SimpleNamespace(findings=base.data_races))
+    only += races if "data-race" in args.fail_on else []
     print(summary(result))
     print(summary(base))
-    print(f"{len(only)} finding(s) only with the patches" + (":" if only else ""))
-    for f in only:
+    listed = only + [r for r in races if r not in only]
+    print(f"{len(listed)} finding(s) only with the patches" + (":" if listed else ""))
+    for f in listed:
         print(f"  {f.kind}: {f.message} ({f.role})")
         print("".join(f"    {b}\n" for b in f.backtrace[:6]), end="")
     return base, only
@@ -105,7 +113,7 @@ def summary(result: stress.StressResult) -> str:
             f"seed {result.seed}: {result.ops:,} ops in {result.elapsed_s:.2f} s "
             f"({result.ops_per_s:,.0f} ops/s)")
     if not result.findings:
-        return head + ": no finding"
+        return head + ": no finding" + data_race_lines(result)
     f = result.findings[0]
     lines = [head + f": {len(result.findings)} finding(s), first after {f.elapsed_s:.3f} s "
              f"/ {f.ops:,} ops", f"  {f.kind}: {f.message} (address {f.address:#x}, "
@@ -117,4 +125,13 @@ def summary(result: stress.StressResult) -> str:
         lines.append(f"  {len(counts)} distinct finding(s):")
         lines += [f"    {n:>5} x {sig}" + (f"  ({names[sig].name})" if names[sig] else "")
                   for sig, n in counts.most_common()]
-    return "\n".join(lines)
+    return "\n".join(lines) + data_race_lines(result)
+
+
+def data_race_lines(result) -> str:
+    if not result.data_races:
+        return ""
+    lines = [f"\n  {len(result.data_races)} data race(s), one per pair of code locations "
+             "(listed; --fail-on data-race fails on them):"]
+    lines += [f"    {f.message}" for f in result.data_races]
+    return "".join(line if line.startswith("\n") else "\n" + line for line in lines)

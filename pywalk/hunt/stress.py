@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, Variant
 from pywalk.errors import UsageError
 from pywalk.variant.oops import Report
+from pywalk.hunt import dataraces
 
 ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
 SITES = ("lock", "unlock", "load", "store", "fault_return",
@@ -162,6 +163,7 @@ class StressResult:
     kernel_git: str | None = None       # git describe of a --kernel worktree
     patch_sha256: list[str] = field(default_factory=list)
     instrumented: bool = False   # the tree's code calls a hook before every access
+    data_races: list[Finding] = field(default_factory=list)   # hunt/dataraces.py
 
     @property
     def ops_per_s(self) -> float:
@@ -178,7 +180,8 @@ class StressResult:
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
-                "interrupted": self.interrupted, "instrumented": self.instrumented}
+                "interrupted": self.interrupted, "instrumented": self.instrumented,
+                "data_races": [f.as_json() for f in self.data_races]}
 
 
 def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:
@@ -237,6 +240,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         return mm
 
     new_mm()
+    dataraces.start(variant)
     generation = [0]
     recorded = [-1]
     warns_seen = [0]
@@ -331,5 +335,9 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     result.ops = counters["ops"]
     result.elapsed_s = time.perf_counter() - t0
     result.python_s = counters["py"]
+    result.data_races = dataraces.collect(variant, lambda rep: Finding(
+        rep.kind, rep.address, rep.backtrace, rep.message, rep.where, rep.thread,
+        role_names.get(rep.role, str(rep.role)), result.elapsed_s, result.ops, scenario,
+        variant.name, seed), role_names)
     _set_delays(variant, None)
     return result

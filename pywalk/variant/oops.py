@@ -17,9 +17,10 @@ import subprocess
 from dataclasses import dataclass, field
 
 _RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry",
-                   "pw_lockdep_store", "pw_history_store"}
+                   "pw_lockdep_store", "pw_history_store", "pw_hist_frames",
+                   "pw_kcsan_watch", "pw_kcsan_check", "pw_kc_side", "pw_tsan"}
 _BUILD_DIR = re.compile(r"^.*/build/[^/]+/(tree/)?")
-KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK", 8: "LEAK"}
+KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK", 8: "LEAK", 9: "DATA-RACE"}
 HEADLINES = {
     "SEGV": "BUG: unable to handle page fault for address: {addr:#x}",
     "BUS": "BUG: bus error for address: {addr:#x}",
@@ -142,8 +143,7 @@ def read_report(c_report, module_path: str, ffi) -> Report:
         where = f"{ffi.string(c_report.file).decode()}:{c_report.line}"
     bt = symbolize(module_path, frames, first_is_ip=c_report.ip != 0)
     # the oops machinery's own frames are not part of the story
-    while bt and bt[0].split(" ", 1)[0] in _RUNTIME_FRAMES:
-        bt.pop(0)
+    _drop_runtime(bt)
     if where is None or where.startswith("shim/src/runtime.c"):
         kernel = next((b.split(" ", 1)[1] for b in bt if " " in b and not b.split(" ", 1)[1]
                        .startswith(("shim/", "csrc/", "??"))), None)
@@ -151,6 +151,13 @@ def read_report(c_report, module_path: str, ffi) -> Report:
     return Report(kind, int(c_report.address), c_report.tid, c_report.role,
                   ffi.string(c_report.msg).decode(errors="replace"), where, bt,
                   read_racing(c_report, module_path, ffi))
+
+
+def _drop_runtime(bt: list[str]) -> list[str]:
+    """Without the leading frames of the oops, history and watchpoint machinery."""
+    while bt and (bt[0].split(" ", 1)[0] in _RUNTIME_FRAMES or bt[0].startswith("__tsan_")):
+        bt.pop(0)
+    return bt
 
 
 _PRESENT, _PSE = 1, 1 << 7
@@ -171,8 +178,7 @@ def read_racing(c_report, module_path: str, ffi) -> list[dict]:
     for i in range(getattr(c_report, "nracing", 0)):
         r = c_report.racing[i]
         frames = [int(ffi.cast("unsigned long", r.frames[k])) for k in range(r.nframes)]
-        bt = [b for b in symbolize(module_path, frames, first_is_ip=False)
-              if b.split(" ", 1)[0] != "pw_history_store"]
+        bt = _drop_runtime(symbolize(module_path, frames, first_is_ip=False))
         out.append({"thread": r.tid, "role": r.role, "op": store_op(r.old, r.new),
                     "entry": int(r.entry), "old": int(r.old), "new": int(r.new),
                     "backtrace": bt})

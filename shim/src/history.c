@@ -39,7 +39,7 @@ static unsigned int pw_hist_bucket(unsigned long entry)
 
 /* Return addresses by frame pointers (every frame of ours keeps one),
  * never leaving this thread's stack. */
-static int pw_hist_frames(void **out, int max)
+noinline int pw_hist_frames(void **out, int max)
 {
 	unsigned long *fp = __builtin_frame_address(0);
 	int n = 0;

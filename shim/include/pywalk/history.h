@@ -15,6 +15,18 @@ void pw_history_store(void *entry, unsigned long old, unsigned long new);
 /* Lock discipline of that store, as lockdep_assert_held() would check it
  * (shim/src/lockdep.c); called by pw_history_store(). */
 void pw_lockdep_store(void *entry, unsigned long old, unsigned long new);
+/* This thread's return addresses by frame pointers, innermost first. */
+int pw_hist_frames(void **out, int max);
+/* KCSAN-style watchpoints (shim/src/kcsan.c), from the __tsan_* entry points */
+struct pw_kcsan_cfg {
+	int enabled;
+	unsigned int interval;	/* about one access in this many arms a watchpoint */
+	unsigned int spins;	/* how long a watchpoint stays armed (cpu_relax()) */
+};
+extern struct pw_kcsan_cfg pw_kcsan;
+extern int pw_kcsan_active;	/* armed watchpoints: the fast path's one load */
+void pw_kcsan_check(void *p, int size, int type);
+void pw_kcsan_watch(void *p, int size, int type);
 /* At an oops on address: the history of the entry whose value maps it. */
 void pw_history_racing(struct pw_report *r, unsigned long address);
 

@@ -16,6 +16,7 @@ enum pw_oops_kind {
 	PW_OOPS_PANIC,		/* this thread was stopped by another thread's oops */
 	PW_OOPS_LOCK,		/* an entry store without its page-table lock (lockdep.c) */
 	PW_OOPS_LEAK,		/* page-table accounting or a leaked/freed table (leaks.c) */
+	PW_OOPS_DATA_RACE,	/* a KCSAN-style data race (kcsan.c): not an oops */
 };
 
 #define PW_MAX_FRAMES 48
