@@ -141,3 +141,18 @@ def test_data_races_are_listed_with_both_sides_and_do_not_stop_a_hunt():
 def test_uninstrumented_hunts_see_no_data_race(v612):
     r = stress.run(v612, "mixed", ops=100_000, seed=1)
     assert r.data_races == []
+
+
+# ---- a writable huge mapping (VFIO BAR / device-dax), used by `mixed` --------
+
+def test_half_write_notify_mapping_has_a_writable_second_half(v612):
+    GiB = 1 << 30
+    with v612.new_mm() as mm:
+        s = mm.map(4 * GiB, huge=True, write_notify="half")
+        mm.fault(s + 2 * GiB + 5, write=True)        # writable: a (writable) PUD leaf
+        assert mm.lookup(s + 2 * GiB) == ("pud", "leaf")
+        mm.fault(s + 2 * GiB + 4096, write=True)     # huge_pud_set_accessed(), no split
+        assert mm.lookup(s + 2 * GiB) == ("pud", "leaf")
+        mm.fault(s + 5, write=True)                  # write-notify: falls back to ptes
+        assert mm.lookup(s + 5) == ("pte", "present")
+    assert stress.SCENARIOS["mixed"].write_notify == "half"

@@ -77,7 +77,7 @@ class Scenario:
     description: str
     size: int
     huge: str
-    write_notify: bool
+    write_notify: bool | str       # True, False (writable) or "half" (MM.map)
     # role -> (default thread count, walker kind or None, pause in us)
     roles: dict
     walkers_role: str = "walker"
@@ -103,8 +103,9 @@ SCENARIOS = {
         walkers_role="reader", faulters_role="writer"),
     "mixed": Scenario(
         "mixed",
-        "reads, writes, three walker kinds, zaps and page-table teardown together",
-        4 * GiB, "pud", True,
+        "reads, writes, three walker kinds, zaps and page-table teardown together "
+        "(the first half write-notify, the second a writable mapping)",
+        4 * GiB, "pud", "half",
         {"walker/numa_maps": (1, "numa_maps", 0), "walker/dirty": (1, "dirty", 0),
          "walker/pmd_pte": (1, "pmd_pte", 0), "reader": (1, None, 0), "writer": (1, None, 0),
          "zapper": (1, None, 20), "reaper": (1, None, 200)}),

@@ -193,10 +193,16 @@ class MM:
         return r
 
     # -- operations --------------------------------------------------------
-    def map(self, size: int, huge=True, write_notify: bool = False) -> int:
-        """mmap() the fake huge-page device; returns the start address."""
+    def map(self, size: int, huge=True, write_notify: bool | str = False) -> int:
+        """mmap() the fake huge-page device; returns the start address.
+
+        write_notify: True, writes fall back below huge leaves (dirty
+        tracking); False, a writable mapping (a VFIO BAR, device-dax): write
+        faults get writable leaves; "half": two mappings side by side, the
+        first half write-notify, the second writable."""
         start = self.ffi.new("unsigned long *")
-        r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], int(write_notify), start))
+        wn = 2 if write_notify == "half" else int(bool(write_notify))
+        r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], wn, start))
         if r:
             raise OSError(-r, f"pywalk: map failed ({r})")
         return int(start[0])
