@@ -16,8 +16,8 @@ from pywalk.variant.oops import read_report
 
 _OTHER = re.compile(r"/ (read|write) by another thread \((\w+), (\d+) bytes\)")
 
-INTERVAL = 4000     # about one plain access in this many arms a watchpoint (KCSAN: 4000)
-SPINS = 4000        # cpu_relax() a watchpoint stays armed
+INTERVAL = 16000    # about one plain access in this many arms a watchpoint (KCSAN: 4000)
+SPINS = 1000        # cpu_relax() a watchpoint stays armed (cost: see README)
 
 
 def start(variant) -> None:
