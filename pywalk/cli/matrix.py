@@ -23,7 +23,8 @@ from pywalk.cli.source import add_instrument_arg, add_patch_rules, print_notes
 def register(sub) -> None:
     p = sub.add_parser("matrix", help="run scenarios over kernels x patch sets, one table")
     p.add_argument("--kernel", action="append", default=[],
-                   help="6.1, 6.12, a kernel tree or a tarball (repeatable; default: 6.1 and 6.12)")
+                   help="a series (6.1, 7.3, ...), SERIES=VERSION, a kernel tree or a tarball "
+                   "(repeatable; default: 6.1 and 6.12)")
     p.add_argument("--patch", action="append", default=[],
                    help="a patch set: a patch file, quilt directory or directory of *.patch "
                         "(repeatable, one set each; default: the shipped patches per kernel)")

@@ -12,10 +12,15 @@ from pywalk.tree import sources
 
 
 def register(sub) -> None:
-    p = sub.add_parser("kernels", help="list known and cached kernel sources")
+    p = sub.add_parser("kernels", help="list the kernel series Debian offers and what is cached")
+    p.add_argument("--refresh", action="store_true",
+                   help="update the package lists now (else when a day old)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_kernels)
     p = sub.add_parser("fetch", help="download and unpack a Debian linux-source package")
-    p.add_argument("series", nargs="?", default=sources.DEFAULT_KERNEL)
+    p.add_argument("series", nargs="?", default=sources.DEFAULT_KERNEL, metavar="SERIES[=VERSION]",
+                   help="a series (6.1, 7.3, ...: its newest version) or an exact package "
+                   "version (6.1=6.1.176-1); default %(default)s")
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("build", help="build a variant (kernel + patches) and show what it took")
     add_variant_args(p)
@@ -26,7 +31,8 @@ def register(sub) -> None:
 
 def add_variant_args(p, *, allow_unused: bool = False) -> None:
     p.add_argument("--kernel", default=sources.DEFAULT_KERNEL,
-                   help="6.1, 6.12, a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
+                   help="a Debian series (6.1, 7.3, ...: see pywalk kernels), an exact package "
+                   "version (6.1=6.1.176-1), a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
     p.add_argument("--patch", action="append", default=[],
                    help="a patch file, quilt directory or directory of *.patch (repeatable)")
     add_patch_rules(p, allow_unused=allow_unused)
@@ -69,9 +75,18 @@ def add_instrument_arg(p, default: str = "on") -> None:
 
 
 def cmd_kernels(args) -> int:
-    for k in sources.list_kernels():
-        state = f"cached {k['version']} at {k['path']}" if k["cached"] else "not fetched"
-        print(f"{k['name']:<8} {k.get('package') or '':<20} {state}")
+    rows, warning = sources.list_kernels(refresh=args.refresh)
+    if args.json:
+        print(json.dumps({"kernels": rows, "warning": warning}, indent=2))
+    else:
+        print(f"{'SERIES':<8} {'PACKAGE':<18} {'NEWEST IN ARCHIVE':<40} CACHED")
+        for k in rows:
+            newest = f"{k['newest']} ({k['suite']})" if k["newest"] else "-"
+            held = ", ".join(k["cached_versions"]) or (k["version"] if k["cached"] else "-")
+            where = f" at {k['path']}" if k["cached"] else ""
+            print(f"{k['name']:<8} {k['package'] or '(tarball)':<18} {newest:<40} {held}{where}")
+    if warning:
+        print(f"{warning} (showing the cache only)", file=sys.stderr)
     return 0
 
 

@@ -12,6 +12,7 @@ from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
 from pywalk.cli.source import add_instrument_arg, add_variant_args, print_notes
+from pywalk.cli.scheduled import cmd_stress_scheduled, sched_args
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
@@ -33,6 +34,7 @@ def register(sub) -> None:
                              "(sites: " + ", ".join(stress.SITES) + "; chance per 65536, "
                              "max cpu_relax() spins)")
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
+    sched_args(p)
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
     p.add_argument("--fail-on", action="append", default=[], choices=["data-race"],
@@ -60,6 +62,8 @@ def cmd_stress(args) -> int:
                             allow_unused=args.allow_unused_patch,
                             instrumented=args.instrument == "on")
     print_notes(variant.result.notes)
+    if args.schedule:
+        return cmd_stress_scheduled(args, variant)
     progress = Progress(f"{variant.name} {args.scenario}")
     result = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,

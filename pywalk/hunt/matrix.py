@@ -132,7 +132,7 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
         src = sources.resolve(spec, fetch=fetch)
         git = gitinfo.describe(src.root) if src.origin.startswith("tree:") else None
         series = series_of(src.version)
-        debian = spec in sources.KNOWN_SERIES
+        debian = sources.is_series(spec)
         sets = [PatchSet("as shipped", (), AS_SHIPPED.get(series, {}) if debian else {})]
         if patch_specs:
             sets += given

@@ -13,6 +13,7 @@ race always comes from real threads running the real code concurrently.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,7 +37,14 @@ class DelayProfile:
 
     prob: tuple[int, ...] = (0, 2048, 0, 512, 4096, 0, 0, 32768, 0, 0)
     max_spins: tuple[int, ...] = (0, 1000, 0, 250, 1000, 0, 0, 8000, 0, 0)
-    yield_permille: int = 100
+    # None: 100, or 400 on an instrumented variant, where the windows are
+    # single reads apart and a yield lets the other thread in on a loaded machine
+    yield_permille: int | None = None
+
+    def resolved(self, instrumented: bool) -> "DelayProfile":
+        if self.yield_permille is not None:
+            return self
+        return dataclasses.replace(self, yield_permille=400 if instrumented else 100)
 
     @classmethod
     def parse(cls, spec: str) -> "DelayProfile":
@@ -160,11 +168,13 @@ class StressResult:
     findings: list[Finding] = field(default_factory=list)
     interrupted: bool = False
     python_s: float = 0.0
+    source: dict | None = None  # Variant.provenance: package version, file sha256s
     label: str = ""                     # the variant's label (pywalk/variant/labels.py)
     kernel_git: str | None = None       # git describe of a --kernel worktree
     patch_sha256: list[str] = field(default_factory=list)
     instrumented: bool = False   # the tree's code calls a hook before every access
     data_races: list[Finding] = field(default_factory=list)   # hunt/dataraces.py
+    schedule: dict | None = None    # a controlled schedule's record (pywalk/hunt/schedule.py)
 
     @property
     def ops_per_s(self) -> float:
@@ -182,7 +192,8 @@ class StressResult:
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
                 "interrupted": self.interrupted, "instrumented": self.instrumented,
-                "data_races": [f.as_json() for f in self.data_races]}
+                "data_races": [f.as_json() for f in self.data_races], "source": self.source,
+                **({"schedule": self.schedule} if self.schedule is not None else {})}
 
 
 def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:
@@ -203,7 +214,7 @@ def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -
 
 def _set_delays(variant: Variant, profile: DelayProfile | None) -> None:
     ffi, lib = variant.ffi, variant.lib
-    p = profile or DelayProfile()
+    p = (profile or DelayProfile()).resolved(getattr(variant, "instrumented", False))
     lib.pw_set_delays(1 if profile else 0, ffi.new("unsigned int[]", list(p.prob)),
                       ffi.new("unsigned int[]", list(p.max_spins)), p.yield_permille)
 
@@ -222,7 +233,9 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     plan = thread_plan(sc, walkers, faulters)
     result = StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                           {r: n for r, (n, _, _) in plan.items()},
-                          delays.as_json() if delays else None)
+                          delays.resolved(getattr(variant, "instrumented", False)).as_json()
+                          if delays else None)
+    result.source = getattr(variant, "provenance", None)
     result.label, result.kernel_git = variant.name, variant.kernel_git
     result.patch_sha256 = list(variant.patch_sha256)
     result.instrumented = getattr(variant, "instrumented", False)

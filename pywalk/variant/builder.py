@@ -55,9 +55,9 @@ CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing"
 
 SHIM = asset_dir("shim")
 CSRC = asset_dir("csrc")
-SHIM_SOURCES = ("src/runtime.c", "src/physmem.c", "src/mm.c", "src/history.c", "src/lockdep.c",
-                "src/leaks.c", "src/kcsan.c")
-CSRC_SOURCES = ("driver.c", "walkers.c", "api.c", "scenarios.c", "bench.c")
+SHIM_SOURCES = ("src/runtime.c", "src/sched.c", "src/physmem.c", "src/mm.c", "src/history.c",
+                "src/lockdep.c", "src/leaks.c", "src/kcsan.c")
+CSRC_SOURCES = ("driver.c", "walkers.c", "api.c", "scenarios.c", "sched_run.c", "bench.c")
 # files read besides the manifest's, for API detection (treeinfo)
 EXTRA_READS = patched_tree.EXTRA_READS
 
@@ -103,6 +103,9 @@ class BuildResult:
             "variant": self.variant_id,
             "kernel": self.kernel.version,
             "origin": self.kernel.origin,
+            "package": self.kernel.package,
+            "package_version": self.kernel.package_version,
+            "archive_sha256": self.kernel.archive_sha256,
             "kernel_git": self.kernel_git,
             "label": self.label,
             "patches": [{"name": p.name, "subject": p.subject, "sha256": p.sha256}

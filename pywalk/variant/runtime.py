@@ -118,6 +118,15 @@ class Variant:
     def new_mm(self) -> "MM":
         return MM(self)
 
+    @property
+    def provenance(self) -> dict:
+        """Exactly what this variant was built from: the kernel's origin, package
+        version and archive sha256, the patches, and the sha256 of every tree file used."""
+        r = self.result
+        return {**r.kernel.as_json(), "variant": self.id,
+                "patches": [{"name": p.name, "sha256": p.sha256} for p in r.patches],
+                "sources": [{"path": s.path, "sha256": s.sha256} for s in r.sources]}
+
 
 def build(kernel=None, patches: Iterable = (), *, fetch: bool = True, fuzz: int | None = None,
           allow_unused: bool = True, instrumented: bool = False) -> Variant:

@@ -28,7 +28,7 @@ static __always_inline void pw_tsan(void *p, int size, int type, enum pw_site si
 		pw_tsan_skip = pw_kcsan.interval / 2 + (int)(pw_rand() % (pw_kcsan.interval + 1));
 		pw_kcsan_watch(p, size, type);
 	}
-	pw_hook(site);
+	pw_hook_at(site, p);
 }
 
 PW_TSAN void __tsan_init(void) { }	/* module constructor: nothing to set up */

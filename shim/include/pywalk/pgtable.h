@@ -110,12 +110,12 @@ unsigned long pw_page_to_pfn(const struct page *page);
 
 /* ---- hooked entry access: every shared load/store of the shim ---- */
 #include "history.h"
-#define PW_LOAD(p) ({ pw_hook(PW_SITE_LOAD); __atomic_load_n(&(p), __ATOMIC_RELAXED); })
+#define PW_LOAD(p) ({ pw_hook_at(PW_SITE_LOAD, &(p)); __atomic_load_n(&(p), __ATOMIC_RELAXED); })
 #define PW_STORE(p, v) do { __typeof__(p) __o = __atomic_load_n(&(p), __ATOMIC_RELAXED); \
 			    __atomic_store_n(&(p), (v), __ATOMIC_RELEASE); \
-			    pw_history_store(&(p), __o, (v)); pw_hook(PW_SITE_STORE); } while (0)
+			    pw_history_store(&(p), __o, (v)); pw_hook_at(PW_SITE_STORE, &(p)); } while (0)
 #define PW_XCHG(p, v) ({ __typeof__(p) __o = __atomic_exchange_n(&(p), (v), __ATOMIC_ACQ_REL); \
-			 pw_history_store(&(p), __o, (v)); pw_hook(PW_SITE_STORE); __o; })
+			 pw_history_store(&(p), __o, (v)); pw_hook_at(PW_SITE_STORE, &(p)); __o; })
 
 /* ---- flags and pfns ---- */
 static inline unsigned long pud_pfn_mask(pud_t pud)	/* kernel: pud_pfn_mask() */
