@@ -67,11 +67,11 @@ def print_notes(notes, stream=None) -> None:
         print(f"pywalk: {note}", file=stream or sys.stderr, flush=True)
 
 
-def add_instrument_arg(p, default: str = "on") -> None:
+def add_instrument_arg(p, default: str | None = "on") -> None:
     p.add_argument("--instrument", choices=("on", "off"), default=default,
                    help="compile the tree's code with an access hook before every load and "
                         "store (KCSAN's way; sites read, write, marked_read, marked_write, "
-                        f"atomic); default {default}")
+                        f"atomic); default {default or 'on (off for --schedule)'}")
 
 
 def cmd_kernels(args) -> int:

@@ -19,7 +19,7 @@ from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 def register(sub) -> None:
     p = sub.add_parser("stress", help="hunt a race: run a scenario from many threads")
     add_variant_args(p, allow_unused=True)
-    add_instrument_arg(p)
+    add_instrument_arg(p, default=None)     # on; off for a controlled --schedule
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     p.add_argument("--walkers", type=int, help="walker threads (scenario default)")
     p.add_argument("--faulters", type=int, help="faulter threads (scenario default)")
@@ -60,7 +60,7 @@ def cmd_stress(args) -> int:
         args.keep_going = True
     variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
                             allow_unused=args.allow_unused_patch,
-                            instrumented=args.instrument == "on")
+                            instrumented=_instrumented(args))
     print_notes(variant.result.notes)
     if args.schedule:
         return cmd_stress_scheduled(args, variant)
@@ -88,9 +88,17 @@ def cmd_stress(args) -> int:
     return EXIT_OK
 
 
+def _instrumented(args) -> bool:
+    """--instrument, by default on, except for a controlled schedule (whose
+    steps and traces are the shim's hook sites, not every access)."""
+    if args.instrument:
+        return args.instrument == "on"
+    return not getattr(args, "schedule", None)
+
+
 def compare_unpatched(args, result):
     """The same hunt without the patches; print both and what only the patches show."""
-    variant = runtime.build(args.kernel, [], instrumented=args.instrument == "on")
+    variant = runtime.build(args.kernel, [], instrumented=_instrumented(args))
     progress = Progress(f"{variant.name} {args.scenario}")
     base = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
                       seconds=args.seconds, ops=args.ops, seed=args.seed,
