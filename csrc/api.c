@@ -78,17 +78,38 @@ static int pw_do_map(struct mm_struct *mm, unsigned long start, unsigned long si
 		     int huge_level, int write_notify)
 {
 	struct vm_area_struct *vma;
+	unsigned long pgoff = 0;
 
 	mmap_write_lock(mm);
 	if (mm->nr_vmas == PW_MAX_VMAS) {
 		mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
+	if (write_notify == PW_MAP_HALF_WRITE_NOTIFY) {
+		/* two mappings of the device side by side: the first half
+		 * write-notify, the second writable (a VFIO BAR or device-dax
+		 * mapping: write faults get writable huge leaves) */
+		unsigned long half = (size / 2) & PUD_MASK ? (size / 2) & PUD_MASK
+							  : (size / 2) & PAGE_MASK;
+
+		if (!half || mm->nr_vmas + 2 > PW_MAX_VMAS) {
+			mmap_write_unlock(mm);
+			return -EINVAL;
+		}
+		vma = pw_dev_mmap(mm, start, half, huge_level, 1);
+		if (vma)
+			mm->vmas[mm->nr_vmas++] = vma;
+		start += half;
+		size -= half;
+		pgoff = half >> PAGE_SHIFT;
+		write_notify = 0;
+	}
 	vma = pw_dev_mmap(mm, start, size, huge_level, write_notify);
 	if (!vma) {
 		mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
+	vma->vm_pgoff = pgoff;		/* the second half maps the device's next bytes */
 	mm->vmas[mm->nr_vmas++] = vma;	/* addresses only grow: stays sorted */
 	mmap_write_unlock(mm);
 	return 0;

@@ -44,6 +44,11 @@ int pw_mm_panicked(struct pw_mm *m);
 int pw_mm_nwarns(struct pw_mm *m);
 struct pw_report *pw_mm_oops(struct pw_mm *m);
 struct pw_report *pw_mm_warn(struct pw_mm *m, int i);
+/* KCSAN-style data races (shim/src/kcsan.c; instrumented builds only report) */
+void pw_kcsan_setup(int enabled, unsigned int interval, unsigned int spins);
+int pw_kcsan_nreports(void);
+struct pw_report *pw_kcsan_report(int i);
+#define PW_MAP_HALF_WRITE_NOTIFY 2	/* pw_map(): first half write-notify, second writable */
 int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify, unsigned long *start);
 int pw_fault(struct pw_mm *m, unsigned long addr, int write);
 int pw_lookup(struct pw_mm *m, unsigned long addr, int *level, int *state);

@@ -31,6 +31,7 @@ static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long e
 	while (addr < end) {
 		n = 0;
 		mmap_write_lock(mm);
+		pw_check_tables(mm);	/* accounting and leaks (shim/src/leaks.c) */
 		for (; addr < end && n < PW_REAP_MAX; addr += PUD_SIZE) {
 			p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
 			pud_t *pud;
@@ -38,8 +39,10 @@ static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long e
 			if (p4d_none(*p4d))
 				continue;
 			pud = pud_offset(p4d, addr);
-			if (!pud_none(*pud) && !pud_leaf(*pud))
+			if (!pud_none(*pud) && !pud_leaf(*pud)) {
 				tables[n++] = pud_pgtable(*pud);
+				pw_uncount_pmd_table(mm, tables[n - 1]);
+			}
 			pud_clear(pud);
 		}
 		mmap_write_unlock(mm);

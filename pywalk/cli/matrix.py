@@ -19,7 +19,7 @@ from pywalk.hunt.races import BAD_PMD, FAULT_RACE, WALKER_RACE
 from pywalk.report.progress import factory
 from pywalk.errors import EXIT_BUILD, EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.report.table import finding_details, matrix_table
-from pywalk.cli.source import add_patch_rules, print_notes
+from pywalk.cli.source import add_instrument_arg, add_patch_rules, print_notes
 
 
 def register(sub) -> None:
@@ -40,6 +40,7 @@ def register(sub) -> None:
     p.add_argument("--expect", choices=("race", "clean"),
                    help="what every --patch set must show: the scenario's race (race) or not "
                         "(clean); a cell otherwise makes the exit code 1")
+    add_instrument_arg(p)
     p.add_argument("--json", metavar="FILE", help="write every cell's report here (atomically)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=cmd_matrix)
@@ -72,7 +73,7 @@ def cmd_matrix(args) -> int:
     complete = matrix.run(cells, ops=args.ops, seed=args.seed, delays=not args.no_delays,
                           progress=factory(ops=args.ops, quiet=args.quiet, total=len(cells)),
                           fuzz=args.fuzz, allow_unused=args.allow_unused_patch,
-                          on_notes=print_notes)
+                          on_notes=print_notes, instrumented=args.instrument == "on")
     print(matrix_table(cells))
     for c in cells:
         if c.result is not None and c.result.findings:

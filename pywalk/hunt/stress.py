@@ -22,6 +22,7 @@ from pywalk.hunt import roles
 from pywalk.variant.delays import SITES, DelayProfile  # noqa: F401 (pywalk.hunt.stress.DelayProfile)
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, Variant
 from pywalk.variant.oops import Report, address_class, signature
+from pywalk.hunt import dataraces
 
 ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
 WALKERS = {"numa_maps": 1, "dirty": 2, "pmd_pte": 4, "count": 0}
@@ -37,7 +38,7 @@ class Scenario:
     description: str
     size: int
     huge: str
-    write_notify: bool
+    write_notify: bool | str       # True, False (writable) or "half" (MM.map)
     # role -> (default thread count, walker kind or None, pause in us)
     roles: dict
     faulters_role: str | None = "reader"    # what --faulters stands for (pywalk/hunt/roles.py)
@@ -62,8 +63,9 @@ SCENARIOS = {
         faulters_role="writer"),
     "mixed": Scenario(
         "mixed",
-        "reads, writes, three walker kinds, zaps and page-table teardown together",
-        4 * GiB, "pud", True,
+        "reads, writes, three walker kinds, zaps and page-table teardown together "
+        "(the first half write-notify, the second a writable mapping)",
+        4 * GiB, "pud", "half",
         {"walker/numa_maps": (1, "numa_maps", 0), "walker/dirty": (1, "dirty", 0),
          "walker/pmd_pte": (1, "pmd_pte", 0), "reader": (1, None, 0), "writer": (1, None, 0),
          "zapper": (1, None, 20), "reaper": (1, None, 200)}, faulters_role=None),
@@ -85,6 +87,7 @@ class Finding:
     variant: str
     seed: int
     thread_name: str | None = None      # the Python thread ("pywalk-walker-0")
+    racing: list[dict] = field(default_factory=list)   # oops.Report.racing, role names
 
     @property
     def signature(self) -> str:
@@ -97,7 +100,8 @@ class Finding:
                 "message": self.message, "where": self.where, "thread": self.thread,
                 "role": self.role, "elapsed_s": round(self.elapsed_s, 4), "ops": self.ops,
                 "scenario": self.scenario, "variant": self.variant, "seed": self.seed,
-                "thread_name": self.thread_name, "address_class": address_class(self.message)}
+                "thread_name": self.thread_name, "address_class": address_class(self.message),
+                "racing": self.racing}
 
 
 @dataclass
@@ -120,6 +124,8 @@ class StressResult:
     label: str = ""                     # the variant's label (pywalk/variant/labels.py)
     kernel_git: str | None = None       # git describe of a --kernel worktree
     patch_sha256: list[str] = field(default_factory=list)
+    instrumented: bool = False   # the tree's code calls a hook before every access
+    data_races: list[Finding] = field(default_factory=list)   # hunt/dataraces.py
     schedule: dict | None = None    # a controlled schedule's record (pywalk/hunt/schedule.py)
 
     @property
@@ -137,7 +143,8 @@ class StressResult:
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
-                "interrupted": self.interrupted, "source": self.source,
+                "interrupted": self.interrupted, "instrumented": self.instrumented,
+                "data_races": [f.as_json() for f in self.data_races], "source": self.source,
                 **({"schedule": self.schedule} if self.schedule is not None else {})}
 
 
@@ -168,10 +175,12 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     plan = thread_plan(sc, walkers, faulters, threads)
     result = StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                           {r: n for r, (n, _, _) in plan.items()},
-                          delays.as_json() if delays else None)
+                          delays.resolved(getattr(variant, "instrumented", False)).as_json()
+                          if delays else None)
     result.source = getattr(variant, "provenance", None)
     result.label, result.kernel_git = variant.name, variant.kernel_git
     result.patch_sha256 = list(variant.patch_sha256)
+    result.instrumented = getattr(variant, "instrumented", False)
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")
     lock = threading.Lock()
@@ -186,6 +195,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         return mm
 
     new_mm()
+    dataraces.start(variant)
     generation = [0]
     recorded = [-1]
     warns_seen = [0]
@@ -255,6 +265,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                     variant.name, seed,
                     f"pywalk-{roles_flat[rep.thread][0]}-{rep.thread}"
                     if 0 <= rep.thread < len(roles_flat) else None)
+        f.racing = [dict(r, role=names.get(r["role"], str(r["role"]))) for r in rep.racing]
         result.findings.append(f)
         if result.first_finding_s is None:
             result.first_finding_s = elapsed
@@ -281,4 +292,8 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     result.ops = counters["ops"]
     result.elapsed_s = time.perf_counter() - t0
     result.python_s = counters["py"]
+    result.data_races = dataraces.collect(variant, lambda rep: Finding(
+        rep.kind, rep.address, rep.backtrace, rep.message, rep.where, rep.thread,
+        role_names.get(rep.role, str(rep.role)), result.elapsed_s, result.ops, scenario,
+        variant.name, seed), role_names)
     return result

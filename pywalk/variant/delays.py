@@ -13,20 +13,25 @@ code has.  A profile belongs to one mm (``variant.new_mm(delays=...)`` or
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from pywalk.errors import UsageError
 
-SITES = ("lock", "unlock", "load", "store", "fault_return")
+SITES = ("lock", "unlock", "load", "store", "fault_return",
+         # instrumented builds only: before each access of the tree's code, by kind
+         "read", "write", "marked_read", "marked_write", "atomic")
 
 
 @dataclass(frozen=True)
 class DelayProfile:
     """Chance (per 65536 hits) and maximum length (cpu_relax() spins) per hook site."""
 
-    prob: tuple[int, ...] = (0, 2048, 0, 512, 4096)
-    max_spins: tuple[int, ...] = (0, 1000, 0, 250, 1000)
-    yield_permille: int = 100
+    prob: tuple[int, ...] = (0, 2048, 0, 512, 4096, 0, 0, 32768, 0, 0)
+    max_spins: tuple[int, ...] = (0, 1000, 0, 250, 1000, 0, 0, 8000, 0, 0)
+    # None: 100, or 400 on an instrumented variant, where the windows are
+    # single reads apart and a yield lets the other thread in on a loaded machine
+    yield_permille: int | None = None
 
     def __post_init__(self):
         if len(self.prob) != len(SITES) or len(self.max_spins) != len(SITES):
@@ -35,8 +40,14 @@ class DelayProfile:
             raise UsageError("pywalk: a DelayProfile's chances are per 65536 (0..65536)")
         if not all(0 <= m < 1 << 31 for m in self.max_spins):
             raise UsageError("pywalk: a DelayProfile's max_spins must be 0 or more")
-        if not 0 <= self.yield_permille <= 1000:
+        if self.yield_permille is not None and not 0 <= self.yield_permille <= 1000:
             raise UsageError("pywalk: a DelayProfile's yield_permille is 0..1000")
+
+    def resolved(self, instrumented: bool) -> "DelayProfile":
+        """The profile with its yield share decided for this build."""
+        if self.yield_permille is not None:
+            return self
+        return dataclasses.replace(self, yield_permille=400 if instrumented else 100)
 
     @classmethod
     def parse(cls, spec: str) -> "DelayProfile":

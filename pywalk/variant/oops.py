@@ -16,15 +16,19 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_report_bad_entry"}
+_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry",
+                   "pw_lockdep_store", "pw_history_store", "pw_hist_frames",
+                   "pw_kcsan_watch", "pw_kcsan_check", "pw_kc_side", "pw_tsan"}
 _BUILD_DIR = re.compile(r"^.*/build/[^/]+/(tree/)?")
-KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC"}
+KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK", 8: "LEAK", 9: "DATA-RACE"}
 HEADLINES = {
     "SEGV": "BUG: unable to handle page fault for address: {addr:#x}",
     "BUS": "BUG: bus error for address: {addr:#x}",
     "BUG": "{msg} at {where}",
     "WARN": "WARNING: {msg} at {where}",
     "LOCKUP": "{msg}",
+    "LOCK": "WARNING: {msg} at {where}",
+    "LEAK": "BUG: {msg}",
 }
 
 
@@ -57,6 +61,9 @@ class Report:
     backtrace: list[str] = field(default_factory=list)
     thread_name: str | None = None      # the Python thread's name, when known
     role_name: str | None = None        # its role ("walker", ...), when known
+    # SEGV/BUS: the stores to the entry that mapped the address, newest first
+    # (shim/src/history.c): {thread, role, op, entry, old, new, backtrace}
+    racing: list[dict] = field(default_factory=list)
 
     @property
     def signature(self) -> str:
@@ -71,13 +78,18 @@ class Report:
         who = f"thread {self.thread_name!r}" if self.thread_name else f"thread {self.thread}"
         lines = [head, f"{who} ({self.role_name or f'role {self.role}'})", "Call Trace:"]
         lines += [f" {f}" for f in self.backtrace]
+        for r in self.racing:
+            lines.append(f"racing: thread {r['thread']} (role {r['role']}) {r['op']} "
+                         f"{r['old']:#x} -> {r['new']:#x}")
+            lines += [f"  {f}" for f in r["backtrace"]]
         return "\n".join(lines)
 
     def as_json(self) -> dict:
         return {"kind": self.kind, "signature": self.signature, "address": self.address,
                 "address_class": address_class(self.message), "thread": self.thread,
                 "thread_name": self.thread_name, "role": self.role_name or self.role,
-                "message": self.message, "where": self.where, "backtrace": self.backtrace}
+                "message": self.message, "where": self.where, "backtrace": self.backtrace,
+                "racing": self.racing}
 
 
 # Known races are hunt knowledge (pywalk/hunt/races.py, an upper layer): it
@@ -202,11 +214,43 @@ def read_report(c_report, module_path: str, ffi) -> Report:
         where = f"{ffi.string(c_report.file).decode()}:{c_report.line}"
     bt = symbolize(module_path, frames, first_is_ip=c_report.ip != 0)
     # the oops machinery's own frames are not part of the story
-    while bt and bt[0].split(" ", 1)[0] in _RUNTIME_FRAMES:
-        bt.pop(0)
+    _drop_runtime(bt)
     if where is None or where.startswith("shim/src/runtime.c"):
         kernel = next((b.split(" ", 1)[1] for b in bt if " " in b and not b.split(" ", 1)[1]
                        .startswith(("shim/", "csrc/", "??"))), None)
         where = kernel or where
     return Report(kind, int(c_report.address), c_report.tid, c_report.role,
-                  ffi.string(c_report.msg).decode(errors="replace"), where, bt)
+                  ffi.string(c_report.msg).decode(errors="replace"), where, bt,
+                  read_racing(c_report, module_path, ffi))
+
+
+def _drop_runtime(bt: list[str]) -> list[str]:
+    """Without the leading frames of the oops, history and watchpoint machinery."""
+    while bt and (bt[0].split(" ", 1)[0] in _RUNTIME_FRAMES or bt[0].startswith("__tsan_")):
+        bt.pop(0)
+    return bt
+
+
+_PRESENT, _PSE = 1, 1 << 7
+
+
+def store_op(old: int, new: int) -> str:
+    """What an entry store did, by its old and new value (x86 encoding)."""
+    def what(v: int) -> str:
+        return "none" if not v & _PRESENT else "leaf" if v & _PSE else "table"
+    if not new:
+        return f"clear {what(old)}"
+    return f"set {what(new)}" + (f" over {what(old)}" if old else "")
+
+
+def read_racing(c_report, module_path: str, ffi) -> list[dict]:
+    """The report's entry-store history (newest first), symbolised."""
+    out = []
+    for i in range(getattr(c_report, "nracing", 0)):
+        r = c_report.racing[i]
+        frames = [int(ffi.cast("unsigned long", r.frames[k])) for k in range(r.nframes)]
+        bt = _drop_runtime(symbolize(module_path, frames, first_is_ip=False))
+        out.append({"thread": r.tid, "role": r.role, "op": store_op(r.old, r.new),
+                    "entry": int(r.entry), "old": int(r.old), "new": int(r.new),
+                    "backtrace": bt})
+    return out

@@ -158,6 +158,7 @@ class Variant:
         self.kernel_git = result.kernel_git   # git describe of a --kernel worktree, or None
         self.show_hash = False                # see pywalk/variant/labels.py
         self.module_path = result.module_path
+        self.instrumented = result.instrumented
         self._mod = _load(result.module_path)
         self.ffi = self._mod.ffi
         self.lib = self._mod.lib
@@ -189,14 +190,15 @@ class Variant:
 
 
 def build(kernel=None, patches: Iterable = (), *, fetch: bool = True, fuzz: int | None = None,
-          allow_unused: bool = True) -> Variant:
+          allow_unused: bool = True, instrumented: bool = False) -> Variant:
     """Build (or take from the cache) and load a variant.
 
     fuzz: None applies patches strictly (like git apply); N allows offsets
     and N lines of context fuzz.  allow_unused False: a patch that changes
-    nothing the build uses is a PatchError (exit 125)."""
+    nothing the build uses is a PatchError (exit 125).  instrumented: the
+    tree's code calls a hook before every access (variant/instrument.py)."""
     return Variant(_build.build(kernel, list(patches), fetch=fetch, fuzz=fuzz,
-                                allow_unused=allow_unused))
+                                allow_unused=allow_unused, instrumented=instrumented))
 
 
 class MM:
@@ -220,7 +222,7 @@ class MM:
         """Window widening for every later call on this mm, from any thread
         (see new_mm()); None or False turns it off."""
         p = profile_of(delays)
-        q = p or DelayProfile()
+        q = (p or DelayProfile()).resolved(self.variant.instrumented)
         self.lib.pw_mm_set_delays(self._m, 1 if p else 0,
                                   self.ffi.new("unsigned int[]", list(q.prob)),
                                   self.ffi.new("unsigned int[]", list(q.max_spins)),
@@ -280,11 +282,17 @@ class MM:
         return r
 
     # -- operations --------------------------------------------------------
-    def map(self, size: int, huge=True, write_notify: bool = False) -> int:
-        """mmap() the fake huge-page device; returns the start address."""
+    def map(self, size: int, huge=True, write_notify: bool | str = False) -> int:
+        """mmap() the fake huge-page device; returns the start address.
+
+        write_notify: True, writes fall back below huge leaves (dirty
+        tracking); False, a writable mapping (a VFIO BAR, device-dax): write
+        faults get writable leaves; "half": two mappings side by side, the
+        first half write-notify, the second writable."""
         _this_thread(self.lib)
         start = self.ffi.new("unsigned long *")
-        r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], int(write_notify), start))
+        wn = 2 if write_notify == "half" else int(bool(write_notify))
+        r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], wn, start))
         if r:
             raise OSError(-r, f"pywalk: map failed ({r})")
         return int(start[0])

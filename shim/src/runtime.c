@@ -102,6 +102,8 @@ static void pw_fill_report(struct pw_report *r, int kind, const char *file, int 
 	for (; first < n && i < PW_MAX_FRAMES; first++)
 		r->frames[i++] = frames[first];
 	r->nframes = i;
+	if (kind == PW_OOPS_SEGV || kind == PW_OOPS_BUS)
+		pw_history_racing(r, address);	/* who changed the entry read */
 }
 
 void pw_oops(int kind, const char *file, int line, const char *msg,
@@ -122,7 +124,7 @@ void pw_oops(int kind, const char *file, int line, const char *msg,
 	siglongjmp(pw_cur.jb, 1);
 }
 
-void pw_warn(const char *file, int line, const char *msg)
+void pw_warn_kind(int kind, const char *file, int line, const char *msg)
 {
 	struct pw_mm *m = pw_cur.mm;
 	int n;
@@ -131,9 +133,14 @@ void pw_warn(const char *file, int line, const char *msg)
 		return;
 	n = __atomic_fetch_add(&m->nwarns, 1, __ATOMIC_ACQ_REL);
 	if (n < PW_MAX_WARNS)
-		pw_fill_report(&m->warns[n], PW_OOPS_WARN, file, line, msg, 0, NULL);
+		pw_fill_report(&m->warns[n], kind, file, line, msg, 0, NULL);
 	if (pw_sched_me >= 0)
 		pw_sched_note_warn();
+}
+
+void pw_warn(const char *file, int line, const char *msg)
+{
+	pw_warn_kind(PW_OOPS_WARN, file, line, msg);
 }
 
 void pw_panic_exit(void)
@@ -148,6 +155,7 @@ void pw_report_bad_entry(const char *level, unsigned long val)
 
 	snprintf(msg, sizeof(msg), "bad %s entry %016lx (%s_clear_bad)", level, val, level);
 	pw_warn(__FILE__, __LINE__, msg);
+	pw_cur.lockless = "*_clear_bad()";	/* the store that follows clears it */
 }
 
 void pw_spin_wait(unsigned int *iter, const char *what)

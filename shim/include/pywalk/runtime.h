@@ -20,6 +20,13 @@ enum pw_site {			/* where a hook sits */
 	PW_SITE_LOAD,		/* before a page-table entry load by the shim */
 	PW_SITE_STORE,		/* after a page-table entry store */
 	PW_SITE_FAULT_RETURN,	/* the fake driver's huge_fault returning */
+	/* instrumented builds (shim/src/tsan.c): before each access the tree's
+	 * compiled code makes, by kind (KCSAN's plain / marked / atomic) */
+	PW_SITE_READ,		/* a plain load */
+	PW_SITE_WRITE,		/* a plain store */
+	PW_SITE_MARKED_READ,	/* a volatile load: READ_ONCE() and the like */
+	PW_SITE_MARKED_WRITE,	/* a volatile store: WRITE_ONCE() */
+	PW_SITE_ATOMIC,		/* an __atomic builtin (any operation) */
 	PW_NR_SITES,
 };
 
@@ -70,6 +77,8 @@ struct pw_thread {
 	u64 rng;
 	unsigned long ops;	/* kernel operations completed (scenario loops) */
 	struct pw_split_watch *watch;	/* the walk this thread is in, if it counts splits */
+	const char *lockless;	/* the next entry store is a documented lockless one
+				 * (shim/src/lockdep.c says which) */
 };
 extern __thread struct pw_thread pw_cur;
 
@@ -78,6 +87,7 @@ void pw_delay(enum pw_site site);
 void pw_oops(int kind, const char *file, int line, const char *msg,
 	     unsigned long address, void *uc) __attribute__((noreturn));
 void pw_warn(const char *file, int line, const char *msg);
+void pw_warn_kind(int kind, const char *file, int line, const char *msg);
 void pw_panic_exit(void) __attribute__((noreturn));
 
 static inline u64 pw_rand(void)	/* xorshift64*, per thread, seeded by callers */
