@@ -221,7 +221,7 @@ def read_report(c_report, module_path: str, ffi) -> Report:
         where = kernel or where
     return Report(kind, int(c_report.address), c_report.tid, c_report.role,
                   ffi.string(c_report.msg).decode(errors="replace"), where, bt,
-                  read_racing(c_report, module_path, ffi))
+                  racing=read_racing(c_report, module_path, ffi))
 
 
 def _drop_runtime(bt: list[str]) -> list[str]:
