@@ -101,7 +101,8 @@ def test_a_tree_without_a_required_symbol_fails_with_one_line_naming_it(tmp_path
                        capture_output=True, text=True)
     assert p.returncode == 125
     assert p.stderr.count("\n") == 1, p.stderr
-    assert p.stderr.startswith(f"pywalk: tree:{tree} (6.1.192): cannot find __split_huge_pud ")
+    assert p.stderr.startswith(f"pywalk: tree:{tree} ({sources.resolve('6.1').version}): "
+                               "cannot find __split_huge_pud ")
     assert "Traceback" not in p.stderr
 
 
@@ -142,6 +143,11 @@ def test_required_names_follow_the_trees_facts():
     old = manifest.required_names({"PW_TREE_THP_ALLOWABLE_ORDERS": 0})
     new = manifest.required_names({"PW_TREE_THP_ALLOWABLE_ORDERS": 1,
                                    "PW_TREE_PTE_OFFSET_MAP_LOCK_FN": 1})
+    newest = manifest.required_names({"PW_TREE_THP_ALLOWABLE_ORDERS": 1, "PW_TREE_TVA_TYPE": 1,
+                                      "PW_TREE_ZAP_VMA_RANGE": 1})
+    assert "tva_type" in newest and "TVA_IN_PF" not in newest and "TVA_IN_PF" in new
+    assert "zap_vma_range" in newest and "zap_page_range_single" not in newest
+    assert "zap_page_range_single" in old and "insert_pud" in old
     assert "hugepage_vma_check" in old and "__thp_vma_allowable_orders" not in old
     assert "__thp_vma_allowable_orders" in new and "hugepage_vma_check" not in new
     assert "__pte_offset_map_lock" in new and "__pte_offset_map_lock" not in old

@@ -49,6 +49,16 @@ def detect(read: Callable[[str], str | None]) -> dict[str, int]:
         # before 6.3; (range, event, flags, mm, start, end) since.
         "PW_TREE_MMU_RANGE_INIT_VMA": _has(
             r"\bmmu_notifier_range_init\s*\([^)]*struct\s+vm_area_struct\s*\*", mmu_notifier_h),
+        # __pte_offset_map() in mm/pgtable-generic.c (6.5+): pte_offset_map() wraps it.
+        "PW_TREE_PTE_OFFSET_MAP_FN": _has(r"(?m)^pte_t\s*\*\s*__pte_offset_map\s*\(",
+                                          pgtable_generic),
+        # MADV_DONTNEED's zap is zap_vma_range(vma, addr, size) (7.x), not
+        # zap_page_range_single(vma, addr, size, details).
+        "PW_TREE_ZAP_VMA_RANGE": _has(r"\bvoid\s+zap_vma_range\s*\(", mm_h),
+        # vmf_insert_pfn_pud/pmd() take a pfn_t (before 7.x) or an unsigned long pfn.
+        "PW_TREE_INSERT_PFN_T": _has(r"\bvmf_insert_pfn_pud\s*\([^)]*\bpfn_t\b", huge_mm_h),
+        # the THP policy's caller is an enum tva_type (7.x), not TVA_* flag bits.
+        "PW_TREE_TVA_TYPE": _has(r"\benum\s+tva_type\s*\{", huge_mm_h),
     }
 
 
