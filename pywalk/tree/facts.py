@@ -64,3 +64,60 @@ def detect(read: Callable[[str], str | None]) -> dict[str, int]:
 
 def render(facts: dict[str, int]) -> str:
     return "".join(f"#define {k} {v}\n" for k, v in sorted(facts.items()))
+
+
+_KEYWORDS = {"return", "if", "while", "for", "switch", "sizeof", "else", "case", "do",
+             "typeof", "__typeof__", "defined"}
+
+
+def _strip_comments(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    return re.sub(r"//[^\n]*", " ", text)
+
+
+_STRIPPED: dict[int, tuple[str, str]] = {}
+
+
+def _clean(text: str) -> str:
+    """text without comments (memoised by identity: trees are read once)."""
+    hit = _STRIPPED.get(id(text))
+    if hit is None or hit[0] is not text:
+        hit = (text, _strip_comments(text))
+        _STRIPPED[id(text)] = hit
+    return hit[1]
+
+
+def _defines_in(text: str, name: str, member: str | None) -> bool:
+    n = re.escape(name)
+    if member is not None:
+        # struct/union NAME { ... member ... }
+        for m in re.finditer(rf"\b(?:struct|union)\s+{n}\s*\{{", text):
+            depth, i = 0, m.end() - 1
+            for i in range(m.end() - 1, len(text)):
+                depth += {"{": 1, "}": -1}.get(text[i], 0)
+                if depth == 0:
+                    break
+            if re.search(rf"\b{re.escape(member)}\b", text[m.end():i]):
+                return True
+        return False
+    if re.search(rf"(?m)^\s*#\s*define\s+{n}\b", text):
+        return True
+    if re.search(rf"\b(?:struct|union|enum)\s+{n}\s*\{{", text):
+        return True
+    if re.search(rf"\btypedef\b[^;]*\b{n}\s*(?:\[[^\]]*\])?;", text):
+        return True
+    # an enumerator: NAME followed by '=' or ',' or '}' at the start of a line
+    if re.search(rf"(?m)^\s*{n}\s*(?:=[^,}}\n]*)?[,}}\n]", text):
+        return True
+    # a function declared or defined: a type word (or '*') right before NAME(
+    for m in re.finditer(rf"(\w+|\*)\s*\b{n}\s*\(", text):
+        if m.group(1) not in _KEYWORDS:
+            return True
+    return False
+
+
+def tree_defines(files: dict[str, str], name: str, member: str | None = None) -> bool:
+    """Does any of the tree's files define (or declare) name -- a function,
+    macro, type, enumerator -- or, with member, a struct/union name with
+    that member?  Read from the (patched) text, comments ignored."""
+    return any(_defines_in(_clean(t), name, member) for t in files.values())

@@ -34,6 +34,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from pywalk.tree import sources
+from pywalk.variant import diagnostics
 from pywalk.variant import manifest
 from pywalk.variant import slicer
 from pywalk.tree import facts as tree_facts
@@ -294,54 +295,8 @@ def variant_key(files: dict[str, str], patches: list[Patch]) -> str:
     return h.hexdigest()[:20]
 
 
-_Q = "[\u2018'\"]"   # gcc quotes names with \u2018...\u2019 (UTF-8 locale) or '...'
-_QE = "[\u2019'\"]"
-_DIAG = re.compile(r"^(?P<where>[^:\s]+:\d+)(?::\d+)?: (?:error|warning): (?P<msg>.*)$")
-_GAPS = (
-    ("function", re.compile(rf"implicit declaration of function {_Q}(\w+){_QE}")),
-    ("identifier", re.compile(rf"{_Q}(\w+){_QE} undeclared")),
-    ("type", re.compile(rf"unknown type name {_Q}(\w+){_QE}")),
-    ("type", re.compile(rf"(?:invalid use of undefined type|storage size of .* isn.t known).*"
-                        rf"{_Q}((?:struct|union|enum) \w+){_QE}")),
-    ("member", re.compile(rf"{_Q}((?:struct|union) \w+){_QE} has no member named {_Q}(\w+){_QE}")),
-    ("signature", re.compile(rf"too (?:many|few) arguments to function {_Q}(\w+){_QE}")),
-    ("signature", re.compile(rf"macro {_Q}(\w+){_QE} (?:requires|passed) \d+ arguments")),
-)
-
-
-def _summarise_errors(log: str, scratch: Path) -> str:
-    """One line: what the shim lacks for this tree (each with where the
-    tree's code first uses it, as kernel file:line), the number of errors
-    and the first one."""
-    log = log.replace(str(scratch) + "/", "")
-    errors = []
-    gaps: dict[tuple[str, str], str] = {}
-    for line in log.splitlines():
-        m = _DIAG.match(line.strip())
-        if not m:
-            continue
-        msg = m.group("msg")
-        if ": error:" in line:
-            errors.append(line.strip())
-        for kind, rx in _GAPS:
-            g = rx.search(msg)
-            if g:
-                name = g.group(1) if kind != "member" else f"{g.group(1)}.{g.group(2)}"
-                gaps.setdefault((kind, name), m.group("where"))
-                break
-    parts = []
-    kinds = {"function": "function", "identifier": "macro/identifier", "type": "type",
-             "member": "struct member", "signature": "signature differs"}
-    if gaps:
-        listed = [f"{kinds[k]} {n} ({w})" for (k, n), w in gaps.items()]
-        parts.append("the shim does not provide for this tree: " + ", ".join(listed))
-    parts.append(f"{len(errors)} compiler error(s)")
-    if errors and not gaps:
-        parts.append(f"first: {errors[0]}")
-    return "; ".join(parts)
-
-
-def _compile(workdir: Path, tu: str, module_name: str, scratch: Path) -> Path:
+def _compile(workdir: Path, tu: str, module_name: str, scratch: Path,
+             files: dict[str, str] | None = None) -> Path:
     import cffi
 
     ffi = cffi.FFI()
@@ -364,8 +319,9 @@ def _compile(workdir: Path, tu: str, module_name: str, scratch: Path) -> Path:
         log = workdir.parent / f"{module_name}.failed.log"
         shutil.copyfile(workdir / "compile.log", log)
         shutil.copyfile(workdir / "variant.c", log.with_suffix(".c"))
-        raise BuildError(f"pywalk: build failed: {_summarise_errors(proc.stderr, scratch)} "
-                         f"(full log: {log})")
+        strip = diagnostics.strip_prefixes(scratch, workdir, SHIM, CSRC)
+        raise BuildError("pywalk: " + diagnostics.summarise(proc.stderr, files or {}, strip,
+                                                            str(log)))
     return out
 
 
@@ -390,7 +346,7 @@ def build(kernel=None, patches=(), *, fetch: bool = True) -> BuildResult:
                 try:
                     scratch = work / "tree"
                     tu, records = generate(files, scratch, f"{src.origin} ({src.version})")
-                    _compile(work, tu, module_name, scratch)
+                    _compile(work, tu, module_name, scratch, files)
                     (work / "build.json").write_text(json.dumps(
                         {"sources": [r.as_json() for r in records], "notes": notes}, indent=1))
                     os.rename(work, final)
