@@ -143,7 +143,7 @@ static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, in
 	if (p4d_none(*p4d))
 		goto out;
 	*level = 2;
-	pud = pudp_get(pud_offset(p4d, addr));
+	pud = pw_pudp_get(pud_offset(p4d, addr));
 	if (pud_none(pud))
 		goto out;
 	if (pud_leaf(pud)) {
@@ -151,7 +151,7 @@ static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, in
 		goto out;
 	}
 	*level = 3;
-	pmd = pmdp_get(pmd_offset(&pud, addr));
+	pmd = pw_pmdp_get(pmd_offset(&pud, addr));
 	if (pmd_none(pmd))
 		goto out;
 	if (pmd_leaf(pmd)) {
@@ -159,7 +159,7 @@ static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, in
 		goto out;
 	}
 	*level = 4;
-	pte = ptep_get(pte_offset_kernel(&pmd, addr));
+	pte = pw_ptep_get(pte_offset_kernel(&pmd, addr));
 	*state = pte_none(pte) ? 0 : 3;
 out:
 	mmap_read_unlock(mm);
@@ -227,7 +227,7 @@ static int pw_do_poke(struct mm_struct *mm, unsigned long addr)
 
 	if (p4d_none(*p4d))
 		return -ENOENT;
-	pud = pudp_get(pud_offset(p4d, addr));
+	pud = pw_pudp_get(pud_offset(p4d, addr));
 	if (!pud_leaf(pud))
 		return -ENOENT;
 	frame = __va(pud_pfn(pud) << PAGE_SHIFT);

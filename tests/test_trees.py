@@ -23,6 +23,8 @@ def _copy_subset(series: str, dest: Path) -> Path:
     """The files of a cached Debian tree that a build reads, and its Makefile."""
     src = sources.resolve(series)
     for rel in ["Makefile"] + manifest.files_used() + list(builder.EXTRA_READS):
+        if not src.has(rel):
+            continue
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src.path(rel), dest / rel)
     return dest

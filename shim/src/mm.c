@@ -26,7 +26,7 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
-	pmd_t pmdval = pmdp_get(vmf->pmd);
+	pmd_t pmdval = pw_pmdp_get(vmf->pmd);
 	spinlock_t *ptl;
 	pte_t *pte, entry;
 	unsigned long pfn;
@@ -46,9 +46,9 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		spin_unlock(ptl);
 		if (new)
 			pte_free(mm, new);
-		pmdval = pmdp_get(vmf->pmd);
+		pmdval = pw_pmdp_get(vmf->pmd);
 	}
-	if (pmd_none(pmdval) || pmd_leaf(pmdval) || pmd_devmap(pmdval) || !pmd_present(pmdval))
+	if (pmd_none(pmdval) || pmd_leaf(pmdval) || pw_pmd_devmap(pmdval) || !pmd_present(pmdval))
 		return 0;	/* kernel: pmd_devmap_trans_unstable(): retry the access */
 
 	pte = pte_offset_map(vmf->pmd, vmf->address);
@@ -56,11 +56,11 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		return 0;	/* retry the access */
 	ptl = pte_lockptr(mm, vmf->pmd);
 	spin_lock(ptl);
-	if (pte_none(ptep_get(pte))) {
+	if (pte_none(pw_ptep_get(pte))) {
 		pfn = pw_bar_pfn(vmf->pgoff << PAGE_SHIFT);
-		entry = pte_mkdevmap(pfn_pte(pfn, vma->vm_page_prot));
+		entry = pw_pte_mkdevice(pfn_pte(pfn, vma->vm_page_prot));
 		if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_WRITE))
-			entry = pte_mkdirty(pte_mkyoung(pte_mkwrite_novma(entry)));
+			entry = pte_mkdirty(pte_mkyoung(pw_pte_mkwrite(entry)));
 		set_pte_at(mm, vmf->address, pte, entry);
 	}
 	spin_unlock(ptl);

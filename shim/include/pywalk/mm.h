@@ -71,7 +71,9 @@ struct vm_fault;
 struct mm_walk;		/* kernel: forward declaration in linux/pagewalk.h */
 struct pw_mm;
 
+#if PW_HAVE_MMF_DISABLE_THP
 #define MMF_DISABLE_THP 24	/* kernel: MMF_DISABLE_THP */
+#endif
 #define PW_MAX_VMAS 64
 struct mm_struct {		/* kernel: struct mm_struct */
 	pgd_t *pgd;

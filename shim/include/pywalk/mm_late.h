@@ -30,7 +30,9 @@ struct vm_operations_struct {	/* kernel: struct vm_operations_struct, the member
 static inline bool shmem_file(struct file *file) { return false; }	/* kernel: shmem_file(): not a shmem file */
 static inline bool secretmem_mapping(struct address_space *mapping) { return false; }	/* kernel: secretmem_mapping() */
 extern unsigned long huge_anon_orders_always, huge_anon_orders_madvise, huge_anon_orders_inherit;	/* kernel: mTHP sysfs knobs (anonymous only) */
+#if PW_HAVE_MAX_PAGECACHE_ORDER
 #define MAX_PAGECACHE_ORDER HPAGE_PMD_ORDER	/* kernel: MAX_PAGECACHE_ORDER on x86-64 (min(MAX_XAS_ORDER, PMD order)) */
+#endif
 
 /* kernel: huge zero pages exist only for anonymous THP: never here */
 static inline bool is_huge_zero_pmd(pmd_t pmd) { return false; }

@@ -13,7 +13,8 @@ typedef struct { unsigned long val; } swp_entry_t;	/* kernel: swp_entry_t */
 enum node_stat_item { NR_ANON_THPS, NR_FILE_THPS };	/* kernel: enum node_stat_item (two of them) */
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };	/* kernel: mm counters */
 
-#define PW_U(ret, name, args) static inline ret name args { PW_UNMODELLED(#name); }
+/* each stub exists only for a tree that has the name (PW_API, compiler.h) */
+#define PW_U(ret, name, args) static inline ret PW_API(name) args { PW_UNMODELLED(#name); }
 /* struct page flags and refcounts (include/linux/page-flags.h, page_ref.h) */
 PW_U(int, PageAnon, (struct page *p))
 PW_U(int, PageAnonExclusive, (struct page *p))
@@ -123,11 +124,17 @@ PW_U(void, folio_mark_accessed, (struct folio *f))
 PW_U(void, folio_remove_rmap_ptes, (struct folio *f, struct page *p, int nr, struct vm_area_struct *vma))
 PW_U(void, folio_remove_rmap_pte, (struct folio *f, struct page *p, struct vm_area_struct *vma))
 PW_U(bool, vma_has_recency, (struct vm_area_struct *vma))
+#if PW_HAVE_fpb_t
 typedef int fpb_t;					/* kernel: fpb_t (mm/internal.h) */
+#endif
+#if PW_HAVE_FPB_IGNORE_DIRTY
 #define FPB_IGNORE_DIRTY ((fpb_t)1)			/* kernel: FPB_IGNORE_DIRTY */
+#endif
+#if PW_HAVE_FPB_IGNORE_SOFT_DIRTY
 #define FPB_IGNORE_SOFT_DIRTY ((fpb_t)2)		/* kernel: FPB_IGNORE_SOFT_DIRTY */
+#endif
 PW_U(int, folio_pte_batch, (struct folio *f, unsigned long a, pte_t *ptep, pte_t pte, int max_nr,
-			    fpb_t flags, bool *any_writable, bool *any_young, bool *any_dirty))
+			    int flags /* fpb_t */, bool *any_writable, bool *any_young, bool *any_dirty))
 PW_U(bool, is_device_private_entry, (swp_entry_t e))
 PW_U(bool, is_device_exclusive_entry, (swp_entry_t e))
 PW_U(int, non_swap_entry, (swp_entry_t e))
