@@ -139,6 +139,11 @@ def summarise(log: str, files: dict[str, str], strip: list[tuple[str, str]],
                 continue
         (tree_errors if in_tree else ours).append(d)
     count = f"{len(errors)} compiler error(s)"
+    if ours and errors and errors[0] is ours[0]:
+        # the first error is in the shim or harness: what follows may be its echo
+        return "\n".join([f"build failed: in pywalk's own code: {ours[0].where()}: error: "
+                          f"{ours[0].message} ({count}; full log: {log_path})",
+                          *show(ours[0], files)])
     if tree_errors:
         first = tree_errors[0]
         head = (f"build failed: {first.where()}: error: {first.message} "

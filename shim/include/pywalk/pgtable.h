@@ -94,8 +94,12 @@ typedef struct page *pgtable_t;			/* kernel: pgtable_t (x86) */
 #define __p4d(x) ((p4d_t){ (x) })		/* kernel: __p4d() */
 #define __pgd(x) ((pgd_t){ (x) })		/* kernel: __pgd() */
 #define __pgprot(x) ((pgprot_t){ (x) })		/* kernel: __pgprot() */
+#if PW_HAVE___hugepd
 #define __hugepd(x) ((hugepd_t){ (x) })		/* kernel: __hugepd() */
+#endif
+#if PW_HAVE_is_hugepd
 #define is_hugepd(hpd) (0)			/* kernel: is_hugepd(): no hugepd on x86 */
+#endif
 
 #define PAGE_NONE __pgprot(_PAGE_PROTNONE | _PAGE_ACCESSED)	/* kernel: PAGE_NONE */
 #define PAGE_SHARED __pgprot(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_NX)
@@ -326,8 +330,8 @@ static inline pmd_t pmd_mkwrite(pmd_t pmd, struct vm_area_struct *vma) { return 
 
 /* kernel: the "special" bit on huge leaves (pmd_mkspecial() & co, x86 since
  * 6.12 for huge pfnmaps): the same software bit as pte_special() */
-static inline pud_t pud_mkspecial(pud_t pud) { return __pud(pud_val(pud) | _PAGE_SPECIAL); }	/* kernel: pud_mkspecial() */
-static inline pmd_t pmd_mkspecial(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_SPECIAL); }	/* kernel: pmd_mkspecial() */
+static inline pud_t PW_API(pud_mkspecial)(pud_t pud) { return __pud(pud_val(pud) | _PAGE_SPECIAL); }	/* kernel: pud_mkspecial() */
+static inline pmd_t PW_API(pmd_mkspecial)(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_SPECIAL); }	/* kernel: pmd_mkspecial() */
 static inline int PW_API(pud_special)(pud_t pud) { return !!(pud_val(pud) & _PAGE_SPECIAL); }	/* kernel: pud_special() */
 static inline int PW_API(pmd_special)(pmd_t pmd) { return !!(pmd_val(pmd) & _PAGE_SPECIAL); }	/* kernel: pmd_special() */
 
