@@ -193,7 +193,7 @@ int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 
 /*
  * MADV_DONTNEED on [start, end): under mmap_lock for read, the tree's own
- * zap_page_range_single() (mm/memory.c) for each vma the range meets, as
+ * zap_page_range_single() (zap_vma_range() in 7.x; mm/memory.c) for each vma the range meets, as
  * madvise_dontneed_single_vma() calls it (no zap_details).  Page tables
  * stay.
  */
@@ -208,7 +208,11 @@ static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long en
 		unsigned long e = min(end, vma->vm_end);
 
 		if (s < e)
+#if PW_TREE_ZAP_VMA_RANGE
+			zap_vma_range(vma, s, e - s);
+#else
 			zap_page_range_single(vma, s, e - s, NULL);
+#endif
 	}
 	mmap_read_unlock(mm);
 	return 0;

@@ -27,18 +27,26 @@ static vm_fault_t pw_dev_huge_fault(struct vm_fault *vmf, PW_HUGE_FAULT_ARG)
 	unsigned long size = level == 2 ? PUD_SIZE : PMD_SIZE;
 	unsigned long start = vmf->address & ~(size - 1);
 	unsigned long offset = (start - vma->vm_start) + (vma->vm_pgoff << PAGE_SHIFT);
-	pfn_t pfn;
+	unsigned long pfn;
 	vm_fault_t ret;
 
 	if (level == 0 || level > dev->huge_level || (write && dev->write_notify) ||
 	    start < vma->vm_start || start + size > vma->vm_end)
 		ret = VM_FAULT_FALLBACK;
 	else {
-		pfn = __pfn_to_pfn_t(pw_bar_pfn(offset), PFN_DEV | PFN_MAP);
+		pfn = pw_bar_pfn(offset);
+#if PW_TREE_INSERT_PFN_T
+		/* a pfn_t of device memory with a memmap, as drivers/dax passes it */
+		if (level == 2)
+			ret = vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV | PFN_MAP), write);
+		else
+			ret = vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV | PFN_MAP), write);
+#else
 		if (level == 2)
 			ret = vmf_insert_pfn_pud(vmf, pfn, write);
 		else
 			ret = vmf_insert_pfn_pmd(vmf, pfn, write);
+#endif
 	}
 	pw_hook(PW_SITE_FAULT_RETURN);
 	return ret;

@@ -30,7 +30,7 @@ API_HEADERS = (
     "arch/x86/include/asm/pgtable.h", "arch/x86/include/asm/pgtable_64.h",
     "arch/x86/include/asm/pgtable_types.h", "arch/x86/include/asm/pgtable_64_types.h",
     "arch/x86/include/asm/page_types.h", "arch/x86/include/asm/tlbflush.h",
-    "arch/x86/include/asm/pgalloc.h", "include/vdso/page.h", "include/linux/align.h", "include/vdso/align.h", "include/linux/pfn.h",
+    "arch/x86/include/asm/pgalloc.h", "include/vdso/page.h", "include/linux/align.h", "include/vdso/align.h", "include/linux/pfn.h", "include/linux/memremap.h", "include/linux/fs.h",
     "include/linux/kernel.h", "include/linux/err.h", "include/linux/minmax.h",
     "include/linux/compiler.h", "include/linux/compiler_types.h", "include/linux/types.h",
     "mm/internal.h", "mm/memory.c", "mm/huge_memory.c", "mm/pagewalk.c")
@@ -125,7 +125,13 @@ _PAGEFLAG = re.compile(r"^(?:Page|SetPage|ClearPage|TestSetPage|TestClearPage|__
 _FOLIOFLAG = re.compile(r"^folio_(?:test|set|clear|test_set|test_clear)_(\w+)$")
 
 
+_VMABIT = re.compile(r"^VMA_(\w+)_BIT$")
+
+
 def _generated_flag(clean: str, name: str) -> bool:
+    m = _VMABIT.match(name)   # enum { DECLARE_VMA_BIT(PFNMAP, 10), ... } (7.x)
+    if m and re.search(rf"\bDECLARE_VMA_BIT\(\s*{m.group(1)}\s*,", clean):
+        return True
     m = _PAGEFLAG.match(name)
     if m and re.search(rf"\b[A-Z_]*FLAG\w*\(\s*{m.group(1)}\s*,", clean):
         return True

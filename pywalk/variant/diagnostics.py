@@ -35,7 +35,7 @@ _GAPS = (
     ("type", re.compile(rf"unknown type name {_Q}(\w+){_QE}")),
     ("type", re.compile(rf"(?:invalid use of undefined type|storage size of .* isn.t known).*"
                         rf"{_Q}(?:struct|union|enum) (\w+){_QE}")),
-    ("member", re.compile(rf"{_Q}(?:struct|union) (\w+){_QE} has no member named {_Q}(\w+){_QE}")),
+    ("member", re.compile(rf"{_Q}(?:const |volatile )*(?:struct|union) (\w+){_QE} has no member named {_Q}(\w+){_QE}")),
     ("signature", re.compile(rf"too (?:many|few) arguments to function {_Q}(\w+){_QE}")),
     ("signature", re.compile(rf"macro {_Q}(\w+){_QE} (?:requires|passed) \d+ arguments")),
 )

@@ -37,7 +37,13 @@ WHOLE = ("mm/pagewalk.c",)
 SLICES: tuple[Take, ...] = (
     # -- types the races' code is written against ---------------------------
     Take("include/linux/mm_types.h", ("vm_fault_t", "vm_fault_reason", "fault_flag",
-                                      "zap_flags_t"), "types"),
+                                      "zap_flags_t",
+                                      # the THP-disable mm flags (7.x)
+                                      "MMF_DISABLE_THP_EXCEPT_ADVISED",
+                                      "MMF_DISABLE_THP_COMPLETELY", "MMF_DISABLE_THP_MASK"),
+         "types"),
+    # which level a fault or an rmap call is about (7.x: fix_spurious_fault())
+    Take("include/linux/pgtable.h", ("pgtable_level",), "types"),
     Take("include/linux/mm.h", ("vm_fault", "page_entry_size",
                                 # MADV_DONTNEED's zap_page_range_single() and its callees
                                 "zap_details", "ZAP_FLAG_DROP_MARKER", "ZAP_FLAG_UNMAP"), "types"),
@@ -53,7 +59,7 @@ SLICES: tuple[Take, ...] = (
     Take("mm/huge_memory.c", ("folio_or_pfn",), "types"),
     # -- header helpers: the checks and lock/alloc wrappers the races are about
     Take("include/linux/pgtable.h", (
-        "PMD_ORDER", "PUD_ORDER",
+        "PMD_ORDER", "PUD_ORDER", "pmd_pgtable",
         "pte_offset_map", "__pte_map", "pte_unmap",
         "ptep_get_lockless", "pmdp_get_lockless",
         "pmdp_huge_get_and_clear_full", "pudp_huge_get_and_clear_full",
@@ -66,12 +72,17 @@ SLICES: tuple[Take, ...] = (
         "ptep_get_and_clear_full", "pte_clear_not_present_full",
         "get_and_clear_full_ptes", "clear_full_ptes", "clear_not_present_full_ptes",
         "arch_enter_lazy_mmu_mode", "arch_leave_lazy_mmu_mode",
+        # 7.x: the generic lazy-MMU section around zap_pte_range()'s loop
+        "lazy_mmu_mode_enable", "lazy_mmu_mode_disable", "clear_nonpresent_ptes",
     ), "helpers"),
     Take("include/linux/mm.h", (
         "p4d_alloc", "pud_alloc", "pmd_alloc", "pud_lock", "pmd_lock",
         "pte_offset_map", "pte_offset_map_lock", "pte_unmap_unlock", "vma_is_special_huge",
-        "vma_is_temporary_stack",
+        "vma_is_temporary_stack", "vma_can_grow", "vma_is_cow_mapping", "range_in_vma",
+        "vma_start_pgoff", "range_is_subset", "vma_flags_can_grow", "vma_flags_is_cow_mapping",
     ), "helpers"),
+    # zap_pmd_range() waits for a concurrent zap_huge_pmd() (7.x)
+    Take("mm/internal.h", ("sync_with_folio_pmd_zap",), "helpers"),
     Take("include/linux/huge_mm.h", (
         "is_swap_pmd", "split_huge_pud", "split_huge_pmd", "pud_trans_huge_lock",
         "pmd_trans_huge_lock", "vmf_insert_pfn_pud", "vmf_insert_pfn_pmd",
@@ -83,6 +94,7 @@ SLICES: tuple[Take, ...] = (
         "THP_ORDERS_ALL", "thp_vma_allowable_order", "thp_vma_allowable_orders",
         "hugepage_global_enabled", "hugepage_global_always", "highest_order", "next_order",
         "thp_vma_suitable_order", "file_thp_enabled", "vma_thp_disabled", "thp_disabled_by_hw",
+        "THP_ORDERS_ALL_SPECIAL_DAX", "pmd_is_huge",
     ), "helpers"),
     # -- the fault, alloc, split and zap paths --------------------------------
     Take("mm/memory.c", (
@@ -100,7 +112,11 @@ SLICES: tuple[Take, ...] = (
         "zap_drop_file_uffd_wp", "zap_install_uffd_wp_if_needed",
         "init_rss_vec", "add_mm_rss_vec",
         # decides that our devmap/special ptes have no struct page
-        "vm_normal_page",
+        "vm_normal_page", "__vm_normal_page",
+        # 7.x: the zap path's pte-table helpers and the fault path's spurious fix-up
+        "pte_table_reclaim_possible", "do_zap_pte_range", "zap_empty_pte_table",
+        "zap_pte_table_if_empty", "zap_drop_markers", "fix_spurious_fault",
+        "zap_nonpresent_ptes", "pgtable_level_has_pxx_special", "cond_install_uffd_wp_ptes",
     ), "functions"),
     Take("mm/huge_memory.c", (
         "__pud_trans_huge_lock", "__pmd_trans_huge_lock",
@@ -116,11 +132,14 @@ SLICES: tuple[Take, ...] = (
         "hugepage_vma_check",
         "vma_file_bypass_thp_tuneables", "vma_file_allow_thp_tuneables",
         "vma_file_check_thp_tuneables", "vma_can_map_huge_file", "__thp_vma_allowable_orders",
+        # 7.x: static here rather than in a header
+        "vma_is_special_huge", "file_thp_enabled",
+        "normal_or_softleaf_folio_pmd", "has_deposited_pgtable", "zap_huge_pmd_folio",
     ), "functions"),
     # pte_offset_map_lock() is a function here since 6.5, and may return NULL
     Take("mm/pgtable-generic.c", (
         "pmdp_get_lockless_start", "pmdp_get_lockless_end",
-        "__pte_offset_map", "__pte_offset_map_lock",
+        "__pte_offset_map", "__pte_offset_map_lock", "pte_offset_map_rw_nolock",
         # a function of its own (no longer a wrapper in mm.h) in 7.x
         "pte_offset_map_lock",
     ), "functions"),

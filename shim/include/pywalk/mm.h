@@ -86,11 +86,20 @@ struct mm_struct {		/* kernel: struct mm_struct */
 	struct pw_mm *pw;	/* harness state: panic flag, reports */
 };
 
+/* kernel: vma_flags_t (7.x): the vma flag bitmap, the same bits as vm_flags */
+typedef struct { unsigned long __vma_flags[1]; } PW_API(vma_flags_t);
 struct vm_area_struct {		/* kernel: struct vm_area_struct */
 	unsigned long vm_start, vm_end;
 	struct mm_struct *vm_mm;
 	pgprot_t vm_page_prot;
+#if PW_HAVE_vma_flags_t
+	union {
+		unsigned long vm_flags;
+		vma_flags_t flags;	/* kernel: vma->flags (7.x) */
+	};
+#else
 	unsigned long vm_flags;
+#endif
 	unsigned long vm_pgoff;
 	struct file *vm_file;
 	void *vm_private_data;

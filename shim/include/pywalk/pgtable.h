@@ -289,10 +289,12 @@ static inline int pte_special(pte_t pte) { return !!(pte_val(pte) & _PAGE_SPECIA
 static inline int PW_API(pte_devmap)(pte_t pte) { return !!(pte_val(pte) & _PAGE_DEVMAP); }	/* kernel: pte_devmap() */
 static inline pte_t pte_mkspecial(pte_t pte) { return __pte(pte_val(pte) | _PAGE_SPECIAL); }	/* kernel: pte_mkspecial() */
 /* what the shim's stand-in fault handler maps: special, and devmap where the tree has it */
-static inline pte_t pw_pte_mkdevice(pte_t pte)
-{
-	return __pte(pte_val(pte) | _PAGE_SPECIAL | (PW_HAVE_pte_devmap ? _PAGE_DEVMAP : 0));
-}
+#if PW_HAVE_pte_devmap
+#define PW_PTE_DEVMAP _PAGE_DEVMAP
+#else
+#define PW_PTE_DEVMAP 0UL
+#endif
+static inline pte_t pw_pte_mkdevice(pte_t pte) { return __pte(pte_val(pte) | _PAGE_SPECIAL | PW_PTE_DEVMAP); }
 static inline pte_t PW_API(pte_mkdevmap)(pte_t pte) { return __pte(pte_val(pte) | _PAGE_SPECIAL | _PAGE_DEVMAP); }	/* kernel: pte_mkdevmap() */
 static inline pte_t pte_mkyoung(pte_t pte) { return __pte(pte_val(pte) | _PAGE_ACCESSED); }	/* kernel: pte_mkyoung() */
 static inline pte_t pte_mkold(pte_t pte) { return __pte(pte_val(pte) & ~_PAGE_ACCESSED); }	/* kernel: pte_mkold() */

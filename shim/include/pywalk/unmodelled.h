@@ -135,8 +135,10 @@ typedef int fpb_t;					/* kernel: fpb_t (mm/internal.h) */
 #if PW_HAVE_FPB_IGNORE_SOFT_DIRTY
 #define FPB_IGNORE_SOFT_DIRTY ((fpb_t)2)		/* kernel: FPB_IGNORE_SOFT_DIRTY */
 #endif
-PW_U(int, folio_pte_batch, (struct folio *f, unsigned long a, pte_t *ptep, pte_t pte, int max_nr,
-			    int flags /* fpb_t */, bool *any_writable, bool *any_young, bool *any_dirty))
+/* kernel: folio_pte_batch() (its arguments differ between trees) */
+#if PW_HAVE_folio_pte_batch
+#define folio_pte_batch(...) ({ PW_UNMODELLED("folio_pte_batch"); 0; })
+#endif
 PW_U(bool, is_device_private_entry, (swp_entry_t e))
 PW_U(bool, is_device_exclusive_entry, (swp_entry_t e))
 PW_U(int, non_swap_entry, (swp_entry_t e))
@@ -197,5 +199,8 @@ static inline bool PW_API(pte_install_uffd_wp_if_needed)(struct vm_area_struct *
 static inline struct vm_area_struct *pw_no_i_mmap(void) { PW_UNMODELLED("vma_interval_tree_foreach"); }
 #define vma_interval_tree_foreach(vma, root, start, last) \
 	for ((vma) = pw_no_i_mmap(); (vma); (vma) = NULL)
+
+/* 7.x: software leaves, vma flag bitmaps, folio inserts */
+#include "pywalk/leaf.h"
 
 #endif
