@@ -49,11 +49,12 @@ static inline bool pw_vma_test_any(const struct vm_area_struct *vma, const int *
 #endif
 /* kernel: vma_flags_test() & co on vma_flags_t (struct vm_area_struct's
  * flags, the same bits as vm_flags: shim/include/pywalk/mm.h) */
-static inline bool PW_API(vma_flags_test)(const vma_flags_t *flags, int bit)
+static inline bool PW_API(vma_flags_test)(const PW_API(vma_flags_t) *flags, int bit)
 {
 	return (flags->__vma_flags[0] >> bit) & 1;
 }
-static inline bool PW_API(vma_flags_test_single_mask)(const vma_flags_t *flags, vma_flags_t mask)
+static inline bool PW_API(vma_flags_test_single_mask)(const PW_API(vma_flags_t) *flags,
+							     PW_API(vma_flags_t) mask)
 {
 	return flags->__vma_flags[0] & mask.__vma_flags[0];
 }
@@ -135,7 +136,7 @@ int PW_API(walk_kernel_page_table_range_lockless)(unsigned long start, unsigned 
 #endif
 /* kernel: print_bad_page_map() (7.x print_bad_pte()): a WARN finding */
 #if PW_HAVE_print_bad_page_map
-#define print_bad_page_map(vma, a, e, sz, page, level) \
+#define print_bad_page_map(vma, a, ...) \
 	pw_warn(__FILE__, __LINE__, "BUG: Bad page map (print_bad_page_map)")
 #endif
 /* kernel: flush_tlb_fix_spurious_fault()/_pmd() (x86: nothing; no TLB here) */
