@@ -2,7 +2,8 @@
 /*
  * The fake huge-page driver: a DAX-like device whose ->huge_fault inserts
  * PUD and PMD leaves with the tree's vmf_insert_pfn_pud()/_pmd(), as
- * drivers/dax does.  Policy:
+ * drivers/dax does (before 7.x; since, DAX maps folios and this is what
+ * vfio-pci does for huge BAR mappings).  Policy:
  *   - a read fault gets a huge leaf at the largest level the mapping allows;
  *   - a write fault on a write-notify (dirty-tracking) mapping returns
  *     VM_FAULT_FALLBACK, so the fault goes on at a lower level
@@ -74,7 +75,11 @@ static struct vm_area_struct *pw_dev_mmap(struct mm_struct *mm, unsigned long st
 	dev = (struct pw_dev_mapping *)(vma + 1);
 	dev->huge_level = huge_level;
 	dev->write_notify = write_notify;
-	file->dax = 1;
+	/* where DAX maps folios (PW_TREE_DAX_FOLIOS), a device whose huge
+	 * faults insert bare pfns is a huge-pfnmap device (vfio-pci's BARs),
+	 * which the tree's vma_is_special_huge() recognises; before, DAX did
+	 * exactly this */
+	file->dax = !PW_TREE_DAX_FOLIOS;
 	file->f_inode = (struct inode *)(file + 1);
 	file->f_inode->i_mode = S_IFCHR | 0600;
 	vma->vm_start = start;

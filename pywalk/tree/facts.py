@@ -76,6 +76,9 @@ def detect(read: Callable[[str], str | None]) -> dict[str, int]:
         "PW_TREE_ZAP_VMA_RANGE": _has(r"\bvoid\s+zap_vma_range\s*\(", mm_h),
         # vmf_insert_pfn_pud/pmd() take a pfn_t (before 7.x) or an unsigned long pfn.
         "PW_TREE_INSERT_PFN_T": _has(r"\bvmf_insert_pfn_pud\s*\([^)]*\bpfn_t\b", huge_mm_h),
+        # DAX maps folios (vmf_insert_folio_pud(), 7.x): a driver that inserts
+        # bare pfns is then a huge-pfnmap driver (like vfio-pci), not DAX.
+        "PW_TREE_DAX_FOLIOS": _has(r"\bvmf_insert_folio_pud\s*\(", huge_mm_h),
         # the THP policy's caller is an enum tva_type (7.x), not TVA_* flag bits.
         "PW_TREE_TVA_TYPE": _has(r"\benum\s+tva_type\s*\{", huge_mm_h),
     }
