@@ -2,8 +2,8 @@
 /*
  * The fake huge-page driver: a DAX-like device whose ->huge_fault inserts
  * PUD and PMD leaves with the tree's vmf_insert_pfn_pud()/_pmd(), as
- * drivers/dax does (before 7.x; since, DAX maps folios and this is what
- * vfio-pci does for huge BAR mappings).  Policy:
+ * drivers/dax does (before 7.x; since, DAX maps folios and this is a
+ * "special huge" VM_MIXEDMAP device, vma_is_special_huge()).  Policy:
  *   - a read fault gets a huge leaf at the largest level the mapping allows;
  *   - a write fault on a write-notify (dirty-tracking) mapping returns
  *     VM_FAULT_FALLBACK, so the fault goes on at a lower level
@@ -76,15 +76,17 @@ static struct vm_area_struct *pw_dev_mmap(struct mm_struct *mm, unsigned long st
 	dev->huge_level = huge_level;
 	dev->write_notify = write_notify;
 	/* where DAX maps folios (PW_TREE_DAX_FOLIOS), a device whose huge
-	 * faults insert bare pfns is a huge-pfnmap device (vfio-pci's BARs),
-	 * which the tree's vma_is_special_huge() recognises; before, DAX did
-	 * exactly this */
+	 * faults insert bare pfns into a VM_MIXEDMAP mapping is not DAX but
+	 * what the tree's vma_is_special_huge() calls special; before, DAX
+	 * did exactly this.  (Not VM_PFNMAP: walk_page_range() skips those.) */
 	file->dax = !PW_TREE_DAX_FOLIOS;
 	file->f_inode = (struct inode *)(file + 1);
 	file->f_inode->i_mode = S_IFCHR | 0600;
 	vma->vm_start = start;
 	vma->vm_end = start + size;
 	vma->vm_mm = mm;
+	/* VM_HUGEPAGE: MADV_HUGEPAGE, which a non-DAX device needs for huge
+	 * faults under THP "madvise" (shim/src/mm.c) */
 	vma->vm_flags = VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE |
 			VM_MAYSHARE | VM_MIXEDMAP | VM_HUGEPAGE;
 	/* write-notify: the ptes start write-protected (vma_wants_writenotify()) */

@@ -5,7 +5,10 @@
  */
 
 struct mm_struct init_mm;			/* kernel: init_mm */
-unsigned long transparent_hugepage_flags;	/* kernel: transparent_hugepage_flags (DAX faults need none) */
+/* kernel: transparent_hugepage_flags, as CONFIG_TRANSPARENT_HUGEPAGE_MADVISE
+ * sets them: THP "madvise".  DAX faults ask nothing of them; a special huge
+ * (non-DAX VM_MIXEDMAP) mapping needs MADV_HUGEPAGE under it (7.x). */
+unsigned long transparent_hugepage_flags = 1UL << TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG;
 unsigned long huge_anon_orders_always, huge_anon_orders_madvise, huge_anon_orders_inherit;	/* kernel: same (no anonymous THP here) */
 
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)	/* kernel: find_vma() */
