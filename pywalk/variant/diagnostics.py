@@ -144,20 +144,21 @@ def summarise(log: str, files: dict[str, str], strip: list[tuple[str, str]],
         return "\n".join([f"build failed: in pywalk's own code: {ours[0].where()}: error: "
                           f"{ours[0].message} ({count}; full log: {log_path})",
                           *show(ours[0], files)])
+    gap_line = ("the shim does not provide for this tree: "
+                + ", ".join(f"{_KINDS[k]} {n} ({w})" for (k, n), w in gaps.items())) if gaps else ""
     if tree_errors:
         first = tree_errors[0]
         head = (f"build failed: {first.where()}: error: {first.message} "
                 f"({count}; full log: {log_path})")
+        if gaps:   # the errors in the tree's code may follow from what the shim lacks
+            head = f"build failed: {gap_line}; {count} (full log: {log_path})"
         body: list[str] = []
         for d in tree_errors[:MAX_SHOWN]:
             body += show(d, files)
         if len(tree_errors) > MAX_SHOWN:
             body.append(f"... and {len(tree_errors) - MAX_SHOWN} more in the tree's code")
         return "\n".join([head, *body])
-    parts = []
-    if gaps:
-        listed = [f"{_KINDS[k]} {n} ({w})" for (k, n), w in gaps.items()]
-        parts.append("the shim does not provide for this tree: " + ", ".join(listed))
+    parts = [gap_line] if gaps else []
     parts.append(count)
     if ours and not gaps:
         parts.append(f"first, in pywalk's own code: {ours[0].where()}: error: {ours[0].message}")

@@ -113,6 +113,8 @@ SLICES: tuple[Take, ...] = (
         "init_rss_vec", "add_mm_rss_vec",
         # decides that our devmap/special ptes have no struct page
         "vm_normal_page", "__vm_normal_page",
+        # ... and at the PMD/PUD level (zap_huge_pmd() asks it in 7.x)
+        "vm_normal_page_pmd", "vm_normal_folio_pmd", "vm_normal_page_pud",
         # 7.x: the zap path's pte-table helpers and the fault path's spurious fix-up
         "pte_table_reclaim_possible", "do_zap_pte_range", "zap_empty_pte_table",
         "zap_pte_table_if_empty", "zap_drop_markers", "fix_spurious_fault",

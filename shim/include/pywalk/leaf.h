@@ -101,7 +101,6 @@ PW_U(pmd_t, folio_mk_pmd, (struct folio *f, pgprot_t prot))
 PW_U(void, folio_add_file_rmap_pud, (struct folio *f, struct page *p, struct vm_area_struct *vma))
 PW_U(void, folio_add_file_rmap_pmd, (struct folio *f, struct page *p, struct vm_area_struct *vma))
 PW_U(void, folio_remove_rmap_pud, (struct folio *f, struct page *p, struct vm_area_struct *vma))
-PW_U(struct folio *, vm_normal_folio_pmd, (struct vm_area_struct *vma, unsigned long a, pmd_t pmd))
 /* kernel: the pte-level software-leaf API: zap_nonpresent_ptes() only, for
  * a pte that is not present, which our mappings never hold */
 PW_U(swp_entry_t, softleaf_from_pte, (pte_t pte))
@@ -117,7 +116,6 @@ PW_U(void, swap_put_entries_direct, (swp_entry_t e, int nr))
 PW_U(bool, pte_uffd, (pte_t pte))
 PW_U(bool, pte_swp_uffd_any, (pte_t pte))
 PW_U(pte_t, make_pte_marker, (unsigned long marker))
-PW_U(struct page *, vm_normal_page_pud, (struct vm_area_struct *vma, unsigned long a, pud_t pud))
 PW_U(int, __pte_alloc, (struct mm_struct *mm, pmd_t *pmd))	/* install_pte walks only */
 static inline bool PW_API(uffd_supports_wp_marker)(void) { return false; }	/* kernel: no uffd */
 static inline bool PW_API(userfaultfd_wp)(struct vm_area_struct *vma) { return false; }	/* kernel: no uffd */

@@ -100,7 +100,6 @@ PW_U(bool, userfaultfd_wp_async, (struct vm_area_struct *vma))
  * needs below the walk to a pte is unmodelled; its first call BUGs */
 PW_U(void, vma_pgtable_walk_begin, (struct vm_area_struct *vma))
 PW_U(void, vma_pgtable_walk_end, (struct vm_area_struct *vma))
-PW_U(struct page *, vm_normal_page_pmd, (struct vm_area_struct *vma, unsigned long a, pmd_t pmd))
 PW_U(int, is_zero_pfn, (unsigned long pfn))
 PW_U(swp_entry_t, pte_to_swp_entry, (pte_t pte))
 PW_U(int, is_migration_entry, (swp_entry_t e))
