@@ -105,11 +105,16 @@ def test_diagnostics_tell_tree_errors_from_shim_gaps():
         "include/linux/huge_mm.h:168:57: error: \u2018struct inode\u2019 has no member named "
         "\u2018i_mode\u2019",
     ])
-    s = diagnostics.summarise(log, files, [("/scratch/tree", "")], "LOG")
+    s = diagnostics.summarise(log.splitlines()[0], files, [("/scratch/tree", "")], "LOG")
     assert s.splitlines()[0].startswith("build failed: mm/pagewalk.c:4:9: error: implicit "
                                         "declaration of function \u2018pudp_get\u2019")
     assert "     4 | \treturn pudp_get(p);" in s
     gaps = diagnostics.summarise("\n".join(log.splitlines()[1:]), files, [], "LOG")
+    both = diagnostics.summarise(log, files, [("/scratch/tree", "")], "LOG")
+    # a shim gap may cause the tree's errors: named first, gcc's errors below
+    assert both.splitlines()[0].startswith("build failed: the shim does not provide for this "
+                                           "tree: function vma_is_foo (mm/memory.c:10)")
+    assert "mm/pagewalk.c:4:9: error: implicit declaration of function" in both
     assert "\n" not in gaps
     assert gaps == ("build failed: the shim does not provide for this tree: function vma_is_foo "
                     "(mm/memory.c:10), struct member struct inode.i_mode "
