@@ -56,6 +56,7 @@ long pw_table_pages_in_use(void);
 #define PW_ROLE_WRITER 3
 #define PW_ROLE_ZAPPER 4
 #define PW_ROLE_REAPER 5
+#define PW_ROLE_ABBA 6		/* tests only: harness locks in the wrong order (a deadlock to find) */
 #define PW_NR_DELAY_SITES 5
 
 struct pw_stress_cfg {
@@ -92,3 +93,51 @@ int pw_bench_fingerprint(struct pw_mm *m, unsigned long start, unsigned long end
 			 unsigned long long *hash, long *entries, long *present);
 long pw_bench_refault(struct pw_mm *m, struct pw_bench_seg *segs, int nsegs,
 		      unsigned long long seed, int tid, int *stop, long *ops);
+
+/* controlled schedules (shim/src/sched.c, csrc/sched_run.c) */
+#define PW_SCHED_PCT 1		/* PCT: random priorities, depth-1 change points */
+#define PW_SCHED_RANDOM 2	/* a uniformly random runnable thread at every point */
+#define PW_SCHED_REPLAY 3	/* run on; switch only where `switches` says */
+struct pw_sched_params {
+	int kind;
+	unsigned long long seed;
+	int depth;			/* PCT depth d: d-1 change points */
+	long expect_steps;		/* PCT: change points drawn from 1..expect_steps */
+	unsigned int site_mask;		/* bit per hook site that is a scheduling point */
+	long max_steps;			/* a run longer than this is cut short */
+	int nswitch;			/* replay: at step switch_step[i] run switch_tid[i] */
+	long *switch_step;
+	int *switch_tid;
+	int *switch_by;			/* or, if not NULL: when thread switch_by[i] makes its */
+	long *switch_local;		/* switch_local[i]-th decision (-1: the first decision) */
+};
+struct pw_sched_result {
+	long steps;			/* scheduling decisions made */
+	long finding_step;		/* decisions up to the first oops/WARN, or -1 */
+	int deadlock;			/* every live thread was blocked on a lock */
+	int truncated;			/* max_steps reached */
+	int nrec;			/* switches made that differ from run-on (first rec_cap kept) */
+	int rec_cap;
+	long *rec_step;
+	int *rec_tid;
+	int *rec_by;			/* the thread that was deciding (-1 at the start) */
+	long *rec_local;		/* and its own decision count */
+	long choices_cap;		/* per step (first choices_cap): runnable mask << 8 | pick */
+	long *choices;
+	long ops[16];			/* per thread: operations done */
+	long ret[16];			/* per thread: the scenario loop's return */
+	int blocked[16];		/* per thread: blocked at the end (deadlock) */
+	struct pw_report stacks[16];	/* per thread: where it blocked (deadlock) */
+};
+struct pw_sched_trace {			/* one scheduling point, for replay --trace */
+	long step;
+	int tid;
+	int site;
+	int has_val;
+	unsigned long val;		/* entry value loaded or stored */
+	int nframes;
+	void *frames[6];
+};
+long pw_sched_run(struct pw_mm *m, struct pw_stress_cfg *cfgs, long *ops,
+		  unsigned long long *skip, int n, struct pw_sched_params *p, struct pw_sched_result *res,
+		  struct pw_sched_trace *trace, long trace_cap);

@@ -53,7 +53,7 @@ static void pw_pause(int us)
 {
 	struct timespec ts = { 0, (long)us * 1000 };
 
-	if (us > 0)
+	if (us > 0 && pw_sched_me < 0)	/* under a schedule nothing waits for time */
 		nanosleep(&ts, NULL);
 }
 
@@ -96,6 +96,12 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 			pw_do_reap(mm, c->start, c->start + c->size);
 			pw_pause(c->pause_us);
 			break;
+		case PW_ROLE_ABBA:	/* page_table_lock, then mmap_lock: against every walker */
+			spin_lock(&mm->page_table_lock);
+			mmap_write_lock(mm);
+			mmap_write_unlock(mm);
+			spin_unlock(&mm->page_table_lock);
+			break;
 		}
 		pw_cur.ops++;
 	}
@@ -111,6 +117,10 @@ void pw_set_delays(int enabled, unsigned int *prob, unsigned int *max_spins,
 	}
 	pw_delays.yield_permille = yield_permille;
 	__atomic_store_n(&pw_delays.enabled, enabled, __ATOMIC_RELEASE);
+	if (enabled)
+		__atomic_fetch_or(&pw_hook_flags, PW_HOOK_DELAYS, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&pw_hook_flags, ~PW_HOOK_DELAYS, __ATOMIC_SEQ_CST);
 }
 
 long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,

@@ -98,7 +98,8 @@ class Settings:
 
 
 def variant_json(v: Variant) -> dict:
-    return {"name": v.name, "variant": v.id, "kernel": v.kernel, "patches": v.patches}
+    return {"name": v.name, "variant": v.id, "kernel": v.kernel, "patches": v.patches,
+            "source": v.provenance}
 
 
 class Progress:

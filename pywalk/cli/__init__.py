@@ -17,7 +17,8 @@ import sys
 from pywalk.errors import EXIT_INTERRUPTED, EXIT_USAGE, PywalkError
 
 COMMANDS = ("pywalk.cli.source", "pywalk.cli.stress", "pywalk.cli.reproduce",
-            "pywalk.cli.patches", "pywalk.cli.matrix", "pywalk.cli.bench")
+            "pywalk.cli.patches", "pywalk.cli.matrix", "pywalk.cli.bench",
+            "pywalk.cli.replay", "pywalk.cli.shrink", "pywalk.cli.explore")
 
 
 class _Parser(argparse.ArgumentParser):

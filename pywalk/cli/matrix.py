@@ -17,15 +17,18 @@ from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
 from pywalk.errors import EXIT_BUILD, EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.report.table import finding_details, matrix_table
+from pywalk.cli.source import add_patch_rules, print_notes
 
 
 def register(sub) -> None:
     p = sub.add_parser("matrix", help="run scenarios over kernels x patch sets, one table")
     p.add_argument("--kernel", action="append", default=[],
-                   help="6.1, 6.12, a kernel tree or a tarball (repeatable; default: 6.1 and 6.12)")
+                   help="a series (6.1, 7.3, ...), SERIES=VERSION, a kernel tree or a tarball "
+                   "(repeatable; default: 6.1 and 6.12)")
     p.add_argument("--patch", action="append", default=[],
                    help="a patch set: a patch file, quilt directory or directory of *.patch "
                         "(repeatable, one set each; default: the shipped patches per kernel)")
+    add_patch_rules(p, allow_unused=True)
     p.add_argument("--scenario", action="append", default=[], choices=sorted(stress.SCENARIOS),
                    help="repeatable (default: walk-vs-refault)")
     p.add_argument("--ops", type=int, default=300_000,
@@ -43,7 +46,8 @@ def cmd_matrix(args) -> int:
     scenarios = args.scenario or ["walk-vs-refault"]
     cells = matrix.plan(kernels, args.patch, scenarios)
     complete = matrix.run(cells, ops=args.ops, seed=args.seed, delays=not args.no_delays,
-                          progress=Progress)
+                          progress=Progress, fuzz=args.fuzz,
+                          allow_unused=args.allow_unused_patch, on_notes=print_notes)
     print(matrix_table(cells))
     for c in cells:
         if c.result is not None and c.result.findings:

@@ -3,17 +3,24 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 
 from pywalk.variant import builder as _build
 from pywalk.tree import sources
 
 
 def register(sub) -> None:
-    p = sub.add_parser("kernels", help="list known and cached kernel sources")
+    p = sub.add_parser("kernels", help="list the kernel series Debian offers and what is cached")
+    p.add_argument("--refresh", action="store_true",
+                   help="update the package lists now (else when a day old)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_kernels)
     p = sub.add_parser("fetch", help="download and unpack a Debian linux-source package")
-    p.add_argument("series", nargs="?", default=sources.DEFAULT_KERNEL)
+    p.add_argument("series", nargs="?", default=sources.DEFAULT_KERNEL, metavar="SERIES[=VERSION]",
+                   help="a series (6.1, 7.3, ...: its newest version) or an exact package "
+                   "version (6.1=6.1.176-1); default %(default)s")
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("build", help="build a variant (kernel + patches) and show what it took")
     add_variant_args(p)
@@ -21,17 +28,57 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_build)
 
 
-def add_variant_args(p) -> None:
+def add_variant_args(p, *, allow_unused: bool = False) -> None:
     p.add_argument("--kernel", default=sources.DEFAULT_KERNEL,
-                   help="6.1, 6.12, a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
+                   help="a Debian series (6.1, 7.3, ...: see pywalk kernels), an exact package "
+                   "version (6.1=6.1.176-1), a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
     p.add_argument("--patch", action="append", default=[],
                    help="a patch file, quilt directory or directory of *.patch (repeatable)")
+    add_patch_rules(p, allow_unused=allow_unused)
+
+
+def _fuzz(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"--fuzz takes a number of lines (0 or more), not {text!r}")
+    return n
+
+
+def add_patch_rules(p, *, allow_unused: bool = False) -> None:
+    """--fuzz (every verb that applies patches) and --allow-unused-patch (the
+    verbs that run a variant: a patch without effect would go unnoticed)."""
+    p.add_argument("--fuzz", type=_fuzz, metavar="N",
+                   help="let hunks apply at an offset and ignore up to N lines of leading/"
+                        "trailing context, as patch -F N does; a note per such hunk "
+                        "(default: strict, like git apply)")
+    if allow_unused:
+        p.add_argument("--allow-unused-patch", action="store_true",
+                       help="run even if a patch changes nothing the build uses "
+                            "(default: exit 125)")
+
+
+def print_notes(notes, stream=None) -> None:
+    """Patch notes and warnings of a build, one line each (stderr by default)."""
+    for note in notes:
+        print(f"pywalk: {note}", file=stream or sys.stderr, flush=True)
 
 
 def cmd_kernels(args) -> int:
-    for k in sources.list_kernels():
-        state = f"cached {k['version']} at {k['path']}" if k["cached"] else "not fetched"
-        print(f"{k['name']:<8} {k.get('package') or '':<20} {state}")
+    rows, warning = sources.list_kernels(refresh=args.refresh)
+    if args.json:
+        print(json.dumps({"kernels": rows, "warning": warning}, indent=2))
+    else:
+        print(f"{'SERIES':<8} {'PACKAGE':<18} {'NEWEST IN ARCHIVE':<40} CACHED")
+        for k in rows:
+            newest = f"{k['newest']} ({k['suite']})" if k["newest"] else "-"
+            held = ", ".join(k["cached_versions"]) or (k["version"] if k["cached"] else "-")
+            where = f" at {k['path']}" if k["cached"] else ""
+            print(f"{k['name']:<8} {k['package'] or '(tarball)':<18} {newest:<40} {held}{where}")
+    if warning:
+        print(f"{warning} (showing the cache only)", file=sys.stderr)
     return 0
 
 
@@ -42,11 +89,12 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_build(args) -> int:
-    r = _build.build(args.kernel, args.patch)
+    r = _build.build(args.kernel, args.patch, fuzz=args.fuzz)
     if args.json:
         print(json.dumps(r.as_json(), indent=2))
         return 0
-    print(f"variant {r.variant_id}: kernel {r.kernel.version} ({r.kernel.origin})")
+    print(f"variant {r.variant_id}: kernel {r.kernel.version} ({r.kernel.origin})"
+          + (f" at {r.kernel_git}" if r.kernel_git else ""))
     for p in r.patches:
         print(f"  patch {p.name}" + (f": {p.subject}" if p.subject else ""))
     for note in r.notes:

@@ -10,13 +10,14 @@ from pywalk.hunt import stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
-from pywalk.cli.source import add_variant_args
+from pywalk.cli.source import add_variant_args, print_notes
+from pywalk.cli.scheduled import cmd_stress_scheduled, sched_args
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
 def register(sub) -> None:
     p = sub.add_parser("stress", help="hunt a race: run a scenario from many threads")
-    add_variant_args(p)
+    add_variant_args(p, allow_unused=True)
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     p.add_argument("--walkers", type=int, help="walker threads (scenario default)")
     p.add_argument("--faulters", type=int, help="faulter threads (scenario default)")
@@ -31,6 +32,7 @@ def register(sub) -> None:
                              "(sites: lock, unlock, load, store, fault_return; chance per 65536, "
                              "max cpu_relax() spins)")
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
+    sched_args(p)
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
     p.set_defaults(func=cmd_stress)
@@ -43,7 +45,11 @@ def cmd_stress(args) -> int:
             raise UsageError(f"pywalk: --{name} must be positive")
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError("pywalk: --seconds must be positive")
-    variant = runtime.build(args.kernel, args.patch)
+    variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
+                            allow_unused=args.allow_unused_patch)
+    print_notes(variant.result.notes)
+    if args.schedule:
+        return cmd_stress_scheduled(args, variant)
     progress = Progress(f"{variant.name} {args.scenario}")
     result = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,
@@ -61,7 +67,8 @@ def cmd_stress(args) -> int:
 
 
 def summary(result: stress.StressResult) -> str:
-    head = (f"{result.kernel}{''.join('+' + p for p in result.patches)} {result.scenario} "
+    head = (f"{result.label or result.kernel + ''.join('+' + p for p in result.patches)} "
+            f"{result.scenario} "
             f"seed {result.seed}: {result.ops:,} ops in {result.elapsed_s:.2f} s "
             f"({result.ops_per_s:,.0f} ops/s)")
     if not result.findings:

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pywalk.variant import runtime
+from pywalk.tree import gitinfo
+from pywalk.variant import labels, runtime
+from pywalk.variant.patches import load_patches
 from pywalk.tree import sources
 from pywalk.hunt import stress
 from pywalk.assets import patch_path
@@ -96,10 +98,11 @@ class Cell:
     expect_race: bool | None
     result: stress.StressResult | None = None
     error: str | None = None        # the build's error (first line in the table)
+    kernel_git: str | None = None   # git describe of a --kernel worktree
 
     @property
     def label(self) -> str:
-        return f"{self.kernel} {self.patch_set.label}"
+        return f"{labels.kernel_label(self.kernel, self.kernel_git)} {self.patch_set.label}"
 
     @property
     def ok(self) -> bool:
@@ -110,6 +113,7 @@ class Cell:
 
     def as_json(self) -> dict:
         d = {"kernel_spec": self.kernel_spec, "kernel": self.kernel, "origin": self.origin,
+             "kernel_git": self.kernel_git,
              "patch_set": self.patch_set.label, "patch_files": self.patch_set.paths(),
              "scenario": self.scenario, "race": self.race.name if self.race else None,
              "expect_race": self.expect_race,
@@ -119,37 +123,58 @@ class Cell:
         return d
 
 
+def user_sets(patch_specs: list[str]) -> list[PatchSet]:
+    """The --patch sets; where two would get the same label from different
+    contents, each label gets its set's short content hash."""
+    sets = [user_set(p) for p in patch_specs]
+    if len({s.label for s in sets}) == len(sets):
+        return sets
+    hashes = [labels.set_hash(p.sha256 for p in load_patches(s.paths())) for s in sets]
+    clash = labels.clashing([(s.label, h) for s, h in zip(sets, hashes)])
+    return [PatchSet(f"{s.label}@{h}", s.patches) if c else s
+            for s, h, c in zip(sets, hashes, clash)]
+
+
 def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
          *, fetch: bool = True) -> list[Cell]:
     """The cells, kernel by kernel, patch set by patch set, scenario by scenario."""
     cells = []
+    given = user_sets(patch_specs)
     for spec in kernel_specs:
         src = sources.resolve(spec, fetch=fetch)
+        git = gitinfo.describe(src.root) if src.origin.startswith("tree:") else None
         series = series_of(src.version)
         # expectations are per series: for the Debian package and for a tree
         # of a series pywalk knows (by its version), e.g. --kernel ~/linux-7.3
-        debian = spec in sources.KNOWN_SERIES or series in AS_SHIPPED
+        debian = sources.is_series(spec) or series in AS_SHIPPED
         sets = [PatchSet("as shipped", (), AS_SHIPPED.get(series, {}) if debian else {})]
         if patch_specs:
-            sets += [user_set(p) for p in patch_specs]
+            sets += given
         else:
             sets += [s if debian else PatchSet(s.label, s.patches, {}, s.shipped)
                      for s in DEFAULT_SETS.get(series, ())]
         for ps in sets:
             for sc in scenarios:
                 race, expect = ps.expect.get(sc, (None, None))
-                cells.append(Cell(spec, src.version, src.origin, ps, sc, race, expect))
+                cells.append(Cell(spec, src.version, src.origin, ps, sc, race, expect,
+                                  kernel_git=git))
     return cells
 
 
-def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None) -> bool:
-    """Build and run every cell (in place).  Returns False if interrupted."""
+def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None,
+        fuzz: int | None = None, allow_unused: bool = True, on_notes=None) -> bool:
+    """Build and run every cell (in place).  Returns False if interrupted.
+    fuzz, allow_unused: see pywalk.build(); on_notes(notes) gets each new
+    variant's patch notes and warnings."""
     variants: dict[tuple, runtime.Variant | BuildError] = {}
     for cell in cells:
         key = (cell.kernel_spec, cell.patch_set.patches)
         if key not in variants:
             try:
-                variants[key] = runtime.build(cell.kernel_spec, cell.patch_set.paths())
+                variants[key] = runtime.build(cell.kernel_spec, cell.patch_set.paths(),
+                                              fuzz=fuzz, allow_unused=allow_unused)
+                if on_notes is not None:
+                    on_notes(variants[key].result.notes)
             except BuildError as e:
                 variants[key] = e
         v = variants[key]

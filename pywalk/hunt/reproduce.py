@@ -45,10 +45,12 @@ ROWS = (
 
 
 def run_rows(kernel: str, *, clean_ops: int, race_seconds: float, seed: int, delays: bool,
-             progress=None):
+             progress=None, fuzz: int | None = None, on_notes=None):
     results = []
     for row in ROWS:
-        variant = runtime.build(kernel, [patch_path(p) for p in row.patches])
+        variant = runtime.build(kernel, [patch_path(p) for p in row.patches], fuzz=fuzz)
+        if on_notes is not None:
+            on_notes(variant.result.notes)
         prog = progress(f"{row.label} {row.scenario}") if progress else None
         kw = {"seconds": race_seconds} if row.expect_race else {"ops": clean_ops}
         r = stress.run(variant, row.scenario, seed=seed,

@@ -154,6 +154,11 @@ class StressResult:
     findings: list[Finding] = field(default_factory=list)
     interrupted: bool = False
     python_s: float = 0.0
+    source: dict | None = None  # Variant.provenance: package version, file sha256s
+    label: str = ""                     # the variant's label (pywalk/variant/labels.py)
+    kernel_git: str | None = None       # git describe of a --kernel worktree
+    patch_sha256: list[str] = field(default_factory=list)
+    schedule: dict | None = None    # a controlled schedule's record (pywalk/hunt/schedule.py)
 
     @property
     def ops_per_s(self) -> float:
@@ -161,6 +166,8 @@ class StressResult:
 
     def as_json(self) -> dict:
         return {"variant": self.variant, "kernel": self.kernel, "patches": self.patches,
+                "label": self.label, "kernel_git": self.kernel_git,
+                "patch_sha256": self.patch_sha256,
                 "scenario": self.scenario, "seed": self.seed, "threads": self.threads,
                 "delays": self.delays, "ops": self.ops, "elapsed_s": round(self.elapsed_s, 4),
                 "ops_per_s": round(self.ops_per_s, 1),
@@ -168,7 +175,8 @@ class StressResult:
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
-                "interrupted": self.interrupted}
+                "interrupted": self.interrupted, "source": self.source,
+                **({"schedule": self.schedule} if self.schedule is not None else {})}
 
 
 def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:
@@ -209,6 +217,9 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     result = StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                           {r: n for r, (n, _, _) in plan.items()},
                           delays.as_json() if delays else None)
+    result.source = getattr(variant, "provenance", None)
+    result.label, result.kernel_git = variant.name, variant.kernel_git
+    result.patch_sha256 = list(variant.patch_sha256)
     _set_delays(variant, delays)
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from pywalk.variant import builder as _build
+from pywalk.variant import labels
 from pywalk.variant.oops import KernelOops, MMTainted, read_report
 
 __all__ = ["Variant", "MM", "KernelOops", "MMTainted", "build", "CALLBACKS", "WALKERS"]
@@ -95,6 +96,9 @@ class Variant:
         self.id = result.variant_id
         self.kernel = result.kernel.version
         self.patches = [p.name for p in result.patches]
+        self.patch_sha256 = [p.sha256 for p in result.patches]
+        self.kernel_git = result.kernel_git   # git describe of a --kernel worktree, or None
+        self.show_hash = False                # see pywalk/variant/labels.py
         self.module_path = result.module_path
         self._mod = _load(result.module_path)
         self.ffi = self._mod.ffi
@@ -105,15 +109,33 @@ class Variant:
 
     @property
     def name(self) -> str:
-        return self.kernel + "".join(f"+{p}" for p in self.patches)
+        """The label: version, git describe of a worktree, patch names (and
+        their content hash where needed, pywalk/variant/labels.py)."""
+        return labels.label(self.kernel, self.kernel_git, self.patches, self.patch_sha256,
+                            with_hash=self.show_hash)
 
     def new_mm(self) -> "MM":
         return MM(self)
 
+    @property
+    def provenance(self) -> dict:
+        """Exactly what this variant was built from: the kernel's origin, package
+        version and archive sha256, the patches, and the sha256 of every tree file used."""
+        r = self.result
+        return {**r.kernel.as_json(), "variant": self.id,
+                "patches": [{"name": p.name, "sha256": p.sha256} for p in r.patches],
+                "sources": [{"path": s.path, "sha256": s.sha256} for s in r.sources]}
 
-def build(kernel=None, patches: Iterable = (), *, fetch: bool = True) -> Variant:
-    """Build (or take from the cache) and load a variant."""
-    return Variant(_build.build(kernel, list(patches), fetch=fetch))
+
+def build(kernel=None, patches: Iterable = (), *, fetch: bool = True, fuzz: int | None = None,
+          allow_unused: bool = True) -> Variant:
+    """Build (or take from the cache) and load a variant.
+
+    fuzz: None applies patches strictly (like git apply); N allows offsets
+    and N lines of context fuzz.  allow_unused False: a patch that changes
+    nothing the build uses is a PatchError (exit 125)."""
+    return Variant(_build.build(kernel, list(patches), fetch=fetch, fuzz=fuzz,
+                                allow_unused=allow_unused))
 
 
 class MM:

@@ -108,6 +108,8 @@ void pw_warn(const char *file, int line, const char *msg)
 	n = __atomic_fetch_add(&m->nwarns, 1, __ATOMIC_ACQ_REL);
 	if (n < PW_MAX_WARNS)
 		pw_fill_report(&m->warns[n], PW_OOPS_WARN, file, line, msg, 0, NULL);
+	if (pw_sched_me >= 0)
+		pw_sched_note_warn();
 }
 
 void pw_panic_exit(void)
@@ -129,6 +131,10 @@ void pw_spin_wait(unsigned int *iter, const char *what)
 	static __thread u64 since;
 	unsigned int n = ++*iter;
 
+	if (pw_sched_me >= 0) {		/* under a schedule: hand over, never spin */
+		pw_sched_block(what);
+		return;
+	}
 	pw_check_panic();
 	if (n < 64) {
 		for (int i = 0; i < 32; i++)

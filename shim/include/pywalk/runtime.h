@@ -60,6 +60,7 @@ struct pw_thread {
 extern __thread struct pw_thread pw_cur;
 
 void pw_delay(enum pw_site site);
+#include "sched.h"
 void pw_oops(int kind, const char *file, int line, const char *msg,
 	     unsigned long address, void *uc) __attribute__((noreturn));
 void pw_warn(const char *file, int line, const char *msg);
@@ -76,11 +77,26 @@ static inline u64 pw_rand(void)	/* xorshift64*, per thread, seeded by callers */
 	return x * 0x2545f4914f6cdd1dULL;
 }
 
-/* The one hook on shared state. */
+/*
+ * Whether the hook's slow path runs: bit 0 delays (pw_delays.enabled),
+ * bit 1 the controlled scheduler (shim/src/sched.c).  One flag word, so the
+ * disabled path stays one predictable branch.
+ */
+#define PW_HOOK_DELAYS 1
+#define PW_HOOK_SCHED 2
+extern int pw_hook_flags;
+void pw_hook_slow(enum pw_site site, const volatile void *p);
+
+/* The one hook on shared state; p is the entry loaded or stored, if any. */
+static __always_inline void pw_hook_at(enum pw_site site, const volatile void *p)
+{
+	if (unlikely(pw_hook_flags))
+		pw_hook_slow(site, p);
+}
+
 static __always_inline void pw_hook(enum pw_site site)
 {
-	if (unlikely(pw_delays.enabled))
-		pw_delay(site);
+	pw_hook_at(site, NULL);
 }
 
 /* Called from every spin loop: another thread's oops stops this one. */
