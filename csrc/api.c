@@ -14,6 +14,7 @@
 	} else {							\
 		pw_cur.mm = (m);					\
 		pw_cur.panic = &(m)->panic;				\
+		pw_cur.watch = NULL;					\
 		int __j = sigsetjmp(pw_cur.jb, 0);			\
 		if (__j) {						\
 			__r = __j == 1 ? PW_ERR_OOPS : PW_ERR_PANIC;	\
@@ -22,6 +23,7 @@
 			__r = (expr);					\
 		}							\
 		pw_cur.active = 0;					\
+		pw_cur.watch = NULL;	/* it may point into an oopsed walk */ \
 	}								\
 	__r; })
 
@@ -54,6 +56,8 @@ struct pw_mm *pw_mm_new(void)
 
 void pw_mm_free(struct pw_mm *m)
 {
+	if (m->delays.enabled)
+		pw_delays_users_add(-1);
 	pw_mm_destroy(m->mm);
 	free(m);
 }
@@ -74,17 +78,38 @@ static int pw_do_map(struct mm_struct *mm, unsigned long start, unsigned long si
 		     int huge_level, int write_notify)
 {
 	struct vm_area_struct *vma;
+	unsigned long pgoff = 0;
 
 	mmap_write_lock(mm);
 	if (mm->nr_vmas == PW_MAX_VMAS) {
 		mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
+	if (write_notify == PW_MAP_HALF_WRITE_NOTIFY) {
+		/* two mappings of the device side by side: the first half
+		 * write-notify, the second writable (a VFIO BAR or device-dax
+		 * mapping: write faults get writable huge leaves) */
+		unsigned long half = (size / 2) & PUD_MASK ? (size / 2) & PUD_MASK
+							  : (size / 2) & PAGE_MASK;
+
+		if (!half || mm->nr_vmas + 2 > PW_MAX_VMAS) {
+			mmap_write_unlock(mm);
+			return -EINVAL;
+		}
+		vma = pw_dev_mmap(mm, start, half, huge_level, 1);
+		if (vma)
+			mm->vmas[mm->nr_vmas++] = vma;
+		start += half;
+		size -= half;
+		pgoff = half >> PAGE_SHIFT;
+		write_notify = 0;
+	}
 	vma = pw_dev_mmap(mm, start, size, huge_level, write_notify);
 	if (!vma) {
 		mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
+	vma->vm_pgoff = pgoff;		/* the second half maps the device's next bytes */
 	mm->vmas[mm->nr_vmas++] = vma;	/* addresses only grow: stays sorted */
 	mmap_write_unlock(mm);
 	return 0;
@@ -179,9 +204,11 @@ static int pw_do_walk(struct mm_struct *mm, unsigned long start, unsigned long e
 	int r;
 
 	pw_walker_ops(&ops, walker, mask);
+	pw_watch_begin(&priv);
 	mmap_read_lock(mm);
 	r = walk_page_range(mm, start, end, &ops, &priv);
 	mmap_read_unlock(mm);
+	pw_watch_end(&priv, counts);
 	return r;
 }
 
@@ -266,6 +293,12 @@ static int pw_do_selftest(int what)
 		return table[0];	/* use after free: PROT_NONE in the quarantine */
 	}
 	return -EINVAL;
+}
+
+void pw_set_thread(int tid, int role)
+{
+	pw_cur.tid = tid;
+	pw_cur.role = role;
 }
 
 int pw_selftest(struct pw_mm *m, int what)

@@ -28,6 +28,10 @@
 struct pw_walk_counts {
 	long pgd_entry, p4d_entry, pud_entry, pmd_entry, pte_entry, pte_hole;
 	long pud_leaf, pmd_leaf, pte_present;
+	/* the split path (shim: pw_note_split()): entries a split cleared, at the
+	 * PUD and PMD level, and splits after which the walk went back to the
+	 * same entry (goto again / ACTION_AGAIN) */
+	long pud_splits, pmd_splits, retries;
 };
 
 struct pw_mm;
@@ -40,6 +44,11 @@ int pw_mm_panicked(struct pw_mm *m);
 int pw_mm_nwarns(struct pw_mm *m);
 struct pw_report *pw_mm_oops(struct pw_mm *m);
 struct pw_report *pw_mm_warn(struct pw_mm *m, int i);
+/* KCSAN-style data races (shim/src/kcsan.c; instrumented builds only report) */
+void pw_kcsan_setup(int enabled, unsigned int interval, unsigned int spins);
+int pw_kcsan_nreports(void);
+struct pw_report *pw_kcsan_report(int i);
+#define PW_MAP_HALF_WRITE_NOTIFY 2	/* pw_map(): first half write-notify, second writable */
 int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify, unsigned long *start);
 int pw_fault(struct pw_mm *m, unsigned long addr, int write);
 int pw_lookup(struct pw_mm *m, unsigned long addr, int *level, int *state);
@@ -48,6 +57,7 @@ int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 int pw_zap(struct pw_mm *m, unsigned long start, unsigned long end);
 int pw_poke_leaf(struct pw_mm *m, unsigned long addr);
 int pw_selftest(struct pw_mm *m, int what);
+void pw_set_thread(int tid, int role);	/* who the calling thread is, in reports */
 long pw_table_pages_in_use(void);
 
 /* scenarios (csrc/scenarios.c) */
@@ -67,8 +77,9 @@ struct pw_stress_cfg {
 	unsigned long start, size;
 	int pause_us;
 };
-void pw_set_delays(int enabled, unsigned int *prob, unsigned int *max_spins,
-		   unsigned int yield_permille);
+void pw_mm_set_delays(struct pw_mm *m, int enabled, unsigned int *prob,
+		      unsigned int *max_spins, unsigned int yield_permille);
+int pw_delays_in_use(void);	/* mms with delays on (in this variant) */
 long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,
 		   long *ops_done);
 void pw_stress_reseed(unsigned long long seed, int tid);
@@ -81,6 +92,7 @@ struct pw_bench_seg {		/* populated addresses start, start + step, ... < end */
 };
 long pw_bench_populate(struct pw_mm *m, unsigned long start, unsigned long end,
 		       unsigned long step, int write, unsigned long *bad_addr);
+/* counts: summed over the iters walks */
 int pw_bench_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 		  int cbmask, long iters, long long *ns_out, struct pw_walk_counts *counts);
 #define PW_BENCH_FLOOR_SHIM 0	/* entry loads through the shim's accessors (and hook) */
@@ -91,6 +103,7 @@ int pw_bench_floor(struct pw_mm *m, unsigned long start, unsigned long end, int 
 		   struct pw_walk_counts *counts);
 int pw_bench_fingerprint(struct pw_mm *m, unsigned long start, unsigned long end,
 			 unsigned long long *hash, long *entries, long *present);
+/* *stop: 0 run, 1 return, 2 pause (poll) */
 long pw_bench_refault(struct pw_mm *m, struct pw_bench_seg *segs, int nsegs,
 		      unsigned long long seed, int tid, int *stop, long *ops);
 

@@ -26,6 +26,7 @@ def register(sub) -> None:
                    "(default all: " + ",".join(schedule.DEFAULT_SITES) + ")")
     p.add_argument("--max-schedules", type=int, help="stop (not exhausted) after this many")
     p.add_argument("--json", metavar="OUT", help="write the report here (atomically)")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=cmd_explore)
 
 
@@ -37,7 +38,7 @@ def cmd_explore(args) -> int:
     roles = [r.strip() for r in args.threads.split(",") if r.strip()] if args.threads else None
     spec = explore.small_form(args.scenario, ops=args.ops, seed=args.seed,
                               sites=schedule.parse_sites(args.sched_sites), roles=roles)
-    progress = Progress(f"{variant.name} explore {args.scenario}")
+    progress = Progress(f"{variant.name} explore {args.scenario}", quiet=args.quiet)
     out, count, exhausted, secs = explore.explore(variant, spec, args.bound,
                                                   max_schedules=args.max_schedules,
                                                   progress=progress)

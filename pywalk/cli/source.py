@@ -24,6 +24,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("build", help="build a variant (kernel + patches) and show what it took")
     add_variant_args(p)
+    add_instrument_arg(p, default="off")     # as pywalk.build(); stress & co default on
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_build)
 
@@ -66,6 +67,13 @@ def print_notes(notes, stream=None) -> None:
         print(f"pywalk: {note}", file=stream or sys.stderr, flush=True)
 
 
+def add_instrument_arg(p, default: str | None = "on") -> None:
+    p.add_argument("--instrument", choices=("on", "off"), default=default,
+                   help="compile the tree's code with an access hook before every load and "
+                        "store (KCSAN's way; sites read, write, marked_read, marked_write, "
+                        f"atomic); default {default or 'on (off for --schedule)'}")
+
+
 def cmd_kernels(args) -> int:
     rows, warning = sources.list_kernels(refresh=args.refresh)
     if args.json:
@@ -89,12 +97,14 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_build(args) -> int:
-    r = _build.build(args.kernel, args.patch, fuzz=args.fuzz)
+    r = _build.build(args.kernel, args.patch, fuzz=args.fuzz,
+                     instrumented=args.instrument == "on")
     if args.json:
         print(json.dumps(r.as_json(), indent=2))
         return 0
     print(f"variant {r.variant_id}: kernel {r.kernel.version} ({r.kernel.origin})"
-          + (f" at {r.kernel_git}" if r.kernel_git else ""))
+          + (f" at {r.kernel_git}" if r.kernel_git else "")
+          + (", instrumented" if r.instrumented else ""))
     for p in r.patches:
         print(f"  patch {p.name}" + (f": {p.subject}" if p.subject else ""))
     for note in r.notes:

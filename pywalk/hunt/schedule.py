@@ -114,8 +114,9 @@ class Outcome:
     choices: list = field(default_factory=list)  # per step: (runnable mask, thread picked)
 
 
-def plan_threads(scenario: str, walkers=None, faulters=None, ops_per_thread=None) -> tuple[list, list]:
-    plan = stress.thread_plan(stress.SCENARIOS[scenario], walkers, faulters)
+def plan_threads(scenario: str, walkers=None, faulters=None, ops_per_thread=None,
+                 counts: dict | None = None) -> tuple[list, list]:
+    plan = stress.thread_plan(stress.SCENARIOS[scenario], walkers, faulters, counts)
     threads = [(g.split("/")[0], kind) for g, (n, kind, _) in plan.items() for _ in range(n)]
     if not 0 < len(threads) <= 16:
         raise UsageError("pywalk: a schedule runs 1 to 16 threads")
@@ -130,8 +131,7 @@ def run_once(variant: Variant, spec: Spec, *, trace_cap: int = 0, hunt_seed: int
     sc = stress.SCENARIOS[spec.scenario]
     n = len(spec.threads)
     with _run_lock:
-        stress._set_delays(variant, None)
-        mm = MM(variant)
+        mm = MM(variant)        # no delays: they belong to an mm, and this one has none
         try:
             size = spec.size or sc.size
             start = mm.map(size, huge=sc.huge, write_notify=sc.write_notify)
@@ -249,13 +249,13 @@ def schedule_json(spec: Spec, outcome: Outcome, *, hunt_seed: int, index: int,
 def hunt(variant: Variant, scenario: str, *, kind: str = "pct", seed: int = 1, depth: int = 3,
          schedules: int = 1000, ops_per_thread: int | None = None, sites=DEFAULT_SITES,
          walkers=None, faulters=None, ops_budget: int | None = None,
-         progress=None) -> stress.StressResult:
+         progress=None, counts: dict | None = None) -> stress.StressResult:
     """Scheduled runs until the first finding, `schedules` runs, or `ops_budget` ops."""
     if kind not in ("pct", "random"):
         raise UsageError(f"pywalk: --schedule {kind}: pct or random")
     if depth < 1:
         raise UsageError("pywalk: --depth must be at least 1")
-    threads, ops = plan_threads(scenario, walkers, faulters, ops_per_thread)
+    threads, ops = plan_threads(scenario, walkers, faulters, ops_per_thread, counts)
     result = stress.StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                                  {}, None)
     result.source = getattr(variant, "provenance", None)

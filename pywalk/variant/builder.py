@@ -36,6 +36,7 @@ from pywalk.tree import sources
 from pywalk.variant import diagnostics
 from pywalk.variant import manifest
 from pywalk.variant import slicer
+from pywalk.variant import instrument
 from pywalk.tree import facts as tree_facts
 from pywalk.assets import asset_dir
 from pywalk.errors import BuildError
@@ -55,7 +56,8 @@ CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing"
 
 SHIM = asset_dir("shim")
 CSRC = asset_dir("csrc")
-SHIM_SOURCES = ("src/runtime.c", "src/sched.c", "src/physmem.c", "src/mm.c")
+SHIM_SOURCES = ("src/runtime.c", "src/sched.c", "src/physmem.c", "src/mm.c", "src/history.c",
+                "src/lockdep.c", "src/leaks.c", "src/kcsan.c")
 CSRC_SOURCES = ("driver.c", "walkers.c", "api.c", "scenarios.c", "sched_run.c", "bench.c")
 # files read besides the manifest's, for API detection (treeinfo)
 EXTRA_READS = patched_tree.EXTRA_READS
@@ -89,6 +91,7 @@ class BuildResult:
     seconds: float
     facts: dict = field(default_factory=dict)   # PW_TREE_* (pywalk/tree/facts.py)
     kernel_git: str | None = None   # `git describe --always --dirty` of a git worktree
+    instrumented: bool = False  # the tree's code built with -fsanitize=thread (instrument.py)
 
     @property
     def label(self) -> str:
@@ -112,6 +115,7 @@ class BuildResult:
             "sources": [s.as_json() for s in self.sources],
             "notes": self.notes,
             "facts": self.facts,
+            "instrumented": self.instrumented,
             "cache_hit": not self.compiled,
             "seconds": round(self.seconds, 3),
         }
@@ -243,7 +247,7 @@ def cdef_text() -> str:
     return "\n".join(out)
 
 
-def variant_key(files: dict[str, str], patches: list[Patch]) -> str:
+def variant_key(files: dict[str, str], patches: list[Patch], instrumented: bool = False) -> str:
     h = hashlib.sha256()
     h.update(json.dumps({
         "gen": GENERATOR_VERSION,
@@ -253,14 +257,16 @@ def variant_key(files: dict[str, str], patches: list[Patch]) -> str:
         "csrc": _dir_digest(CSRC),
         "cc": _cc_version(),
         "cflags": CFLAGS,
+        **instrument.key_part(instrumented),
     }, sort_keys=True).encode())
     return h.hexdigest()[:20]
 
 
 def _compile(workdir: Path, tu: str, module_name: str, scratch: Path,
-             files: dict[str, str] | None = None) -> Path:
+             instrumented: bool = False, files: dict[str, str] | None = None) -> Path:
     import cffi
 
+    tu, objs = instrument.compile_tree(workdir, tu, CC, CFLAGS, scratch) if instrumented else (tu, [])
     ffi = cffi.FFI()
     ffi.cdef(cdef_text())
     (workdir / "variant.c").write_text(tu)
@@ -274,7 +280,7 @@ def _compile(workdir: Path, tu: str, module_name: str, scratch: Path,
            f"-I{sysconfig.get_paths()['include']}",
            f"-ffile-prefix-map={scratch}/=", f"-ffile-prefix-map={SHIM}/=shim/",
            f"-ffile-prefix-map={CSRC}/=csrc/",
-           str(c_file), "-o", str(out)]
+           str(c_file), *objs, "-o", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
     (workdir / "compile.log").write_text(" ".join(cmd) + "\n" + proc.stdout + proc.stderr)
     if proc.returncode != 0:
@@ -288,17 +294,19 @@ def _compile(workdir: Path, tu: str, module_name: str, scratch: Path,
 
 
 def build(kernel=None, patches=(), *, fetch: bool = True, fuzz: int | None = None,
-          allow_unused: bool = True) -> BuildResult:
+          allow_unused: bool = True, instrumented: bool = False) -> BuildResult:
     """Build (or find in the cache) the variant kernel + patches.
 
     fuzz: None applies patches strictly; N allows offsets and N lines of
     context fuzz.  allow_unused False: a patch that changes nothing the
-    build uses is a PatchError (pywalk/variant/patched_tree.py)."""
+    build uses is a PatchError (pywalk/variant/patched_tree.py).
+    instrumented: the tree's code is compiled with -fsanitize=thread
+    (pywalk/variant/instrument.py)."""
     t0 = time.perf_counter()
     src = sources.resolve(kernel, fetch=fetch)
     plist = load_patches(list(patches)) if patches else []
     files, notes = _read_tree(src, plist, fuzz=fuzz, allow_unused=allow_unused)
-    key = variant_key(files, plist)
+    key = variant_key(files, plist, instrumented)
     root = sources.cache_root() / "build"
     final = root / key
     meta = final / "build.json"
@@ -313,7 +321,7 @@ def build(kernel=None, patches=(), *, fetch: bool = True, fuzz: int | None = Non
                 try:
                     scratch = work / "tree"
                     tu, records = generate(files, scratch, f"{src.origin} ({src.version})")
-                    _compile(work, tu, module_name, scratch, files)
+                    _compile(work, tu, module_name, scratch, instrumented, files)
                     (work / "build.json").write_text(json.dumps(
                         {"sources": [r.as_json() for r in records], "notes": notes}, indent=1))
                     os.rename(work, final)
@@ -327,4 +335,5 @@ def build(kernel=None, patches=(), *, fetch: bool = True, fuzz: int | None = Non
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     return BuildResult(key, final / f"{module_name}{suffix}", src, plist, records,
                        notes, compiled, time.perf_counter() - t0, tree_facts.detect(files.get),
-                       gitinfo.describe(src.root) if src.origin.startswith("tree:") else None)
+                       gitinfo.describe(src.root) if src.origin.startswith("tree:") else None,
+                       instrumented)

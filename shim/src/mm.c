@@ -78,7 +78,7 @@ static struct mm_struct *pw_mm_create(void)	/* kernel: mm_alloc() + pgd_alloc() 
 
 	if (!mm)
 		return NULL;
-	pgd = pw_alloc_table_page();
+	pgd = pw_alloc_table(NULL, PW_PT_PGD);
 	if (!pgd) {
 		free(mm);
 		return NULL;

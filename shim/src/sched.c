@@ -81,8 +81,8 @@ void pw_hook_slow(enum pw_site site, const volatile void *p)
 	if (pw_hook_inside)
 		return;
 	pw_hook_inside = 1;
-	if (pw_delays.enabled)
-		pw_delay(site);
+	if (pw_hook_flags & PW_HOOK_DELAYS)
+		pw_delay(site);		/* per mm: pw_delay() asks the thread's mm */
 	if ((pw_hook_flags & PW_HOOK_SCHED) && pw_sched_me >= 0)
 		pw_sched_point(site, p);	/* may longjmp out (panic): enter resets it */
 	pw_hook_inside = 0;

@@ -43,7 +43,10 @@ struct page {			/* kernel: struct page, what page-table pages need */
 	pgtable_t pmd_huge_pte;	/* kernel: page->pmd_huge_pte (deposit; unused on x86) */
 	unsigned long flags;
 	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */
+	int pw_level;		/* a table page's level, PW_PT_* (set at allocation; lockdep.c) */
+	struct mm_struct *pw_mm;	/* the mm it was allocated to, NULL once freed (leaks.c) */
 };
+enum { PW_PT_UNKNOWN, PW_PT_PTE, PW_PT_PMD, PW_PT_PUD, PW_PT_PGD };
 struct folio {			/* kernel: struct folio (only &folio->page is taken, by
 				 * zap_huge_pmd()'s tail for pages with a struct page) */
 	struct page page;
@@ -85,7 +88,9 @@ struct mm_struct {		/* kernel: struct mm_struct */
 	spinlock_t page_table_lock;
 	struct rw_semaphore mmap_lock;
 	unsigned long flags;	/* kernel: mm->flags (MMF_*) */
-	long nr_ptes, nr_pmds, nr_puds;	/* kernel: mm counters (approximate) */
+	long nr_ptes, nr_pmds, nr_puds;	/* kernel: mm counters (mm_inc_nr_pmds() & co) */
+	long pw_live_tables;	/* table pages allocated to this mm, not freed (leaks.c) */
+	int pw_leak_reported;	/* leaks.c: each kind of finding once per mm */
 	int nr_vmas;		/* kernel: the maple tree of vmas, here a sorted array */
 	struct vm_area_struct *vmas[PW_MAX_VMAS];
 	struct pw_mm *pw;	/* harness state: panic flag, reports */
@@ -170,17 +175,30 @@ static inline void mmap_write_unlock(struct mm_struct *mm) { up_write(&mm->mmap_
 /* ---- page-table page allocation (shim/src/physmem.c) ---- */
 struct page *pw_alloc_table_page(void);		/* a zeroed page-table page */
 void pw_free_table_page(struct page *page);	/* into the PROT_NONE quarantine */
-static inline pud_t *pud_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pud_alloc_one() */
+/* a table page of that level for mm (NULL: not counted, the pgd) */
+static inline struct page *pw_alloc_table(struct mm_struct *mm, int level)
 {
 	struct page *p = pw_alloc_table_page();
+
+	if (p) {
+		p->pw_level = level;
+		p->pw_mm = mm;
+		if (mm)
+			__atomic_fetch_add(&mm->pw_live_tables, 1, __ATOMIC_RELAXED);
+	}
+	return p;
+}
+static inline pud_t *pud_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pud_alloc_one() */
+{
+	struct page *p = pw_alloc_table(mm, PW_PT_PUD);
 	return p ? (pud_t *)page_address(p) : NULL;
 }
 static inline pmd_t *pmd_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pmd_alloc_one() */
 {
-	struct page *p = pw_alloc_table_page();
+	struct page *p = pw_alloc_table(mm, PW_PT_PMD);
 	return p ? (pmd_t *)page_address(p) : NULL;
 }
-static inline pgtable_t pte_alloc_one(struct mm_struct *mm) { return pw_alloc_table_page(); }	/* kernel: pte_alloc_one() */
+static inline pgtable_t pte_alloc_one(struct mm_struct *mm) { return pw_alloc_table(mm, PW_PT_PTE); }	/* kernel: pte_alloc_one() */
 static inline void pud_free(struct mm_struct *mm, pud_t *pud) { pw_free_table_page(virt_to_page(pud)); }	/* kernel: pud_free() */
 static inline void pmd_free(struct mm_struct *mm, pmd_t *pmd) { pw_free_table_page(virt_to_page(pmd)); }	/* kernel: pmd_free() */
 static inline void pte_free(struct mm_struct *mm, pgtable_t pte) { pw_free_table_page(pte); }	/* kernel: pte_free() */
@@ -191,6 +209,8 @@ static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long a)
 #define mm_inc_nr_pmds(mm) __atomic_fetch_add(&(mm)->nr_pmds, 1, __ATOMIC_RELAXED)	/* kernel: mm_inc_nr_pmds() */
 #define mm_inc_nr_ptes(mm) __atomic_fetch_add(&(mm)->nr_ptes, 1, __ATOMIC_RELAXED)	/* kernel: mm_inc_nr_ptes() */
 #define mm_dec_nr_ptes(mm) __atomic_fetch_sub(&(mm)->nr_ptes, 1, __ATOMIC_RELAXED)	/* kernel: mm_dec_nr_ptes() */
+#define mm_dec_nr_pmds(mm) __atomic_fetch_sub(&(mm)->nr_pmds, 1, __ATOMIC_RELAXED)	/* kernel: mm_dec_nr_pmds() */
+#define mm_dec_nr_puds(mm) __atomic_fetch_sub(&(mm)->nr_puds, 1, __ATOMIC_RELAXED)	/* kernel: mm_dec_nr_puds() */
 #define count_vm_event(e) do { } while (0)		/* kernel: count_vm_event() (vmstat off) */
 #define count_vm_events(e, n) do { } while (0)		/* kernel: count_vm_events() */
 
@@ -270,6 +290,7 @@ static inline int cond_resched(void) { return 0; }
 /* kernel: pudp_huge_clear_flush(): clear, then flush the (absent) TLB */
 static inline pud_t pudp_huge_clear_flush(struct vm_area_struct *vma, unsigned long a, pud_t *pudp)
 {
+	pw_note_split(2, a & PUD_MASK);	/* the split path's clear: counted for pywalk bench */
 	return pudp_huge_get_and_clear(vma->vm_mm, a, pudp);
 }
 #if PW_HAVE_pudp_huge_clear_flush_notify
@@ -278,6 +299,7 @@ static inline pud_t pudp_huge_clear_flush(struct vm_area_struct *vma, unsigned l
 /* kernel: pmdp_huge_clear_flush() */
 static inline pmd_t pmdp_huge_clear_flush(struct vm_area_struct *vma, unsigned long a, pmd_t *pmdp)
 {
+	pw_note_split(3, a & PMD_MASK);	/* the split path's clear: counted for pywalk bench */
 	return pmdp_huge_get_and_clear(vma->vm_mm, a, pmdp);
 }
 #if PW_HAVE_pmdp_huge_clear_flush_notify

@@ -117,11 +117,13 @@ unsigned long pw_page_to_pfn(const struct page *page);
 #define page_address(page) __va(page_to_pfn(page) << PAGE_SHIFT)	/* kernel: page_address() */
 
 /* ---- hooked entry access: every shared load/store of the shim ---- */
+#include "history.h"
 #define PW_LOAD(p) ({ pw_hook_at(PW_SITE_LOAD, &(p)); __atomic_load_n(&(p), __ATOMIC_RELAXED); })
-#define PW_STORE(p, v) do { __atomic_store_n(&(p), (v), __ATOMIC_RELEASE); \
-			     pw_hook_at(PW_SITE_STORE, &(p)); } while (0)
+#define PW_STORE(p, v) do { __typeof__(p) __o = __atomic_load_n(&(p), __ATOMIC_RELAXED); \
+			    __atomic_store_n(&(p), (v), __ATOMIC_RELEASE); \
+			    pw_history_store(&(p), __o, (v)); pw_hook_at(PW_SITE_STORE, &(p)); } while (0)
 #define PW_XCHG(p, v) ({ __typeof__(p) __o = __atomic_exchange_n(&(p), (v), __ATOMIC_ACQ_REL); \
-			 pw_hook_at(PW_SITE_STORE, &(p)); __o; })
+			 pw_history_store(&(p), __o, (v)); pw_hook_at(PW_SITE_STORE, &(p)); __o; })
 
 /* ---- flags and pfns ---- */
 static inline unsigned long pud_pfn_mask(pud_t pud)	/* kernel: pud_pfn_mask() */
