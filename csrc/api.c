@@ -168,7 +168,7 @@ static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, in
 	if (p4d_none(*p4d))
 		goto out;
 	*level = 2;
-	pud = pudp_get(pud_offset(p4d, addr));
+	pud = pw_pudp_get(pud_offset(p4d, addr));
 	if (pud_none(pud))
 		goto out;
 	if (pud_leaf(pud)) {
@@ -176,7 +176,7 @@ static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, in
 		goto out;
 	}
 	*level = 3;
-	pmd = pmdp_get(pmd_offset(&pud, addr));
+	pmd = pw_pmdp_get(pmd_offset(&pud, addr));
 	if (pmd_none(pmd))
 		goto out;
 	if (pmd_leaf(pmd)) {
@@ -184,7 +184,7 @@ static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, in
 		goto out;
 	}
 	*level = 4;
-	pte = ptep_get(pte_offset_kernel(&pmd, addr));
+	pte = pw_ptep_get(pte_offset_kernel(&pmd, addr));
 	*state = pte_none(pte) ? 0 : 3;
 out:
 	mmap_read_unlock(mm);
@@ -220,7 +220,7 @@ int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 
 /*
  * MADV_DONTNEED on [start, end): under mmap_lock for read, the tree's own
- * zap_page_range_single() (mm/memory.c) for each vma the range meets, as
+ * zap_page_range_single() (zap_vma_range() in 7.x; mm/memory.c) for each vma the range meets, as
  * madvise_dontneed_single_vma() calls it (no zap_details).  Page tables
  * stay.
  */
@@ -235,7 +235,11 @@ static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long en
 		unsigned long e = min(end, vma->vm_end);
 
 		if (s < e)
+#if PW_TREE_ZAP_VMA_RANGE
+			zap_vma_range(vma, s, e - s);
+#else
 			zap_page_range_single(vma, s, e - s, NULL);
+#endif
 	}
 	mmap_read_unlock(mm);
 	return 0;
@@ -254,7 +258,7 @@ static int pw_do_poke(struct mm_struct *mm, unsigned long addr)
 
 	if (p4d_none(*p4d))
 		return -ENOENT;
-	pud = pudp_get(pud_offset(p4d, addr));
+	pud = pw_pudp_get(pud_offset(p4d, addr));
 	if (!pud_leaf(pud))
 		return -ENOENT;
 	frame = __va(pud_pfn(pud) << PAGE_SHIFT);

@@ -101,8 +101,8 @@ int pw_bench_walk(struct pw_mm *m, unsigned long start, unsigned long end, int w
  * It visits what the "dirty" walker's callbacks visit (every non-none pud
  * and pmd, every pte of a pte table in range) and counts them, so its count
  * must equal the walker's callback count.  No locks, no vma, no splits.
- *   PW_FLOOR_SHIM  entry loads through the shim's pudp_get()/pmdp_get()/
- *                  ptep_get() (each passes the shim's hook; delays off)
+ *   PW_FLOOR_SHIM  entry loads through the shim's pw_pudp_get()/pw_pmdp_get()/
+ *                  pw_ptep_get() (each passes the shim's hook; delays off)
  *   PW_FLOOR_RAW   plain READ_ONCE() loads, no hook: what the hook costs
  *   PW_FLOOR_CB    READ_ONCE() loads (as mm/pagewalk.c's *pud, *pmd) and
  *                  the walker's own callbacks through walk->ops, honouring
@@ -132,7 +132,7 @@ static __always_inline long pw_bench_descend(struct mm_struct *mm, unsigned long
 			continue;
 		pud = pud_offset(&p4v, addr);
 		for (; addr < p4d_next; pud++, addr = pud_next) {
-			pud_t pv = plain ? __pud(READ_ONCE(pud->pud)) : pudp_get(pud);
+			pud_t pv = plain ? __pud(READ_ONCE(pud->pud)) : pw_pudp_get(pud);
 			pmd_t *pmd;
 
 			pud_next = pud_addr_end(addr, p4d_next);
@@ -159,7 +159,7 @@ static __always_inline long pw_bench_descend(struct mm_struct *mm, unsigned long
 			}
 			pmd = pmd_offset(&pv, addr);
 			for (; addr < pud_next; pmd++, addr = pmd_next) {
-				pmd_t mv = plain ? __pmd(READ_ONCE(pmd->pmd)) : pmdp_get(pmd);
+				pmd_t mv = plain ? __pmd(READ_ONCE(pmd->pmd)) : pw_pmdp_get(pmd);
 				pte_t *pte;
 
 				pmd_next = pmd_addr_end(addr, pud_next);
@@ -201,7 +201,7 @@ static __always_inline long pw_bench_descend(struct mm_struct *mm, unsigned long
 					pte_t tv;
 
 					n++;
-					tv = plain ? __pte(READ_ONCE(pte->pte)) : ptep_get(pte);
+					tv = plain ? __pte(READ_ONCE(pte->pte)) : pw_ptep_get(pte);
 					if (pte_present(tv))
 						pres++;
 					if (mode == PW_FLOOR_HASH && !pte_none(tv)) {

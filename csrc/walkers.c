@@ -48,7 +48,7 @@ static int pw_cnt_p4d(p4d_t *p4d, unsigned long a, unsigned long n, struct mm_wa
 
 static int pw_cnt_pud(pud_t *pud, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
-	pud_t v = pudp_get(pud);
+	pud_t v = pw_pudp_get(pud);
 
 	PW_COUNTS(walk)->pud_entry++;
 	pw_walk_seen(2, a);
@@ -59,7 +59,7 @@ static int pw_cnt_pud(pud_t *pud, unsigned long a, unsigned long n, struct mm_wa
 
 static int pw_cnt_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
-	pmd_t v = pmdp_get(pmd);
+	pmd_t v = pw_pmdp_get(pmd);
 
 	PW_COUNTS(walk)->pmd_entry++;
 	pw_walk_seen(3, a);
@@ -71,7 +71,7 @@ static int pw_cnt_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_wa
 static int pw_cnt_pte(pte_t *pte, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
 	PW_COUNTS(walk)->pte_entry++;	/* (a pte is never a split's next step: not watched) */
-	if (pte_present(ptep_get(pte)))
+	if (pte_present(pw_ptep_get(pte)))
 		PW_COUNTS(walk)->pte_present++;
 	return 0;
 }
@@ -110,10 +110,10 @@ static int pw_numa_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_w
  */
 static int pw_dirty_pud(pud_t *pud, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
-	pud_t v = pudp_get(pud);
+	pud_t v = pw_pudp_get(pud);
 
 	PW_COUNTS(walk)->pud_entry++;	/* (never splits: not watched) */
-	if (pud_trans_huge(v) || pud_devmap(v)) {
+	if (pud_trans_huge(v) || pw_pud_devmap(v)) {
 		PW_COUNTS(walk)->pud_leaf++;
 		walk->action = ACTION_CONTINUE;
 	}
@@ -122,10 +122,10 @@ static int pw_dirty_pud(pud_t *pud, unsigned long a, unsigned long n, struct mm_
 
 static int pw_dirty_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
-	pmd_t v = pmdp_get(pmd);
+	pmd_t v = pw_pmdp_get(pmd);
 
 	PW_COUNTS(walk)->pmd_entry++;
-	if (pmd_trans_huge(v) || pmd_devmap(v)) {
+	if (pmd_trans_huge(v) || pw_pmd_devmap(v)) {
 		PW_COUNTS(walk)->pmd_leaf++;
 		walk->action = ACTION_CONTINUE;
 	}
@@ -160,11 +160,11 @@ static int pw_py_pgd(pgd_t *e, unsigned long a, unsigned long n, struct mm_walk 
 static int pw_py_p4d(p4d_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
 { return pw_py_call(w, PW_CB_P4D, a, n, p4d_val(*e), 1); }
 static int pw_py_pud(pud_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_PUD, a, n, pud_val(pudp_get(e)), 2); }
+{ return pw_py_call(w, PW_CB_PUD, a, n, pud_val(pw_pudp_get(e)), 2); }
 static int pw_py_pmd(pmd_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_PMD, a, n, pmd_val(pmdp_get(e)), 3); }
+{ return pw_py_call(w, PW_CB_PMD, a, n, pmd_val(pw_pmdp_get(e)), 3); }
 static int pw_py_pte(pte_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_PTE, a, n, pte_val(ptep_get(e)), 4); }
+{ return pw_py_call(w, PW_CB_PTE, a, n, pte_val(pw_ptep_get(e)), 4); }
 static int pw_py_hole(unsigned long a, unsigned long n, int depth, struct mm_walk *w)
 { return pw_py_call(w, PW_CB_HOLE, a, n, 0, depth); }
 

@@ -42,7 +42,7 @@ static int pw_leak_table_ok(struct mm_struct *mm, void *table, int level, const 
 void pw_uncount_pmd_table(struct mm_struct *mm, pmd_t *pmd)
 {
 	for (int i = 0; i < PTRS_PER_PMD; i++) {
-		pmd_t v = pmdp_get(&pmd[i]);
+		pmd_t v = pw_pmdp_get(&pmd[i]);
 
 		if (!pmd_none(v) && !pmd_leaf(v))
 			mm_dec_nr_ptes(mm);
@@ -67,7 +67,7 @@ void pw_check_tables(struct mm_struct *mm)
 			continue;
 		puds++;
 		for (int j = 0; j < PTRS_PER_PUD; j++) {
-			pud_t u = pudp_get(&pud[j]);
+			pud_t u = pw_pudp_get(&pud[j]);
 			pmd_t *pmd;
 
 			if (pud_none(u) || pud_leaf(u))
@@ -77,7 +77,7 @@ void pw_check_tables(struct mm_struct *mm)
 				continue;
 			pmds++;
 			for (int k = 0; k < PTRS_PER_PMD; k++) {
-				pmd_t d = pmdp_get(&pmd[k]);
+				pmd_t d = pw_pmdp_get(&pmd[k]);
 
 				if (pmd_none(d) || pmd_leaf(d))
 					continue;

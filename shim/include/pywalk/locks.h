@@ -52,6 +52,14 @@ static inline void spin_unlock(spinlock_t *l)	/* kernel: spin_unlock() */
 }
 
 #define spin_lock_nested(l, sub) spin_lock(l)	/* kernel: spin_lock_nested() */
+static inline int spin_trylock(spinlock_t *l)	/* kernel: spin_trylock() */
+{
+	pw_hook(PW_SITE_LOCK);
+	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		return 0;
+	l->owner = pw_cur.tid + 1;
+	return 1;
+}
 
 /*
  * kernel: rcu_read_lock()/rcu_read_unlock() (pte_offset_map() takes it since
