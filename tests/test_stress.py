@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 
+from pathlib import Path
+
 import pytest
 
 from pywalk.hunt import schedule, stress
@@ -139,7 +141,18 @@ def test_ctrl_c_keeps_what_was_measured(tmp_path, v61_fix):
                           fix, "--scenario", "walk-vs-refault", "--seconds", "60",
                           "--json", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
-    time.sleep(3)               # the variant is cached (fixture): the hunt is running by now
+    # wait until the variant (instrumented: maybe a build first) is loaded
+    # and the hunt under way, however loaded the machine is
+    maps = Path(f"/proc/{p.pid}/maps")
+    deadline = time.monotonic() + 300
+    while p.poll() is None and time.monotonic() < deadline:
+        try:
+            if "_pywalk_v_" in maps.read_text():
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    time.sleep(1.0)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
