@@ -87,11 +87,14 @@ def test_the_lock_mutant_is_no_stale_view():
 
 
 @pytest.mark.stress
-def test_the_stale_mutants_are_no_lock_or_leak_in_every_scenario():
+def test_the_stale_mutants_are_no_lock_finding_in_mixed():
+    # (in mixed a LEAK may follow: a leaf installed or written back over a
+    # pte table another thread put there loses that table -- the bug's
+    # consequence, reported as such)
     for name in ("insert-pfn-pud-checks-unlocked.patch", "pud-set-accessed-writes-back-stale.patch"):
         v = pywalk.build("6.12", [_mutant(name)], instrumented=True)
         r = stress.run(v, "mixed", ops=200_000, seed=1, keep_going=True)
-        assert not [f for f in r.findings if f.kind in ("LOCK", "LEAK")], (name, r.findings[:1])
+        assert not [f for f in r.findings if f.kind == "LOCK"], (name, r.findings[:1])
 
 
 def test_an_uninstrumented_build_has_no_views_to_compare():

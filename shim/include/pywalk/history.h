@@ -38,6 +38,7 @@ void pw_history_racing(struct pw_report *r, unsigned long address);
 /* Page-table accounting and leaks (shim/src/leaks.c), under mmap_lock for write. */
 struct mm_struct;
 void pw_check_tables(struct mm_struct *mm);
-void pw_uncount_pmd_table(struct mm_struct *mm, pmd_t *pmd);
+/* ... and at the mm's end, after the tree's teardown (kernel: check_mm()) */
+void pw_check_mm(struct mm_struct *mm);
 
 #endif

@@ -163,6 +163,8 @@ static inline int p4d_bad(p4d_t p4d)	/* kernel: p4d_bad(): anything but a table 
 {
 	return (p4d_flags(p4d) & ~(_KERNPG_TABLE | _PAGE_USER)) != 0;
 }
+/* kernel: p4d_clear() (x86 4-level: the p4d is the folded pgd entry) */
+static inline void p4d_clear(p4d_t *p4d) { PW_STORE(p4d->p4d, 0UL); }
 void pw_report_bad_entry(const char *level, unsigned long val);	/* kernel: pgd_ERROR() & co */
 static inline void p4d_clear_bad(p4d_t *p4d)	/* kernel: p4d_clear_bad() */
 {
