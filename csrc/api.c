@@ -107,6 +107,63 @@ int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify
 	return r;
 }
 
+/* A mapping of one of the tree's drivers (csrc/clients.c), as pw_map() does ours. */
+static int pw_do_map_driver(struct mm_struct *mm, unsigned long start, unsigned long size,
+			    int driver)
+{
+	struct vm_area_struct *vma = NULL;
+
+	mmap_write_lock(mm);
+	if (mm->nr_vmas == PW_MAX_VMAS) {
+		mmap_write_unlock(mm);
+		return -ENOMEM;
+	}
+#if PW_HAVE_VFIO
+	if (driver == PW_DRIVER_VFIO)
+		vma = pw_vfio_mmap(mm, start, size);
+#endif
+	if (!vma) {
+		mmap_write_unlock(mm);
+		return -ENOMEM;
+	}
+	mm->vmas[mm->nr_vmas++] = vma;
+	mmap_write_unlock(mm);
+	return 0;
+}
+
+int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, unsigned long *start)
+{
+	unsigned long s = m->next_addr;
+	long r;
+
+	if (driver == PW_DRIVER_WRITE_NOTIFY)
+		return pw_map(m, size, 2, 1, start);
+	if (!pw_driver_available(driver))
+		return -EOPNOTSUPP;
+	if (!size || (size & ~PAGE_MASK))
+		return -EINVAL;
+	r = PW_GUARDED(m, pw_do_map_driver(m->mm, s, size, driver));
+	if (r == 0) {
+		*start = s;
+		m->next_addr = ((s + size + PUD_SIZE - 1) & PUD_MASK) + PUD_SIZE;
+	}
+	return r;
+}
+
+int pw_driver_has(int driver) { return pw_driver_available(driver); }
+int pw_client_has(int walker)
+{
+	switch (walker) {
+	case PW_WALK_TREE_NUMA_MAPS:
+		return PW_HAVE_NUMA_MAPS + 0;
+	case PW_WALK_TREE_DIRTY:
+		return PW_HAVE_DIRTY + 0;
+	case PW_WALK_TREE_CLEAN:
+		return PW_HAVE_DIRTY_CLEAN + 0;
+	}
+	return 1;
+}
+
 static int pw_do_fault(struct mm_struct *mm, unsigned long addr, int write)
 {
 	struct vm_area_struct *vma;
@@ -178,6 +235,8 @@ static int pw_do_walk(struct mm_struct *mm, unsigned long start, unsigned long e
 	struct pw_walk_priv priv = { counts, pyhandle };
 	int r;
 
+	if (pw_is_client(walker))
+		return pw_client_walk(mm, start, end, walker, counts);
 	pw_walker_ops(&ops, walker, mask);
 	mmap_read_lock(mm);
 	r = walk_page_range(mm, start, end, &ops, &priv);

@@ -18,7 +18,7 @@ from pywalk.bench.layouts import GiB, Layout, Seg
 from pywalk.errors import EXIT_FINDING, PywalkError
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, ERR_TAINTED, MM, WALKERS, Variant
 
-WALKER = "dirty"
+WALKER = "count-dirty"
 FLOOR_MODES = {"floor": 0, "floor_raw": 1, "floor_cb": 2}
 FLOOR_WEIGHT = 0.25         # time share of each floor arm, relative to a or b
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from pywalk.variant import runtime
-from pywalk.hunt import stress
+from pywalk.hunt import clients, stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
@@ -30,6 +30,7 @@ def register(sub) -> None:
                         help="delay profile, e.g. unlock=2048:1000,fault_return=4096:1000,yield=100 "
                              "(sites: lock, unlock, load, store, fault_return; chance per 65536, "
                              "max cpu_relax() spins)")
+    clients.add_args(p)
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
@@ -44,11 +45,13 @@ def cmd_stress(args) -> int:
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError("pywalk: --seconds must be positive")
     variant = runtime.build(args.kernel, args.patch)
+    clients.check(variant, args.walker, args.driver)
     progress = Progress(f"{variant.name} {args.scenario}")
     result = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,
                         delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
-                        keep_going=args.keep_going, progress=progress)
+                        keep_going=args.keep_going, progress=progress,
+                        walker=args.walker, driver=args.driver)
     progress.done()
     if args.json:
         write_json_atomic(args.json, result.as_json())

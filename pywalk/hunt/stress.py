@@ -17,13 +17,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, Variant
+from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, WALKERS, Variant  # WALKERS: ours and the tree's
 from pywalk.errors import UsageError
 from pywalk.variant.oops import Report
 
 ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
 SITES = ("lock", "unlock", "load", "store", "fault_return")
-WALKERS = {"numa_maps": 1, "dirty": 2, "pmd_pte": 4, "count": 0}
 GiB = 1 << 30
 
 
@@ -86,7 +85,7 @@ SCENARIOS = {
         "walk-vs-refault",
         "numa_maps-like walks (no pud_entry) split 1 GiB PUD leaves while readers refault them",
         4 * GiB, "pud", False,
-        {"walker": (1, "numa_maps", 0), "reader": (2, None, 0)}),
+        {"walker": (1, "count-numa", 0), "reader": (2, None, 0)}),
     "walk-vs-refault-pmd": Scenario(
         "walk-vs-refault-pmd",
         "walks with pmd_entry+pte_entry split 2 MiB PMD leaves while readers refault them",
@@ -102,7 +101,7 @@ SCENARIOS = {
         "mixed",
         "reads, writes, three walker kinds, zaps and page-table teardown together",
         4 * GiB, "pud", True,
-        {"walker/numa_maps": (1, "numa_maps", 0), "walker/dirty": (1, "dirty", 0),
+        {"walker/count-numa": (1, "count-numa", 0), "walker/count-dirty": (1, "count-dirty", 0),
          "walker/pmd_pte": (1, "pmd_pte", 0), "reader": (1, None, 0), "writer": (1, None, 0),
          "zapper": (1, None, 20), "reaper": (1, None, 200)}),
 }
@@ -154,6 +153,8 @@ class StressResult:
     findings: list[Finding] = field(default_factory=list)
     interrupted: bool = False
     python_s: float = 0.0
+    walker: str | None = None     # --walker: the walk client every walker thread runs
+    driver: str | None = None     # --driver: whose huge_fault the mapping has
 
     @property
     def ops_per_s(self) -> float:
@@ -168,7 +169,8 @@ class StressResult:
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
-                "interrupted": self.interrupted}
+                "interrupted": self.interrupted,
+                "walker": self.walker, "driver": self.driver or "write-notify"}
 
 
 def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:
@@ -197,7 +199,8 @@ def _set_delays(variant: Variant, profile: DelayProfile | None) -> None:
 def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         faulters: int | None = None, seconds: float | None = None, ops: int | None = None,
         seed: int = 1, delays: DelayProfile | None = DelayProfile(), keep_going: bool = False,
-        batch: int = 16, progress=None, stop_when=None) -> StressResult:
+        batch: int = 16, progress=None, stop_when=None, walker: str | None = None,
+        driver: str | None = None) -> StressResult:
     """Run one race hunt.  Stops at the first finding unless keep_going
     (then at the first finding for which stop_when(finding) is true, if
     given), when the op budget is spent, or after `seconds`; Ctrl-C keeps
@@ -206,9 +209,12 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     if seconds is None and ops is None:
         seconds = 10.0
     plan = thread_plan(sc, walkers, faulters)
+    if walker is not None:    # --walker: every walker thread runs that client
+        plan = {g: (n, walker if g.split("/")[0] == "walker" else kind, pause)
+                for g, (n, kind, pause) in plan.items()}
     result = StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                           {r: n for r, (n, _, _) in plan.items()},
-                          delays.as_json() if delays else None)
+                          delays.as_json() if delays else None, walker=walker, driver=driver)
     _set_delays(variant, delays)
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")
@@ -219,7 +225,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
 
     def new_mm():
         mm = MM(variant)
-        start = mm.map(sc.size, huge=sc.huge, write_notify=sc.write_notify)
+        start = mm.map(sc.size, huge=sc.huge, write_notify=sc.write_notify, driver=driver)
         state["mm"], state["start"] = mm, start
         return mm
 

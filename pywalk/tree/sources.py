@@ -46,7 +46,8 @@ from pywalk.errors import FetchError, SourceError
 
 DEFAULT_KERNEL = "6.1"
 KNOWN_SERIES = {"6.1": "linux-source-6.1", "6.12": "linux-source-6.12"}
-NEEDED = ("Makefile", "mm", "include", "arch/x86/include")  # subset of a tree the builds use
+NEEDED = ("Makefile", "mm", "include", "arch/x86/include",
+          "fs/proc", "drivers/dax", "drivers/vfio/pci")  # subset of a tree the builds use
 
 REQUIRED_FILES = (
     "mm/pagewalk.c",

@@ -36,12 +36,13 @@ from filelock import FileLock
 from pywalk.tree import sources
 from pywalk.variant import manifest
 from pywalk.variant import slicer
+from pywalk.variant import clients
 from pywalk.tree import facts as tree_facts
 from pywalk.assets import asset_dir
 from pywalk.errors import BuildError
 from pywalk.variant.patches import Patch, apply_patches, load_patches
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 CC = os.environ.get("CC", "gcc")
 CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing",
           "-fno-omit-frame-pointer", "-Wall", "-Wno-unused-function",
@@ -54,9 +55,12 @@ CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing"
 SHIM = asset_dir("shim")
 CSRC = asset_dir("csrc")
 SHIM_SOURCES = ("src/runtime.c", "src/physmem.c", "src/mm.c")
-CSRC_SOURCES = ("driver.c", "walkers.c", "api.c", "scenarios.c", "bench.c")
+CSRC_SOURCES = ("driver.c", "walkers.c", "clients.c", "api.c", "scenarios.c", "bench.c")
 # files read besides the manifest's, for API detection (treeinfo)
 EXTRA_READS = tuple(f for f in tree_facts.READS if f not in manifest.files_used())
+# the tree's walk clients and drivers: read when the source has them
+CLIENT_READS = tuple(f for f in manifest.client_files()
+                     if f not in manifest.files_used() and f not in EXTRA_READS)
 
 
 @dataclass
@@ -174,7 +178,7 @@ def _read_tree(src: sources.KernelSource, patches: list[Patch]) -> tuple[dict[st
     Notes are one line each: hunks applied at an offset or with fuzz, and
     warnings for patches that cannot change the variant.
     """
-    wanted = manifest.files_used() + list(EXTRA_READS)
+    wanted = manifest.files_used() + list(EXTRA_READS) + list(CLIENT_READS)
     cache: dict[str, str | None] = {}
 
     def read(rel: str) -> str | None:
@@ -197,6 +201,10 @@ def _read_tree(src: sources.KernelSource, patches: list[Patch]) -> tuple[dict[st
         text = patched.get(rel, read(rel)) if rel in touched else read(rel)
         if text is None:
             if rel in EXTRA_READS:
+                continue
+            if rel in CLIENT_READS:
+                notes.append(f"note: {src.origin} lacks {rel}: its walk client or driver is "
+                             "left out of this build")
                 continue
             raise BuildError(f"pywalk: kernel source {src.origin} lacks {rel}")
         files[rel] = text
@@ -260,6 +268,10 @@ def generate(files: dict[str, str], scratch: Path,
     for rel, names in taken.items():
         if names:
             records.append(SourceRecord(rel, _sha(files[rel]), False, names))
+    client_parts, client_taken = clients.render(files)
+    parts += client_parts
+    records += [SourceRecord(rel, _sha(files[rel]), False, names)
+                for rel, names in client_taken.items() if names]
     parts.append(f"/* ---- shim and harness ---- */\n#include \"{CSRC / 'pywalk_api.h'}\"\n")
     parts += [f"#include \"{SHIM / s}\"\n" for s in SHIM_SOURCES]
     parts += [f"#include \"{CSRC / s}\"\n" for s in CSRC_SOURCES]

@@ -20,7 +20,13 @@ __all__ = ["Variant", "MM", "KernelOops", "MMTainted", "build", "CALLBACKS", "WA
 
 CALLBACKS = {"pgd_entry": 1, "p4d_entry": 2, "pud_entry": 4, "pmd_entry": 8,
              "pte_entry": 16, "pte_hole": 32}
-WALKERS = {"count": 0, "numa_maps": 1, "dirty": 2, "python": 3, "pmd_pte": 4}
+# ours (csrc/walkers.c: count-*, pmd_pte) and the tree's own clients (csrc/clients.c)
+WALKERS = {"count": 0, "count-numa": 1, "count-dirty": 2, "python": 3, "pmd_pte": 4,
+           "numa_maps": 5, "dirty": 6, "dirty-clean": 7}
+TREE_CLIENTS = ("numa_maps", "dirty", "dirty-clean")
+# huge-fault drivers: ours (write faults on a write-notify mapping fall back)
+# and the tree's (csrc/clients.c)
+DRIVERS = {"write-notify": 0, "dax": 1, "vfio": 2}
 HUGE_LEVELS = {True: 2, "pud": 2, "pmd": 1, False: 0, None: 0, "pte": 0}
 LEVELS = {1: "p4d", 2: "pud", 3: "pmd", 4: "pte"}
 STATES = {0: "none", 1: "table", 2: "leaf", 3: "present", 4: "bad"}
@@ -107,6 +113,14 @@ class Variant:
     def name(self) -> str:
         return self.kernel + "".join(f"+{p}" for p in self.patches)
 
+    def has_driver(self, driver: str) -> bool:
+        """Can this variant run the tree's driver ("vfio", "dax"; "write-notify" is ours)?"""
+        return bool(self.lib.pw_driver_has(DRIVERS[driver]))
+
+    def has_client(self, walker: str) -> bool:
+        """Does this tree have the walk client ("numa_maps", "dirty", ...; ours always)?"""
+        return bool(self.lib.pw_client_has(WALKERS[walker]))
+
     def new_mm(self) -> "MM":
         return MM(self)
 
@@ -178,9 +192,22 @@ class MM:
         return r
 
     # -- operations --------------------------------------------------------
-    def map(self, size: int, huge=True, write_notify: bool = False) -> int:
-        """mmap() the fake huge-page device; returns the start address."""
+    def map(self, size: int, huge=True, write_notify: bool = False,
+            driver: str | None = None) -> int:
+        """mmap() a huge-page device; returns the start address.
+
+        driver None or "write-notify": ours, with huge and write_notify;
+        "vfio" (or "dax"): the tree's driver, mapped as its mmap does (huge
+        and write_notify do not apply).  A driver this tree lacks is a
+        ValueError."""
         start = self.ffi.new("unsigned long *")
+        if driver not in (None, "write-notify"):
+            if not self.variant.has_driver(driver):
+                raise ValueError(f"pywalk: {self.variant.kernel}: {driver_unavailable(driver)}")
+            r = self._check(self.lib.pw_map_driver(self._m, size, DRIVERS[driver], start))
+            if r:
+                raise OSError(-r, f"pywalk: map failed ({r})")
+            return int(start[0])
         r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], int(write_notify), start))
         if r:
             raise OSError(-r, f"pywalk: map failed ({r})")
@@ -211,7 +238,8 @@ class MM:
         callbacks: names of counting callbacks to install, or a mapping of
         names to Python callables f(addr, next, entry_value, depth) that may
         return None, "continue", "again" or an int (non-zero ends the walk).
-        walker: a built-in walker instead ("numa_maps", "dirty").
+        walker: a built-in walker instead: ours ("count-numa", "count-dirty",
+        "pmd_pte") or the tree's own client ("numa_maps", "dirty", "dirty-clean").
         Returns the callback counts and "ret", walk_page_range()'s result.
         """
         counts = self.ffi.new("struct pw_walk_counts *")
@@ -253,3 +281,14 @@ class MM:
 def fault_name(ret: int) -> str:
     names = [n for bit, n in VM_FAULT_NAMES.items() if ret & bit]
     return "|".join(names) or "0"
+
+
+def driver_unavailable(driver: str) -> str:
+    """Why a driver cannot run here (for a tree, or for the shim)."""
+    if driver == "dax":
+        return ("device-dax (drivers/dax/device.c) is compiled but cannot run: its "
+                "dax_set_mapping() writes the struct page of each device frame, and device "
+                "frames have no struct page here (a walk through a huge leaf must fault)")
+    if driver == "vfio":
+        return "this tree has no vfio_pci_mmap_huge_fault() (VFIO maps BARs with 4 KiB ptes)"
+    return f"unknown driver {driver!r}"

@@ -64,6 +64,11 @@ struct page *pw_pfn_to_page(unsigned long pfn)	/* kernel: pfn_to_page() */
 	return &pw_memmap[pfn];
 }
 
+bool pw_pfn_has_memmap(unsigned long pfn)	/* kernel: pfn_valid() */
+{
+	return pfn >= (PW_PT_BASE >> PAGE_SHIFT) && pfn < (PW_PT_END >> PAGE_SHIFT);
+}
+
 unsigned long pw_page_to_pfn(const struct page *page)	/* kernel: page_to_pfn() */
 {
 	return (unsigned long)(page - pw_memmap);

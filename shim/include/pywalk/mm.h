@@ -25,6 +25,7 @@
 #define CONFIG_X86_64 1
 #define CONFIG_64BIT 1
 #define CONFIG_PGTABLE_LEVELS 4
+#define CONFIG_PGTABLE_HAS_HUGE_LEAVES 1	/* kernel: def_bool TRANSPARENT_HUGEPAGE || HUGETLB_PAGE (6.11+) */
 #define USE_SPLIT_PTE_PTLOCKS 1
 #define USE_SPLIT_PMD_PTLOCKS 1
 /* Off: CONFIG_HIGHPTE (pte tables are always mapped), CONFIG_PER_VMA_LOCK
@@ -38,6 +39,8 @@ struct page {			/* kernel: struct page, what page-table pages need */
 	pgtable_t pmd_huge_pte;	/* kernel: page->pmd_huge_pte (deposit; unused on x86) */
 	unsigned long flags;
 	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */
+	struct address_space *mapping;	/* kernel: page->mapping (device-dax's dax_set_mapping()) */
+	pgoff_t index;		/* kernel: page->index (same) */
 };
 struct folio {			/* kernel: struct folio (only &folio->page is taken, by
 				 * zap_huge_pmd()'s tail for pages with a struct page) */
@@ -58,6 +61,7 @@ struct file {			/* kernel: struct file */
 	struct address_space *f_mapping;
 	struct inode *f_inode;
 	int dax;		/* our driver's mappings are DAX-like device memory */
+	void *private_data;	/* kernel: file->private_data (device-dax: its struct dev_dax) */
 };
 struct mmu_gather {		/* kernel: struct mmu_gather (no batching, no TLB here) */
 	struct mm_struct *mm;

@@ -97,7 +97,6 @@ PW_U(bool, userfaultfd_wp_async, (struct vm_area_struct *vma))
  * needs below the walk to a pte is unmodelled; its first call BUGs */
 PW_U(void, vma_pgtable_walk_begin, (struct vm_area_struct *vma))
 PW_U(void, vma_pgtable_walk_end, (struct vm_area_struct *vma))
-PW_U(struct page *, vm_normal_page_pmd, (struct vm_area_struct *vma, unsigned long a, pmd_t pmd))
 PW_U(int, is_zero_pfn, (unsigned long pfn))
 PW_U(swp_entry_t, pte_to_swp_entry, (pte_t pte))
 PW_U(int, is_migration_entry, (swp_entry_t e))
@@ -138,7 +137,11 @@ PW_U(bool, pte_marker_entry_uffd_wp, (swp_entry_t e))
 PW_U(int, is_hwpoison_entry, (swp_entry_t e))
 PW_U(bool, is_swapin_error_entry, (swp_entry_t e))
 PW_U(bool, is_poisoned_swp_entry, (swp_entry_t e))
-PW_U(bool, pfn_valid, (unsigned long pfn))
+/* kernel: pfn_valid(): true where a memmap exists; here only the page-table
+ * pool has struct pages, the device frames behind huge leaves have none (a
+ * BAR), so vm_normal_page*() of a VM_MIXEDMAP mapping finds no page there */
+bool pw_pfn_has_memmap(unsigned long pfn);
+static inline bool pfn_valid(unsigned long pfn) { return pw_pfn_has_memmap(pfn); }
 PW_U(void, adjust_range_if_pmd_sharing_possible, (struct vm_area_struct *vma,
 						  unsigned long *start, unsigned long *end))
 /* kernel: mm_counter() takes a page before 6.9 and a folio since: any argument */

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Harness for the tree's own walk clients and huge-fault drivers
+ * (pywalk/variant/clients.py slices them; PW_HAVE_<name> says which this
+ * tree has).
+ *
+ * Clients: the tree's mm_walk_ops run by the tree's walk_page_range()
+ * under mmap_lock for read, with the private data their kernel callers
+ * give them:
+ *   numa_maps    show_numa_ops (show_numa_map(): walk_page_vma() of each vma
+ *                the range meets, whole)
+ *   dirty        wp_walk_ops (wp_shared_mapping_range())
+ *   dirty-clean  clean_walk_ops (clean_record_shared_mapping_range())
+ * The dirty helpers' kernel callers walk with walk_page_mapping() under
+ * i_mmap_rwsem; there is no file rmap here, so they walk the vma with
+ * walk_page_range() under mmap_lock for read, which excludes no fault either.
+ *
+ * Drivers: pw_map_driver() makes a vma the way the driver's mmap does and
+ * points its ->huge_fault at the tree's handler.
+ */
+
+
+#ifndef PW_HAVE_NUMA_MAPS
+#define PW_HAVE_NUMA_MAPS 0
+#endif
+#ifndef PW_HAVE_DIRTY
+#define PW_HAVE_DIRTY 0
+#endif
+#ifndef PW_HAVE_DIRTY_CLEAN
+#define PW_HAVE_DIRTY_CLEAN 0
+#endif
+
+static int pw_is_client(int walker)
+{
+	return walker >= PW_WALK_TREE_NUMA_MAPS && walker <= PW_WALK_TREE_CLEAN;
+}
+
+/* Run a tree client over [start, end); mmap_lock is taken here. */
+static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned long end,
+			  int walker, struct pw_walk_counts *counts)
+{
+	int r = -ENOSYS;
+
+	switch (walker) {
+#if PW_HAVE_NUMA_MAPS
+	case PW_WALK_TREE_NUMA_MAPS: {
+		/* show_numa_map(), called by seq_file for each vma under mmap_lock
+		 * for read (m_start()): walk_page_vma() of the whole vma, which
+		 * (unlike walk_page_range()) does not skip VM_PFNMAP vmas */
+		struct numa_maps md;	/* kernel: numa_priv->md, zeroed per vma */
+		unsigned long addr = start;
+		struct vm_area_struct *vma;
+
+		r = 0;
+		mmap_read_lock(mm);
+		while (!r && addr < end && (vma = find_vma(mm, addr)) && vma->vm_start < end) {
+			memset(&md, 0, sizeof(md));
+			r = walk_page_vma(vma, &show_numa_ops, &md);
+			if (counts)
+				counts->pte_present += md.pages;
+			addr = vma->vm_end;
+		}
+		mmap_read_unlock(mm);
+		break;
+	}
+#endif
+#if PW_HAVE_DIRTY
+	case PW_WALK_TREE_DIRTY: {
+		struct wp_walk wpwalk = { .total = 0 };	/* as wp_shared_mapping_range() */
+
+		mmap_read_lock(mm);
+		r = walk_page_range(mm, start, end, &wp_walk_ops, &wpwalk);
+		mmap_read_unlock(mm);
+		if (counts)
+			counts->pte_present += wpwalk.total;
+		break;
+	}
+#endif
+#if PW_HAVE_DIRTY_CLEAN
+	case PW_WALK_TREE_CLEAN: {
+		/* as clean_record_shared_mapping_range() with an empty range */
+		static __thread unsigned long *bitmap;
+		static __thread unsigned long bitmap_pages;
+		unsigned long nr = (end - start) >> PAGE_SHIFT;
+		struct vm_area_struct *vma = find_vma(mm, start);
+		struct clean_walk cwalk = { .base = { .total = 0 } };
+
+		if (!vma)
+			return PW_ERR_NOVMA;
+		if (bitmap_pages < nr) {
+			free(bitmap);
+			bitmap = calloc((nr + 63) / 64, sizeof(long));
+			bitmap_pages = bitmap ? nr : 0;
+			if (!bitmap)
+				return -ENOMEM;
+		}
+		cwalk.bitmap_pgoff = linear_page_index(vma, start);
+		cwalk.bitmap = bitmap;
+		cwalk.start = nr;
+		cwalk.end = 0;
+		mmap_read_lock(mm);
+		r = walk_page_range(mm, start, end, &clean_walk_ops, &cwalk.base);
+		mmap_read_unlock(mm);
+		if (counts)
+			counts->pte_present += cwalk.base.total;
+		break;
+	}
+#endif
+	}
+	return r;
+}
+
+/* ---- drivers ---- */
+
+#if PW_HAVE_VFIO
+/* kernel: vfio_pci_mmap_ops (its members as the tree's table has them with
+ * CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP; 4 KiB faults go to the shim's
+ * handle_pte_fault() stand-in, which does not call ->fault) */
+static const struct vm_operations_struct pw_vfio_vm_ops = {
+	.fault = vfio_pci_mmap_page_fault,
+	.huge_fault = vfio_pci_mmap_huge_fault,
+};
+
+/*
+ * vfio_pci_core_mmap() of BAR 0 of a device whose BAR is as large as the
+ * mapping and naturally aligned (pw_bar_pfn(0) is 1 GiB aligned): a
+ * VM_PFNMAP|VM_IO shared mapping of the device file, vm_pgoff encoding the
+ * region index.  One allocation: the vma, the device, its pci_dev.
+ */
+static struct vm_area_struct *pw_vfio_mmap(struct mm_struct *mm, unsigned long start,
+					   unsigned long size)
+{
+	struct vm_area_struct *vma = calloc(1, sizeof(*vma) + sizeof(struct vfio_pci_core_device) +
+					    sizeof(struct pci_dev));
+	struct file *file = calloc(1, sizeof(*file) + sizeof(struct inode));
+	struct vfio_pci_core_device *vdev;
+	struct pci_dev *pdev;
+
+	if (!vma || !file) {
+		free(vma);
+		free(file);
+		return NULL;
+	}
+	vdev = (struct vfio_pci_core_device *)(vma + 1);
+	pdev = (struct pci_dev *)(vdev + 1);
+	pdev->bar_start[0] = (phys_addr_t)pw_bar_pfn(0) << PAGE_SHIFT;
+	pdev->bar_len[0] = size;
+	vdev->pdev = pdev;
+	vdev->memory_enabled = true;
+	file->f_inode = (struct inode *)(file + 1);
+	file->f_inode->i_mode = S_IFCHR | 0600;
+	file->private_data = vdev;
+	vma->vm_start = start;
+	vma->vm_end = start + size;
+	vma->vm_mm = mm;
+	vma->vm_flags = VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE |
+			VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_page_prot = PAGE_SHARED;
+	vma->vm_pgoff = 0;	/* BAR 0: index 0 << (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT) */
+	vma->vm_file = file;
+	vma->vm_private_data = vdev;
+	vma->vm_ops = &pw_vfio_vm_ops;
+	return vma;
+}
+#endif
+
+
+static int pw_driver_available(int driver)
+{
+	switch (driver) {
+	case PW_DRIVER_WRITE_NOTIFY:
+		return 1;
+	case PW_DRIVER_VFIO:
+#if PW_HAVE_VFIO
+		return 1;
+#else
+		return 0;
+#endif
+	}
+	/* device-dax's fault path (dax_set_mapping()) writes the struct page
+	 * of each device frame it maps; device frames have no struct page here
+	 * (a walk through a leaf must fault), so it cannot run */
+	return 0;
+}
