@@ -25,7 +25,7 @@ so a slow phase of a shared machine (another job on the other core, for
 seconds) cancels in their ratio, where a plain ratio of medians would take
 it in whole (both are reported).
 
-Walker: the built-in "dirty" walker (mm/mapping_dirty_helpers.c-like) for
+Walker: our built-in "count-dirty" walker (mm/mapping_dirty_helpers.c-like) for
 every layout: its pud_entry and pmd_entry return ACTION_CONTINUE on huge
 leaves, so no walk splits (zaps) a leaf and the tables stay as populated
 (checked by the fingerprint at the end); its pte_entry counts ptes.  The
