@@ -1,12 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Tests for pywalk.variant.patches: synthetic diffs and trees only (no kernel)."""
+"""Tests for pywalk's patches (pywalk/variant/patch_*.py): loading and
+metadata, GNU patch as the engine on a scratch copy, strict by default,
+offset and fuzz only on request, and the rejected-hunk display.
+Synthetic diffs and trees only (no kernel)."""
 
 import hashlib
+import os
 import textwrap
 
 import pytest
 
-from pywalk.errors import EXIT_BUILD, EXIT_USAGE, PatchError, UsageError
+from pywalk.errors import EXIT_BUILD, EXIT_USAGE, BuildError, PatchError, UsageError
+from pywalk.variant import patch_apply
 from pywalk.variant.patches import (
     ApplyNote,
     FilePatch,
@@ -43,7 +48,7 @@ def write(tmp_path, name, text):
 
 
 def diff(path, body):
-    """A plain -p1 unified diff of one file; body is dedented."""
+    """A -p1 unified diff of one file; body is dedented."""
     return f"--- a/{path}\n+++ b/{path}\n" + textwrap.dedent(body).lstrip("\n")
 
 
@@ -61,9 +66,13 @@ HUNK5 = """\
 """
 
 
-def apply_one(tmp_path, text, files, name="x.patch"):
-    patch = load_patch(write(tmp_path, name, text))
-    return apply_patches([patch], tree(files))
+def apply(patches, files, fuzz=None):
+    r = apply_patches(patches, tree(files), fuzz=fuzz)
+    return r.files, r.notes
+
+
+def apply_one(tmp_path, text, files, name="x.patch", fuzz=None):
+    return apply([load_patch(write(tmp_path, name, text))], files, fuzz)
 
 
 # ---------------------------------------------------------------- parsing
@@ -74,18 +83,19 @@ def test_parse_plain_diff(tmp_path):
     assert isinstance(p, Patch)
     assert p.name == "a.diff"
     assert p.subject is None
-    assert p.touched() == ["mm/x.c"]
     assert p.sha256 == hashlib.sha256((tmp_path / "a.diff").read_bytes()).hexdigest()
     assert p.text.startswith("--- a/mm/x.c")
+    assert not p.plain_paths
     [fp] = p.files
     assert isinstance(fp, FilePatch)
-    assert (fp.old_path, fp.new_path) == ("mm/x.c", "mm/x.c")
+    assert (fp.old_path, fp.new_path) == ("a/mm/x.c", "b/mm/x.c")
+    assert fp.names(1) == ["mm/x.c"] and fp.prefixed
     [h] = fp.hunks
     assert isinstance(h, Hunk)
     assert (h.old_start, h.old_len, h.new_start, h.new_len) == (2, 7, 2, 7)
     assert h.header == "@@ -2,7 +2,7 @@ some function"
+    assert h.section == "some function"
     assert h.lines[3] == "-line 5" and h.lines[4] == "+LINE FIVE"
-    assert h.lines[0] == " line 2"
     assert len(h.lines) == 8
 
 
@@ -99,10 +109,10 @@ def test_parse_diff_u_timestamps_and_default_counts(tmp_path):
     )
     p = load_patch(write(tmp_path, "t.diff", text))
     [fp] = p.files
-    assert fp.old_path == "mm/x.c" and fp.new_path == "mm/x.c"
+    assert fp.names(1) == ["mm/x.c"]
     [h] = fp.hunks
     assert (h.old_start, h.old_len, h.new_start, h.new_len) == (1, 1, 1, 1)
-    out, notes = apply_patches([p], tree({"mm/x.c": "line 1\nline 2\n"}))
+    out, notes = apply([p], {"mm/x.c": "line 1\nline 2\n"})
     assert out == {"mm/x.c": "LINE 1\nline 2\n"} and notes == []
 
 
@@ -155,20 +165,17 @@ index 3333333..4444444 100644
 
 
 def test_format_patch_mail(tmp_path):
-    # the y.c hunk says 3/3 lines but has 4: the 4th line (" y 4") is
-    # outside the hunk and must be ignored, like the "-- " signature
-    text = FORMAT_PATCH.replace("@@ -1,3 +1,3 @@\n-y 1\n+Y 1\n y 2\n y 3\n y 4\n",
-                                "@@ -1,3 +1,3 @@\n-y 1\n+Y 1\n y 2\n y 3\n")
-    p = load_patch(write(tmp_path, "0002-x.patch", text))
+    # the y.c hunk says 3/3 lines: its 4th line (" y 4") and the "-- "
+    # signature are outside it
+    p = load_patch(write(tmp_path, "0002-x.patch", FORMAT_PATCH))
     assert p.subject == ("mm/x: a subject that is long enough to be folded by"
                          " git format-patch onto a second line")
-    assert p.touched() == ["mm/x.c", "mm/y.c"]
-    assert [len(f.hunks) for f in p.files] == [1, 1]
+    assert [fp.names(1) for fp in p.files] == [["mm/x.c"], ["mm/y.c"]]
     assert p.files[1].hunks[0].lines == ["-y 1", "+Y 1", " y 2", " y 3"]
-    out, notes = apply_patches([p], tree({"mm/x.c": numbered(10), "mm/y.c": "y 1\ny 2\ny 3\n"}))
-    assert out["mm/x.c"] == numbered(10).replace("line 5\n", "LINE FIVE\n")
-    assert out["mm/y.c"] == "Y 1\ny 2\ny 3\n"
-    assert notes == []
+    r = apply_patches([p], tree({"mm/x.c": numbered(10), "mm/y.c": "y 1\ny 2\ny 3\n"}))
+    assert r.files["mm/x.c"] == numbered(10).replace("line 5\n", "LINE FIVE\n")
+    assert r.files["mm/y.c"] == "Y 1\ny 2\ny 3\n"
+    assert r.notes == [] and r.touched == [["mm/x.c", "mm/y.c"]]
 
 
 def test_subject_tags(tmp_path):
@@ -182,25 +189,25 @@ def test_subject_tags(tmp_path):
         assert load_patch(write(tmp_path, "s.patch", text)).subject == want
 
 
-def test_quoted_printable_mail(tmp_path):
-    body = diff("f", "@@ -1 +1 @@\n-a =3D 1;\n+a =3D 2;\n")
+def test_quoted_printable_mail_is_decoded_before_applying(tmp_path):
+    body = diff("d/f", "@@ -1 +1 @@\n-a =3D 1;\n+a =3D 2;\n")
     text = ("From: a <a@b.c>\nSubject: [PATCH] qp\nContent-Type: text/plain; charset=UTF-8\n"
             "Content-Transfer-Encoding: quoted-printable\n\n---\n" + body)
     p = load_patch(write(tmp_path, "qp.patch", text))
     assert p.files[0].hunks[0].lines == ["-a = 1;", "+a = 2;"]
+    assert apply([p], {"d/f": "a = 1;\n"})[0] == {"d/f": "a = 2;\n"}
 
 
 def test_empty_context_line_from_mangled_mail(tmp_path):
     # a mailer turned the " " of an empty context line into ""
-    text = diff("f", "@@ -1,3 +1,3 @@\n a\n\n-b\n+B\n")
-    out, _ = apply_one(tmp_path, text, {"f": "a\n\nb\n"})
-    assert out == {"f": "a\n\nB\n"}
+    out, _ = apply_one(tmp_path, diff("d/f", "@@ -1,3 +1,3 @@\n a\n\n-b\n+B\n"),
+                       {"d/f": "a\n\nb\n"})
+    assert out == {"d/f": "a\n\nB\n"}
 
 
 def test_form_feed_is_not_a_line_break(tmp_path):
-    text = diff("f", "@@ -1,2 +1,2 @@\n \f\n-a\n+b\n")
-    out, _ = apply_one(tmp_path, text, {"f": "\f\na\n"})
-    assert out == {"f": "\f\nb\n"}
+    out, _ = apply_one(tmp_path, diff("d/f", "@@ -1,2 +1,2 @@\n \f\n-a\n+b\n"), {"d/f": "\f\na\n"})
+    assert out == {"d/f": "\f\nb\n"}
 
 
 @pytest.mark.parametrize("text, what", [
@@ -208,6 +215,7 @@ def test_form_feed_is_not_a_line_break(tmp_path):
     ("--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n-b\n", "truncated"),
     ("--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n?b\n+c\n", "malformed"),
     ("--- a/../etc/passwd\n+++ b/../etc/passwd\n@@ -1 +1 @@\n-a\n+b\n", "unsafe path"),
+    ("--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-a\n+b\n", "unsafe path"),
     ("diff --git a/f b/f\ndeleted file mode 100644\n--- a/f\n+++ /dev/null\n"
      "@@ -1 +0,0 @@\n-a\n", "deleting files"),
     ("diff --git a/f b/g\nsimilarity index 100%\nrename from f\nrename to g\n", "renames"),
@@ -289,55 +297,57 @@ def test_several_specs_keep_order(tmp_path):
     assert [p.name for p in load_patches([str(a), d])] == ["z.patch", "a.patch"]
 
 
-# ---------------------------------------------------------------- applying
+def test_load_patch_on_directory_is_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="is a directory"):
+        load_patch(tmp_path)
+
+
+# ---------------------------------------------------------------- strict by default
 
 
 def test_exact_apply(tmp_path):
     files = {"mm/x.c": numbered(10)}
     read = tree(files)
     patch = load_patch(write(tmp_path, "x.patch", diff("mm/x.c", HUNK5)))
-    out, notes = apply_patches([patch], read)
-    assert out == {"mm/x.c": numbered(10).replace("line 5\n", "LINE FIVE\n")}
-    assert notes == []
+    r = apply_patches([patch], read)
+    assert r.files == {"mm/x.c": numbered(10).replace("line 5\n", "LINE FIVE\n")}
+    assert r.notes == [] and r.touched == [["mm/x.c"]]
     assert files["mm/x.c"] == numbered(10)  # the input is left alone
     assert read.asked == ["mm/x.c"]
 
 
-def test_offset_apply_with_note(tmp_path):
+def test_offset_is_refused_without_fuzz(tmp_path):
     text = "extra a\nextra b\nextra c\n" + numbered(10)
-    out, notes = apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": text})
+    with pytest.raises(PatchError) as ei:
+        apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": text})
+    lines = str(ei.value).splitlines()
+    assert lines[0] == "pywalk: patch x.patch does not apply to mm/x.c: hunk @@ -2,7 +2,7 @@ failed"
+    assert "its lines are at offset +3 lines" in lines[2] and "--fuzz 0" in lines[2]
+    assert "  tree has at line 5 (7 of 7 lines equal):" in lines
+
+
+def test_offset_with_fuzz_0_is_a_note(tmp_path):
+    text = "extra a\nextra b\nextra c\n" + numbered(10)
+    out, notes = apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": text}, fuzz=0)
     assert out["mm/x.c"] == text.replace("line 5\n", "LINE FIVE\n")
     assert notes == [ApplyNote(patch="x.patch", file="mm/x.c", hunk="@@ -2,7 +2,7 @@",
                                kind="offset", detail="applied at offset +3 lines")]
+    assert str(notes[0]) == "x.patch: mm/x.c: hunk @@ -2,7 +2,7 @@: applied at offset +3 lines"
 
 
 def test_negative_offset_and_single_line_wording(tmp_path):
     text = numbered(10).replace("line 1\n", "")
-    _, notes = apply_one(tmp_path, diff("f", HUNK5), {"f": text})
+    _, notes = apply_one(tmp_path, diff("d/f", HUNK5), {"d/f": text}, fuzz=0)
     assert [(n.kind, n.detail) for n in notes] == [("offset", "applied at offset -1 line")]
 
 
-def test_offset_prefers_nearest_match_then_later_line(tmp_path):
-    # the same block twice: 2 lines before and 2 lines after the stated place
-    block = "a\nb\nc\nd\ne\nf\ng\n"
-    text = "x\n" + block + "y\ny\ny\n" + block
-    hunk = "@@ -4,7 +4,7 @@\n a\n b\n c\n-d\n+D\n e\n f\n g\n"
-    out, notes = apply_one(tmp_path, diff("f", hunk), {"f": text})
-    # stated line 4 (index 3); matches at index 1 (-2) and 11 (+8): -2 wins
-    assert out["f"] == "x\n" + block.replace("d\n", "D\n") + "y\ny\ny\n" + block
-    assert notes[0].detail == "applied at offset -2 lines"
-    # at equal distance the later position is tried first (GNU patch order)
-    # (blocks at index 2 and 12, stated index 7)
-    text2 = "x\nx\n" + block + "y\ny\ny\n" + block
-    hunk2 = "@@ -8,7 +8,7 @@\n a\n b\n c\n-d\n+D\n e\n f\n g\n"
-    out2, notes2 = apply_one(tmp_path, diff("f", hunk2), {"f": text2})
-    assert notes2[0].detail == "applied at offset +5 lines"
-    assert out2["f"] == "x\nx\n" + block + "y\ny\ny\n" + block.replace("d\n", "D\n")
-
-
-def test_fuzz_1_apply_with_note(tmp_path):
+def test_fuzz_only_on_request(tmp_path):
     text = numbered(10).replace("line 2\n", "line two\n").replace("line 8\n", "line eight\n")
-    out, notes = apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": text})
+    for fuzz in (None, 0):
+        with pytest.raises(PatchError) as ei:
+            apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": text}, fuzz=fuzz)
+        assert "  tree has at line 2 (5 of 7 lines equal):" in str(ei.value)
+    out, notes = apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": text}, fuzz=1)
     # the ignored context lines keep what the tree has
     assert out["mm/x.c"] == text.replace("line 5\n", "LINE FIVE\n")
     assert notes == [ApplyNote(patch="x.patch", file="mm/x.c", hunk="@@ -2,7 +2,7 @@",
@@ -346,25 +356,52 @@ def test_fuzz_1_apply_with_note(tmp_path):
 
 def test_fuzz_2_with_offset(tmp_path):
     text = "new\n" + numbered(10).replace("line 3\n", "line three\n")
-    out, notes = apply_one(tmp_path, diff("f", HUNK5), {"f": text})
-    assert out["f"] == text.replace("line 5\n", "LINE FIVE\n")
+    out, notes = apply_one(tmp_path, diff("d/f", HUNK5), {"d/f": text}, fuzz=2)
+    assert out["d/f"] == text.replace("line 5\n", "LINE FIVE\n")
     assert [(n.kind, n.detail) for n in notes] == [
         ("fuzz", "applied with fuzz 2 at offset +1 line")]
 
 
-def test_no_fuzz_3(tmp_path):
+def test_fuzz_is_bounded(tmp_path):
     text = numbered(10).replace("line 4\n", "line four\n")
-    with pytest.raises(PatchError):
-        apply_one(tmp_path, diff("f", HUNK5), {"f": text})
+    with pytest.raises(PatchError) as ei:
+        apply_one(tmp_path, diff("d/f", HUNK5), {"d/f": text}, fuzz=2)
+    assert "not even ignoring 2 lines of leading/trailing context (--fuzz 2)" in str(ei.value)
+
+
+def test_several_hunks_carry_offset(tmp_path):
+    hunks = """\
+        @@ -2,3 +2,4 @@
+         line 2
+        +added after 2
+         line 3
+         line 4
+        @@ -16,3 +17,3 @@
+         line 16
+        -line 17
+        +LINE 17
+         line 18
+        """
+    text = "pre 1\npre 2\n" + numbered(20)
+    out, notes = apply_one(tmp_path, diff("d/f", hunks), {"d/f": text}, fuzz=0)
+    assert out["d/f"] == text.replace("line 2\n", "line 2\nadded after 2\n").replace(
+        "line 17\n", "LINE 17\n")
+    assert [(n.hunk, n.detail) for n in notes] == [
+        ("@@ -2,3 +2,4 @@", "applied at offset +2 lines"),
+        ("@@ -16,3 +17,3 @@", "applied at offset +2 lines")]
 
 
 def test_trailing_whitespace_must_match(tmp_path):
     text = numbered(10).replace("line 5\n", "line 5 \n")
-    with pytest.raises(PatchError) as ei:
-        apply_one(tmp_path, diff("f", HUNK5), {"f": text})
-    msg = str(ei.value)
-    assert "'line 5 '" in msg and "'line 5'" in msg  # shown quoted
-    assert "differs only in whitespace" in msg
+    for fuzz in (None, 2):
+        with pytest.raises(PatchError) as ei:
+            apply_one(tmp_path, diff("d/f", HUNK5), {"d/f": text}, fuzz=fuzz)
+        msg = str(ei.value)
+        assert "'line 5 '" in msg and "'line 5'" in msg  # shown quoted
+        assert "differs only in whitespace" in msg
+
+
+# ---------------------------------------------------------------- the rejected hunk
 
 
 def test_failure_message(tmp_path):
@@ -376,7 +413,8 @@ def test_failure_message(tmp_path):
     lines = str(e).splitlines()
     assert lines[0] == ("pywalk: patch 0001-fix.patch does not apply to mm/x.c:"
                         " hunk @@ -2,7 +2,7 @@ failed")
-    assert "in: some function" in lines[1]
+    assert lines[1] == "  hunk 1 of 1, stated at line 2, in: some function"
+    assert "strict, like git apply" in lines[2]
     i = lines.index("  expected:")
     expected = lines[i + 1:i + 8]
     assert [l.split("|", 1)[1] for l in expected] == [
@@ -397,8 +435,35 @@ def test_failure_best_match_tie_goes_to_nearest(tmp_path):
     text = text.replace("\n25\n", "\nk\n")
     hunk = "@@ -20,3 +20,3 @@\n k\n-zz\n+ZZ\n yy\n"
     with pytest.raises(PatchError) as ei:
-        apply_one(tmp_path, diff("f", hunk), {"f": text})
+        apply_one(tmp_path, diff("d/f", hunk), {"d/f": text})
     assert "tree has at line 25 (1 of 3 lines equal):" in str(ei.value)
+
+
+def test_second_of_several_failed_hunks_is_listed(tmp_path):
+    hunks = ("@@ -2,3 +2,3 @@\n line 2\n-nope\n+X\n line 4\n"
+             "@@ -8,3 +8,3 @@\n line 8\n-line 9\n+LINE 9\n line 10\n"
+             "@@ -11,3 +11,3 @@\n line 11\n-nope\n+Y\n line 13\n")
+    with pytest.raises(PatchError) as ei:
+        apply_one(tmp_path, diff("d/f", hunks), {"d/f": numbered(14)})
+    msg = str(ei.value)
+    assert msg.startswith("pywalk: patch x.patch does not apply to d/f: hunk @@ -2,3 +2,3 @@ failed")
+    assert "hunk 1 of 3" in msg
+    assert "(also failed: hunk 3 @@ -11,3 +11,3 @@)" in msg
+
+
+def test_later_patch_failure_reports_current_lines(tmp_path):
+    first = load_patch(write(tmp_path, "1.patch", diff("d/f", HUNK5)))
+    second = load_patch(write(tmp_path, "2.patch", diff("d/f", HUNK5)))  # still expects line 5
+    with pytest.raises(PatchError) as ei:
+        apply([first, second], {"d/f": numbered(10)})
+    msg = str(ei.value)
+    assert msg.startswith("pywalk: patch 2.patch does not apply to d/f: hunk @@ -2,7 +2,7 @@ failed")
+    assert "with the earlier patches applied" in msg
+    assert " 5 !|LINE FIVE" in msg
+    assert "the tree already has what the hunk makes (applied twice, or reversed?)" in msg
+
+
+# ---------------------------------------------------------------- files
 
 
 def test_missing_file_in_tree(tmp_path):
@@ -409,21 +474,69 @@ def test_missing_file_in_tree(tmp_path):
     assert ei.value.exit_code == 125
 
 
+def test_one_missing_file_stops_the_whole_patch(tmp_path):
+    text = diff("mm/x.c", HUNK5) + diff("fs/gone.c", HUNK5)
+    with pytest.raises(PatchError, match="does not apply to fs/gone.c: the file does not exist"):
+        apply_one(tmp_path, text, {"mm/x.c": numbered(10)})
+
+
+def test_bare_path_p0_patch_is_applied_with_a_note(tmp_path):
+    text = "--- mm/x.c\n+++ mm/x.c\n" + HUNK5
+    p = load_patch(write(tmp_path, "p0.diff", text))
+    assert p.plain_paths
+    r = apply_patches([p], tree({"mm/x.c": numbered(10)}))
+    assert r.files == {"mm/x.c": numbered(10).replace("line 5\n", "LINE FIVE\n")}
+    assert r.touched == [["mm/x.c"]]
+    [note] = r.notes
+    assert note.kind == "p0" and note.file == "mm/x.c"
+    assert str(note) == ("p0.diff: mm/x.c: paths have no a/ b/ prefix (diff -u inside the tree?):"
+                         " applied with -p0")
+
+
+def test_bare_path_patch_of_a_missing_file_names_both_readings(tmp_path):
+    text = "--- mm/gone.c\n+++ mm/gone.c\n" + HUNK5
+    with pytest.raises(PatchError) as ei:
+        apply_one(tmp_path, text, {"mm/x.c": numbered(10)})
+    assert str(ei.value) == ("pywalk: patch x.patch does not apply to gone.c: the file does not"
+                             " exist in the kernel tree (nor does mm/gone.c, read as a -p0 path)")
+
+
+def test_a_p1_reading_wins_when_both_exist(tmp_path):
+    # "linux/mm/x.c" style: -p1 gives mm/x.c, which exists; no note
+    text = "--- linux.orig/mm/x.c\n+++ linux/mm/x.c\n" + HUNK5
+    out, notes = apply_one(tmp_path, text, {"mm/x.c": numbered(10)})
+    assert list(out) == ["mm/x.c"] and notes == []
+
+
+def test_plain_diff_of_differently_named_copies(tmp_path):
+    text = ("--- linux.orig/mm/x.c.orig\t2024-01-01 00:00:00\n"
+            "+++ linux/mm/x.c\t2024-01-01 00:00:00\n" + HUNK5)
+    p = load_patch(write(tmp_path, "c.diff", text))
+    assert p.files[0].names(1) == ["mm/x.c", "mm/x.c.orig"]
+    out, _ = apply([p], {"mm/x.c": numbered(10)})
+    assert list(out) == ["mm/x.c"]
+
+
 def test_new_file(tmp_path):
     text = ("diff --git a/mm/new.c b/mm/new.c\nnew file mode 100644\n"
             "index 0000000..1111111\n--- /dev/null\n+++ b/mm/new.c\n"
             "@@ -0,0 +1,2 @@\n+// new\n+int x;\n")
     p = load_patch(write(tmp_path, "new.patch", text))
-    assert p.files[0].old_path == "/dev/null"
-    assert p.touched() == ["mm/new.c"]
-    out, notes = apply_patches([p], tree({}))
+    assert p.files[0].is_new
+    out, notes = apply([p], {})
     assert out == {"mm/new.c": "// new\nint x;\n"} and notes == []
     with pytest.raises(PatchError, match="already has it"):
-        apply_patches([p], tree({"mm/new.c": "int y;\n"}))
+        apply([p], {"mm/new.c": "int y;\n"})
+
+
+def test_empty_new_file(tmp_path):
+    text = "diff --git a/mm/empty.h b/mm/empty.h\nnew file mode 100644\nindex 0000000..e69de29\n"
+    out, _ = apply_one(tmp_path, text, {})
+    assert out == {"mm/empty.h": ""}
 
 
 def test_two_patches_in_sequence(tmp_path):
-    first = load_patch(write(tmp_path, "1.patch", diff("f", HUNK5)))
+    first = load_patch(write(tmp_path, "1.patch", diff("d/f", HUNK5)))
     second_hunk = """\
         @@ -3,6 +3,7 @@
          line 3
@@ -434,124 +547,78 @@ def test_two_patches_in_sequence(tmp_path):
          line 7
          line 8
         """
-    second = load_patch(write(tmp_path, "2.patch", diff("f", second_hunk)))
-    out, notes = apply_patches([first, second], tree({"f": numbered(10)}))
-    assert out["f"] == numbered(10).replace("line 5\n", "LINE FIVE\nLINE FIVE AND A HALF\n")
-    assert notes == []
+    second = load_patch(write(tmp_path, "2.patch", diff("d/f", second_hunk)))
+    r = apply_patches([first, second], tree({"d/f": numbered(10)}))
+    assert r.files["d/f"] == numbered(10).replace("line 5\n", "LINE FIVE\nLINE FIVE AND A HALF\n")
+    assert r.notes == [] and r.touched == [["d/f"], ["d/f"]]
     # the other way round the second patch does not find "LINE FIVE"
-    with pytest.raises(PatchError, match=r"^pywalk: patch 2.patch does not apply to f"):
-        apply_patches([second, first], tree({"f": numbered(10)}))
-
-
-def test_several_hunks_carry_offset(tmp_path):
-    hunks = """\
-        @@ -2,3 +2,4 @@
-         line 2
-        +added after 2
-         line 3
-         line 4
-        @@ -16,3 +17,3 @@
-         line 16
-        -line 17
-        +LINE 17
-         line 18
-        """
-    text = "pre 1\npre 2\n" + numbered(20)
-    out, notes = apply_one(tmp_path, diff("f", hunks), {"f": text})
-    assert out["f"] == text.replace("line 2\n", "line 2\nadded after 2\n").replace(
-        "line 17\n", "LINE 17\n")
-    assert [n.detail for n in notes] == ["applied at offset +2 lines"] * 2
+    with pytest.raises(PatchError, match=r"^pywalk: patch 2.patch does not apply to d/f"):
+        apply([second, first], {"d/f": numbered(10)})
 
 
 def test_no_newline_at_end_of_file(tmp_path):
     # change the last line, which has no newline, keeping it without one
     hunk = "@@ -2,2 +2,2 @@\n b\n-c\n\\ No newline at end of file\n+C\n\\ No newline at end of file\n"
-    p = load_patch(write(tmp_path, "n.patch", diff("f", hunk)))
-    h = p.files[0].hunks[0]
-    assert h.lines == [" b", "-c", "+C"]
-    assert h.old_no_newline and h.new_no_newline
-    out, _ = apply_patches([p], tree({"f": "a\nb\nc"}))
-    assert out == {"f": "a\nb\nC"}
-    # the tree's last line has a newline: the hunk does not match
-    with pytest.raises(PatchError):
-        apply_patches([p], tree({"f": "a\nb\nc\n"}))
+    p = load_patch(write(tmp_path, "n.patch", diff("d/f", hunk)))
+    assert p.files[0].hunks[0].lines == [" b", "-c", "+C"]
+    assert apply([p], {"d/f": "a\nb\nc"})[0] == {"d/f": "a\nb\nC"}
 
 
 def test_no_newline_added_and_removed(tmp_path):
     add = "@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b\n"
-    out, _ = apply_one(tmp_path, diff("f", add), {"f": "a\nb"})
-    assert out == {"f": "a\nb\n"}
+    assert apply_one(tmp_path, diff("d/f", add), {"d/f": "a\nb"})[0] == {"d/f": "a\nb\n"}
     remove = "@@ -1,2 +1,2 @@\n a\n-b\n+b\n\\ No newline at end of file\n"
-    out, _ = apply_one(tmp_path, diff("f", remove), {"f": "a\nb\n"})
-    assert out == {"f": "a\nb"}
-    context = "@@ -1,2 +1,3 @@\n+new\n a\n b\n\\ No newline at end of file\n"
-    out, _ = apply_one(tmp_path, diff("f", context), {"f": "a\nb"})
-    assert out == {"f": "new\na\nb"}
+    assert apply_one(tmp_path, diff("d/f", remove), {"d/f": "a\nb\n"})[0] == {"d/f": "a\nb"}
 
 
-def test_hunk_at_start_of_file_is_anchored(tmp_path):
-    # 1 line of leading, 3 of trailing context, stated at line 1: GNU patch
-    # only tries it at the start of the file
-    hunk = "@@ -1,5 +1,5 @@\n line 1\n-line 2\n+LINE 2\n line 3\n line 4\n line 5\n"
-    out, notes = apply_one(tmp_path, diff("f", hunk), {"f": numbered(6)})
-    assert out["f"] == numbered(6).replace("line 2\n", "LINE 2\n") and notes == []
-    _, notes = apply_one(tmp_path, diff("f", hunk), {"f": "zero\n" + numbered(6)})
-    # only found once context is dropped (GNU patch: "Hunk #1 succeeded at 2
-    # with fuzz 2 (offset 1 line)")
-    assert [(n.kind, n.detail) for n in notes] == [
-        ("fuzz", "applied with fuzz 2 at offset +1 line")]
+# ---------------------------------------------------------------- the scratch copy
 
 
-def test_later_patch_failure_reports_current_lines(tmp_path):
-    first = load_patch(write(tmp_path, "1.patch", diff("f", HUNK5)))
-    # a second patch that still expects "line 5"
-    second = load_patch(write(tmp_path, "2.patch", diff("f", HUNK5)))
-    with pytest.raises(PatchError) as ei:
-        apply_patches([first, second], tree({"f": numbered(10)}))
-    assert "with the earlier patches applied" in str(ei.value)
-    assert str(ei.value).startswith("pywalk: patch 2.patch does not apply to f: hunk @@ -2,7 +2,7 @@ failed")
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """Point tempfile at a directory of our own, to see what is left there."""
+    import tempfile
+    d = tmp_path / "tmp"
+    d.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    return d
 
 
-def test_hunk_at_end_of_file_is_anchored(tmp_path):
-    # 3 lines of leading, 1 of trailing context: must match at the end
-    hunk = "@@ -6,5 +6,5 @@\n line 6\n line 7\n line 8\n-line 9\n+LINE 9\n line 10\n"
-    out, notes = apply_one(tmp_path, diff("f", hunk), {"f": numbered(10)})
-    assert out["f"] == numbered(10).replace("line 9\n", "LINE 9\n") and notes == []
-    with pytest.raises(PatchError) as ei:
-        # matching lines exist, but not at the end, and fuzz cannot help here
-        hunk1 = "@@ -5,4 +5,4 @@\n line 5\n line 6\n line 7\n-line 8\n+LINE 8\n"
-        apply_one(tmp_path, diff("f", hunk1), {"f": numbered(10)})
-    assert "only tried at the end of the file" in str(ei.value)
+def test_scratch_copy_is_removed(tmp_path, private_tmp):
+    apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": numbered(10)})
+    with pytest.raises(PatchError):
+        apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": numbered(3)})
+    assert os.listdir(private_tmp) == []
 
 
-def test_misordered_hunks_fail(tmp_path):
-    hunks = ("@@ -8,3 +8,3 @@\n line 8\n-line 9\n+LINE 9\n line 10\n"
-             "@@ -2,3 +2,3 @@\n line 2\n-line 3\n+LINE 3\n line 4\n")
-    with pytest.raises(PatchError) as ei:
-        apply_one(tmp_path, diff("f", hunks), {"f": numbered(12)})
-    msg = str(ei.value)
-    assert msg.startswith("pywalk: patch x.patch does not apply to f: hunk @@ -2,3 +2,3 @@ failed")
-    assert "hunk 2 of 2" in msg
-    assert "already used by an earlier hunk" in msg
+def test_ctrl_c_during_apply_leaves_nothing_behind(tmp_path, private_tmp, monkeypatch):
+    seen = []
+
+    def interrupted(cmd, **kw):
+        seen.append(sorted(os.listdir(kw["cwd"])))   # the scratch copy, as patch sees it
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(patch_apply.subprocess, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": numbered(10), "mm/y.c": "y\n"})
+    assert seen == [["mm"]]
+    assert os.listdir(private_tmp) == []
 
 
-def test_plain_diff_of_differently_named_copies(tmp_path):
-    text = ("--- linux.orig/mm/x.c.orig\t2024-01-01 00:00:00\n"
-            "+++ linux/mm/x.c\t2024-01-01 00:00:00\n" + HUNK5)
-    p = load_patch(write(tmp_path, "c.diff", text))
-    assert p.touched() == ["mm/x.c"]
-    out, _ = apply_patches([p], tree({"mm/x.c": numbered(10)}))
-    assert list(out) == ["mm/x.c"]
+def test_without_gnu_patch_the_error_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(patch_apply.shutil, "which", lambda name: None)
+    with pytest.raises(BuildError) as ei:
+        apply_one(tmp_path, diff("mm/x.c", HUNK5), {"mm/x.c": numbered(10)})
+    assert "GNU patch" in str(ei.value) and "\n" not in str(ei.value)
 
 
-def test_load_patch_on_directory_is_usage_error(tmp_path):
-    with pytest.raises(UsageError, match="is a directory"):
-        load_patch(tmp_path)
-
-
-def test_touched_files_in_order_and_unique(tmp_path):
-    text = diff("b.c", HUNK5) + diff("a.c", HUNK5) + diff("b.c", HUNK5.replace(
-        "@@ -2,7 +2,7 @@", "@@ -12,7 +12,7 @@"))
-    p = load_patch(write(tmp_path, "m.patch", text))
-    assert p.touched() == ["b.c", "a.c"]
-    assert [f.new_path for f in p.files] == ["b.c", "a.c", "b.c"]
+def test_a_file_in_two_sections_of_one_patch(tmp_path):
+    h3 = "@@ -2,3 +2,3 @@\n line 2\n-line 3\n+LINE 3\n line 4\n"
+    h13 = "@@ -12,3 +12,3 @@\n line 12\n-line 13\n+LINE 13\n line 14\n"
+    text = diff("d/b.c", h3) + diff("d/a.c", h3) + diff("d/b.c", h13)
+    r = apply_patches([load_patch(write(tmp_path, "m.patch", text))],
+                      tree({"d/a.c": numbered(20), "d/b.c": numbered(20)}))
+    assert r.touched == [["d/b.c", "d/a.c"]]
+    assert r.files["d/b.c"] == numbered(20).replace("line 3\n", "LINE 3\n").replace(
+        "line 13\n", "LINE 13\n")
+    assert r.files["d/a.c"] == numbered(20).replace("line 3\n", "LINE 3\n")

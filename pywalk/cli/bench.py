@@ -12,13 +12,13 @@ from pywalk.bench import layouts as bench_layouts
 from pywalk.report.bench import _need_matplotlib, plot, render
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.bench.callgrind import callgrind_counts
-from pywalk.cli.source import add_variant_args
+from pywalk.cli.source import add_variant_args, print_notes
 from pywalk.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
 def register(sub) -> None:
     p = sub.add_parser("bench", help="time the real walker of two variants on identical tables")
-    add_variant_args(p)
+    add_variant_args(p, allow_unused=True)
     p.add_argument("--vs-kernel", help="variant B's kernel (default: --kernel)")
     p.add_argument("--vs-patch", action="append", default=[],
                    help="a patch for variant B (repeatable)")
@@ -65,8 +65,13 @@ def cmd_bench(args) -> int:
         _need_matplotlib()
     if args.callgrind and not shutil.which("valgrind"):
         raise UsageError("pywalk: --callgrind needs valgrind on PATH")
-    a = runtime.build(args.kernel, args.patch)
-    b = runtime.build(args.vs_kernel or args.kernel, args.vs_patch)
+    rules = {"fuzz": args.fuzz, "allow_unused": args.allow_unused_patch}
+    a = runtime.build(args.kernel, args.patch, **rules)
+    print_notes(a.result.notes)
+    b = runtime.build(args.vs_kernel or args.kernel, args.vs_patch, **rules)
+    print_notes(b.result.notes)
+    if a.name == b.name and a.patch_sha256 != b.patch_sha256:
+        a.show_hash = b.show_hash = True     # same names, other contents
     progress = runner.Progress()
     result = runner.run(a, b, st, progress)
     if args.callgrind and not result["interrupted"]:

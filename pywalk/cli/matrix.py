@@ -17,6 +17,7 @@ from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
 from pywalk.errors import EXIT_BUILD, EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.report.table import finding_details, matrix_table
+from pywalk.cli.source import add_patch_rules, print_notes
 
 
 def register(sub) -> None:
@@ -26,6 +27,7 @@ def register(sub) -> None:
     p.add_argument("--patch", action="append", default=[],
                    help="a patch set: a patch file, quilt directory or directory of *.patch "
                         "(repeatable, one set each; default: the shipped patches per kernel)")
+    add_patch_rules(p, allow_unused=True)
     p.add_argument("--scenario", action="append", default=[], choices=sorted(stress.SCENARIOS),
                    help="repeatable (default: walk-vs-refault)")
     p.add_argument("--walker", action="append", default=[], choices=clients.WALKER_CHOICES,
@@ -49,7 +51,8 @@ def cmd_matrix(args) -> int:
     cells = matrix.plan(kernels, args.patch, scenarios, walkers=args.walker or [None],
                         drivers=args.driver or [None])
     complete = matrix.run(cells, ops=args.ops, seed=args.seed, delays=not args.no_delays,
-                          progress=Progress)
+                          progress=Progress, fuzz=args.fuzz,
+                          allow_unused=args.allow_unused_patch, on_notes=print_notes)
     print(matrix_table(cells))
     for c in cells:
         if c.result is not None and c.result.findings:

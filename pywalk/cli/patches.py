@@ -2,9 +2,10 @@
 """`pywalk patches check`: do pywalk's shipped patches apply to a kernel?
 
 For each kernel, every patch in ``patches/<series>/`` (series = the
-kernel's VERSION.PATCHLEVEL, e.g. 6.1 or 6.12) is applied on its own, in
-memory, to that kernel's files; nothing is built and nothing is written.
-A patch that applies at an offset or with fuzz is "ok" with its notes.
+kernel's VERSION.PATCHLEVEL, e.g. 6.1 or 6.12) is applied on its own, by
+GNU patch on a temporary copy of the files it touches; nothing is built and
+the tree is not written.  Strict by default (no offset, no fuzz); with
+``--fuzz N`` a patch that needs them is "ok" with a note per hunk.
 
 Exit codes: 0 every patch applies; 125 a patch does not apply (its
 message follows the table); 2 no patches for that series.
@@ -20,6 +21,7 @@ from pywalk.hunt import matrix
 from pywalk.assets import asset_dir
 from pywalk.errors import EXIT_BUILD, EXIT_OK, PatchError, UsageError
 from pywalk.variant.patches import load_patches
+from pywalk.cli.source import add_patch_rules
 
 
 def register(sub) -> None:
@@ -29,6 +31,7 @@ def register(sub) -> None:
     c = psub.add_parser("check", help="check that every patch in patches/<series>/ applies")
     c.add_argument("--kernel", action="append", default=[],
                    help="6.1, 6.12, a kernel tree or a tarball (repeatable; default: 6.1 and 6.12)")
+    add_patch_rules(c)
     c.set_defaults(func=cmd_check)
 
 
@@ -44,14 +47,15 @@ def series_dir(version: str):
     return d
 
 
-def check(spec: str) -> tuple[sources.KernelSource, list[tuple[str, list[str], str | None]]]:
+def check(spec: str, fuzz: int | None = None
+          ) -> tuple[sources.KernelSource, list[tuple[str, list[str], str | None]]]:
     """(source, [(patch name, notes, error or None)]) for the series' patches."""
     src = sources.resolve(spec)
     d = series_dir(src.version)
     results = []
     for patch in load_patches([str(d)]):
         try:
-            notes = builder.check_patches(src, [patch])
+            notes = builder.check_patches(src, [patch], fuzz=fuzz)
             results.append((patch.name, notes, None))
         except PatchError as e:
             results.append((patch.name, [], str(e)))
@@ -61,7 +65,7 @@ def check(spec: str) -> tuple[sources.KernelSource, list[tuple[str, list[str], s
 def cmd_check(args) -> int:
     failed = []
     for spec in args.kernel or list(sources.KNOWN_SERIES):
-        src, results = check(spec)
+        src, results = check(spec, args.fuzz)
         print(f"{src.version} ({src.origin}): patches/{matrix.series_of(src.version)}/")
         for name, notes, error in results:
             if error is None:

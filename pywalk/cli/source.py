@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 
 from pywalk.variant import builder as _build
 from pywalk.tree import sources
@@ -21,11 +23,41 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_build)
 
 
-def add_variant_args(p) -> None:
+def add_variant_args(p, *, allow_unused: bool = False) -> None:
     p.add_argument("--kernel", default=sources.DEFAULT_KERNEL,
                    help="6.1, 6.12, a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
     p.add_argument("--patch", action="append", default=[],
                    help="a patch file, quilt directory or directory of *.patch (repeatable)")
+    add_patch_rules(p, allow_unused=allow_unused)
+
+
+def _fuzz(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"--fuzz takes a number of lines (0 or more), not {text!r}")
+    return n
+
+
+def add_patch_rules(p, *, allow_unused: bool = False) -> None:
+    """--fuzz (every verb that applies patches) and --allow-unused-patch (the
+    verbs that run a variant: a patch without effect would go unnoticed)."""
+    p.add_argument("--fuzz", type=_fuzz, metavar="N",
+                   help="let hunks apply at an offset and ignore up to N lines of leading/"
+                        "trailing context, as patch -F N does; a note per such hunk "
+                        "(default: strict, like git apply)")
+    if allow_unused:
+        p.add_argument("--allow-unused-patch", action="store_true",
+                       help="run even if a patch changes nothing the build uses "
+                            "(default: exit 125)")
+
+
+def print_notes(notes, stream=None) -> None:
+    """Patch notes and warnings of a build, one line each (stderr by default)."""
+    for note in notes:
+        print(f"pywalk: {note}", file=stream or sys.stderr, flush=True)
 
 
 def cmd_kernels(args) -> int:
@@ -42,11 +74,12 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_build(args) -> int:
-    r = _build.build(args.kernel, args.patch)
+    r = _build.build(args.kernel, args.patch, fuzz=args.fuzz)
     if args.json:
         print(json.dumps(r.as_json(), indent=2))
         return 0
-    print(f"variant {r.variant_id}: kernel {r.kernel.version} ({r.kernel.origin})")
+    print(f"variant {r.variant_id}: kernel {r.kernel.version} ({r.kernel.origin})"
+          + (f" at {r.kernel_git}" if r.kernel_git else ""))
     for p in r.patches:
         print(f"  patch {p.name}" + (f": {p.subject}" if p.subject else ""))
     for note in r.notes:

@@ -10,13 +10,13 @@ from pywalk.hunt import clients, stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
-from pywalk.cli.source import add_variant_args
+from pywalk.cli.source import add_variant_args, print_notes
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
 def register(sub) -> None:
     p = sub.add_parser("stress", help="hunt a race: run a scenario from many threads")
-    add_variant_args(p)
+    add_variant_args(p, allow_unused=True)
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     p.add_argument("--walkers", type=int, help="walker threads (scenario default)")
     p.add_argument("--faulters", type=int, help="faulter threads (scenario default)")
@@ -44,8 +44,10 @@ def cmd_stress(args) -> int:
             raise UsageError(f"pywalk: --{name} must be positive")
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError("pywalk: --seconds must be positive")
-    variant = runtime.build(args.kernel, args.patch)
+    variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
+                            allow_unused=args.allow_unused_patch)
     clients.check(variant, args.walker, args.driver)
+    print_notes(variant.result.notes)
     progress = Progress(f"{variant.name} {args.scenario}")
     result = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,
@@ -64,7 +66,8 @@ def cmd_stress(args) -> int:
 
 
 def summary(result: stress.StressResult) -> str:
-    head = (f"{result.kernel}{''.join('+' + p for p in result.patches)} {result.scenario} "
+    head = (f"{result.label or result.kernel + ''.join('+' + p for p in result.patches)} "
+            f"{result.scenario} "
             f"seed {result.seed}: {result.ops:,} ops in {result.elapsed_s:.2f} s "
             f"({result.ops_per_s:,.0f} ops/s)")
     if not result.findings:

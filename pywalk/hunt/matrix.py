@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pywalk.variant import runtime
+from pywalk.tree import gitinfo
+from pywalk.variant import labels, runtime
+from pywalk.variant.patches import load_patches
 from pywalk.tree import sources
 from pywalk.hunt import clients, stress
 from pywalk.assets import patch_path
@@ -84,13 +86,14 @@ class Cell:
     expect_race: bool | None
     result: stress.StressResult | None = None
     error: str | None = None        # the build's error (first line in the table)
+    kernel_git: str | None = None   # git describe of a --kernel worktree
     walker: str | None = None       # --walker (None: the scenario's)
     driver: str | None = None       # --driver (None: ours)
     na: str | None = None           # why this tree cannot run that client x driver
 
     @property
     def label(self) -> str:
-        base = f"{self.kernel} {self.patch_set.label}"
+        base = f"{labels.kernel_label(self.kernel, self.kernel_git)} {self.patch_set.label}"
         if self.walker is None and self.driver is None:
             return base
         return f"{base} [{self.walker or 'default'} x {self.driver or 'write-notify'}]"
@@ -106,6 +109,7 @@ class Cell:
 
     def as_json(self) -> dict:
         d = {"kernel_spec": self.kernel_spec, "kernel": self.kernel, "origin": self.origin,
+             "kernel_git": self.kernel_git,
              "patch_set": self.patch_set.label, "patch_files": self.patch_set.paths(),
              "scenario": self.scenario, "race": self.race.name if self.race else None,
              "expect_race": self.expect_race,
@@ -117,19 +121,33 @@ class Cell:
         return d
 
 
+def user_sets(patch_specs: list[str]) -> list[PatchSet]:
+    """The --patch sets; where two would get the same label from different
+    contents, each label gets its set's short content hash."""
+    sets = [user_set(p) for p in patch_specs]
+    if len({s.label for s in sets}) == len(sets):
+        return sets
+    hashes = [labels.set_hash(p.sha256 for p in load_patches(s.paths())) for s in sets]
+    clash = labels.clashing([(s.label, h) for s, h in zip(sets, hashes)])
+    return [PatchSet(f"{s.label}@{h}", s.patches) if c else s
+            for s, h, c in zip(sets, hashes, clash)]
+
+
 def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
          *, fetch: bool = True, walkers=(None,), drivers=(None,)) -> list[Cell]:
     """The cells, kernel by kernel, patch set by patch set, scenario by scenario,
     then walk client by driver.  Expectations hold only for the scenarios' own
     walkers and our driver; other client x driver cells look for any finding."""
     cells = []
+    given = user_sets(patch_specs)
     for spec in kernel_specs:
         src = sources.resolve(spec, fetch=fetch)
+        git = gitinfo.describe(src.root) if src.origin.startswith("tree:") else None
         series = series_of(src.version)
         debian = spec in sources.KNOWN_SERIES
         sets = [PatchSet("as shipped", (), AS_SHIPPED.get(series, {}) if debian else {})]
         if patch_specs:
-            sets += [user_set(p) for p in patch_specs]
+            sets += given
         else:
             sets += [s if debian else PatchSet(s.label, s.patches, {}, s.shipped)
                      for s in DEFAULT_SETS.get(series, ())]
@@ -143,18 +161,24 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
                                         if w is None and d in (None, "write-notify")
                                         else (None, None))
                         cells.append(Cell(spec, src.version, src.origin, ps, sc, race, expect,
-                                          walker=w, driver=d))
+                                          kernel_git=git, walker=w, driver=d))
     return cells
 
 
-def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None) -> bool:
-    """Build and run every cell (in place).  Returns False if interrupted."""
+def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None,
+        fuzz: int | None = None, allow_unused: bool = True, on_notes=None) -> bool:
+    """Build and run every cell (in place).  Returns False if interrupted.
+    fuzz, allow_unused: see pywalk.build(); on_notes(notes) gets each new
+    variant's patch notes and warnings."""
     variants: dict[tuple, runtime.Variant | BuildError] = {}
     for cell in cells:
         key = (cell.kernel_spec, cell.patch_set.patches)
         if key not in variants:
             try:
-                variants[key] = runtime.build(cell.kernel_spec, cell.patch_set.paths())
+                variants[key] = runtime.build(cell.kernel_spec, cell.patch_set.paths(),
+                                              fuzz=fuzz, allow_unused=allow_unused)
+                if on_notes is not None:
+                    on_notes(variants[key].result.notes)
             except BuildError as e:
                 variants[key] = e
         v = variants[key]

@@ -61,13 +61,16 @@ ROWS = (
 
 
 def run_rows(kernel: str, *, clean_ops: int, race_seconds: float, seed: int, delays: bool,
-             progress=None, vfio_kernel: str = VFIO_KERNEL):
+             progress=None, fuzz: int | None = None, on_notes=None,
+             vfio_kernel: str = VFIO_KERNEL):
     """(row, StressResult or None, why not run) per row; a row whose tree lacks
     its client or driver is not run, and says why."""
     results = []
     for row in ROWS:
         variant = runtime.build(vfio_kernel if row.second_kernel else kernel,
-                                [patch_path(p) for p in row.patches])
+                                [patch_path(p) for p in row.patches], fuzz=fuzz)
+        if on_notes is not None:
+            on_notes(variant.result.notes)
         why = clients.unavailable(variant, row.walker, row.driver)
         if why is not None:
             results.append((row, None, why))

@@ -153,6 +153,9 @@ class StressResult:
     findings: list[Finding] = field(default_factory=list)
     interrupted: bool = False
     python_s: float = 0.0
+    label: str = ""                     # the variant's label (pywalk/variant/labels.py)
+    kernel_git: str | None = None       # git describe of a --kernel worktree
+    patch_sha256: list[str] = field(default_factory=list)
     walker: str | None = None     # --walker: the walk client every walker thread runs
     driver: str | None = None     # --driver: whose huge_fault the mapping has
 
@@ -162,6 +165,8 @@ class StressResult:
 
     def as_json(self) -> dict:
         return {"variant": self.variant, "kernel": self.kernel, "patches": self.patches,
+                "label": self.label, "kernel_git": self.kernel_git,
+                "patch_sha256": self.patch_sha256,
                 "scenario": self.scenario, "seed": self.seed, "threads": self.threads,
                 "delays": self.delays, "ops": self.ops, "elapsed_s": round(self.elapsed_s, 4),
                 "ops_per_s": round(self.ops_per_s, 1),
@@ -215,6 +220,8 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     result = StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                           {r: n for r, (n, _, _) in plan.items()},
                           delays.as_json() if delays else None, walker=walker, driver=driver)
+    result.label, result.kernel_git = variant.name, variant.kernel_git
+    result.patch_sha256 = list(variant.patch_sha256)
     _set_delays(variant, delays)
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")

@@ -17,7 +17,6 @@ and published by an atomic rename.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import io
 import json
@@ -40,7 +39,9 @@ from pywalk.variant import clients
 from pywalk.tree import facts as tree_facts
 from pywalk.assets import asset_dir
 from pywalk.errors import BuildError
-from pywalk.variant.patches import Patch, apply_patches, load_patches
+from pywalk.tree import gitinfo
+from pywalk.variant import labels, patched_tree
+from pywalk.variant.patches import Patch, load_patches
 
 GENERATOR_VERSION = "3"
 CC = os.environ.get("CC", "gcc")
@@ -57,10 +58,7 @@ CSRC = asset_dir("csrc")
 SHIM_SOURCES = ("src/runtime.c", "src/physmem.c", "src/mm.c")
 CSRC_SOURCES = ("driver.c", "walkers.c", "clients.c", "api.c", "scenarios.c", "bench.c")
 # files read besides the manifest's, for API detection (treeinfo)
-EXTRA_READS = tuple(f for f in tree_facts.READS if f not in manifest.files_used())
-# the tree's walk clients and drivers: read when the source has them
-CLIENT_READS = tuple(f for f in manifest.client_files()
-                     if f not in manifest.files_used() and f not in EXTRA_READS)
+EXTRA_READS = patched_tree.EXTRA_READS
 
 
 @dataclass
@@ -90,12 +88,21 @@ class BuildResult:
     compiled: bool            # False on a cache hit
     seconds: float
     facts: dict = field(default_factory=dict)   # PW_TREE_* (pywalk/tree/facts.py)
+    kernel_git: str | None = None   # `git describe --always --dirty` of a git worktree
+
+    @property
+    def label(self) -> str:
+        """kernel version (and git describe), patch names (pywalk/variant/labels.py)"""
+        return labels.label(self.kernel.version, self.kernel_git,
+                            [p.name for p in self.patches], [p.sha256 for p in self.patches])
 
     def as_json(self) -> dict:
         return {
             "variant": self.variant_id,
             "kernel": self.kernel.version,
             "origin": self.kernel.origin,
+            "kernel_git": self.kernel_git,
+            "label": self.label,
             "patches": [{"name": p.name, "subject": p.subject, "sha256": p.sha256}
                         for p in self.patches],
             "module": str(self.module_path),
@@ -136,84 +143,18 @@ def _cc_version() -> str:
     return _CC_VERSION
 
 
-def _outside_subset(src: sources.KernelSource, rel: str) -> bool:
-    """Is rel outside the part of the kernel a cached source unpacks?
-
-    Debian packages and tarballs are unpacked only in part (sources.NEEDED);
-    a user's tree is read in place and whole."""
-    if not src.origin.startswith(("debian:", "tarball:")):
-        return False
-    return not any(rel == n or rel.startswith(n + "/") for n in sources.NEEDED)
+def _read_tree(src: sources.KernelSource, patches: list[Patch], *, fuzz: int | None = None,
+               allow_unused: bool = True) -> tuple[dict[str, str], list[str]]:
+    """Contents of every file the build uses, after patches; and notes
+    (pywalk/variant/patched_tree.py)."""
+    return patched_tree.read_tree(src, patches, fuzz=fuzz, allow_unused=allow_unused)
 
 
-def _applicable(src: sources.KernelSource, patches: list[Patch], wanted: list[str],
-                notes: list[str]) -> list[Patch]:
-    """The patches, less the file patches that cannot be checked and cannot matter.
-
-    A file patch for a file outside the part of the tree a cached source
-    holds (fs/, drivers/, ...), which the build does not use, is left out
-    with a warning note.  Every other file patch is applied, so a hunk that
-    does not apply (or a file the tree lacks) is an error even when the
-    build does not use that file.
-    """
-    out = []
-    for p in patches:
-        keep = []
-        for fp in p.files:
-            names = [n for n in (fp.target, fp.old_path, fp.new_path) if n != "/dev/null"]
-            if (not fp.is_new and not set(names) & set(wanted)
-                    and not any(src.has(n) for n in names)
-                    and all(_outside_subset(src, n) for n in names)):
-                notes.append(f"warning: {p.name}: {fp.target} not applied: {src.origin} holds "
-                             f"only {', '.join(sources.NEEDED)} and the build does not use it")
-            else:
-                keep.append(fp)
-        out.append(p if len(keep) == len(p.files) else dataclasses.replace(p, files=keep))
-    return out
-
-
-def _read_tree(src: sources.KernelSource, patches: list[Patch]) -> tuple[dict[str, str], list[str]]:
-    """Contents of every file the build uses, after patches; and notes.
-
-    Notes are one line each: hunks applied at an offset or with fuzz, and
-    warnings for patches that cannot change the variant.
-    """
-    wanted = manifest.files_used() + list(EXTRA_READS) + list(CLIENT_READS)
-    cache: dict[str, str | None] = {}
-
-    def read(rel: str) -> str | None:
-        if rel not in cache:
-            cache[rel] = src.read(rel) if src.has(rel) else None
-        return cache[rel]
-
-    notes: list[str] = []
-    patches = _applicable(src, patches, wanted, notes)
-    touched = {f for p in patches for f in p.touched()}
-    patched, apply_notes = apply_patches(patches, read) if patches else ({}, [])
-    for n in apply_notes:
-        notes.append(f"{n.patch}: {n.file}: hunk {n.hunk}: {n.detail}")
-    for p in patches:
-        if p.touched() and not set(p.touched()) & set(wanted):
-            notes.append(f"warning: patch {p.name} touches only files this build does not use "
-                         f"({', '.join(p.touched())}): it has no effect on the variant")
-    files: dict[str, str] = {}
-    for rel in wanted:
-        text = patched.get(rel, read(rel)) if rel in touched else read(rel)
-        if text is None:
-            if rel in EXTRA_READS:
-                continue
-            if rel in CLIENT_READS:
-                notes.append(f"note: {src.origin} lacks {rel}: its walk client or driver is "
-                             "left out of this build")
-                continue
-            raise BuildError(f"pywalk: kernel source {src.origin} lacks {rel}")
-        files[rel] = text
-    return files, notes
-
-
-def check_patches(src: sources.KernelSource, patches: list[Patch]) -> list[str]:
-    """Apply patches (in order) to the tree in memory; their notes, or PatchError."""
-    return _read_tree(src, patches)[1]
+def check_patches(src: sources.KernelSource, patches: list[Patch], *,
+                  fuzz: int | None = None) -> list[str]:
+    """Apply patches (in order) to a scratch copy of the tree's files; their
+    notes, or PatchError."""
+    return _read_tree(src, patches, fuzz=fuzz)[1]
 
 
 def generate(files: dict[str, str], scratch: Path,
@@ -381,12 +322,17 @@ def _compile(workdir: Path, tu: str, module_name: str, scratch: Path) -> Path:
     return out
 
 
-def build(kernel=None, patches=(), *, fetch: bool = True) -> BuildResult:
-    """Build (or find in the cache) the variant kernel + patches."""
+def build(kernel=None, patches=(), *, fetch: bool = True, fuzz: int | None = None,
+          allow_unused: bool = True) -> BuildResult:
+    """Build (or find in the cache) the variant kernel + patches.
+
+    fuzz: None applies patches strictly; N allows offsets and N lines of
+    context fuzz.  allow_unused False: a patch that changes nothing the
+    build uses is a PatchError (pywalk/variant/patched_tree.py)."""
     t0 = time.perf_counter()
     src = sources.resolve(kernel, fetch=fetch)
     plist = load_patches(list(patches)) if patches else []
-    files, notes = _read_tree(src, plist)
+    files, notes = _read_tree(src, plist, fuzz=fuzz, allow_unused=allow_unused)
     key = variant_key(files, plist)
     root = sources.cache_root() / "build"
     final = root / key
@@ -415,4 +361,5 @@ def build(kernel=None, patches=(), *, fetch: bool = True) -> BuildResult:
                for s in info["sources"]]
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     return BuildResult(key, final / f"{module_name}{suffix}", src, plist, records,
-                       notes, compiled, time.perf_counter() - t0, tree_facts.detect(files.get))
+                       notes, compiled, time.perf_counter() - t0, tree_facts.detect(files.get),
+                       gitinfo.describe(src.root) if src.origin.startswith("tree:") else None)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from pywalk.variant import builder as _build
+from pywalk.variant import labels
 from pywalk.variant.oops import KernelOops, MMTainted, read_report
 
 __all__ = ["Variant", "MM", "KernelOops", "MMTainted", "build", "CALLBACKS", "WALKERS"]
@@ -101,6 +102,9 @@ class Variant:
         self.id = result.variant_id
         self.kernel = result.kernel.version
         self.patches = [p.name for p in result.patches]
+        self.patch_sha256 = [p.sha256 for p in result.patches]
+        self.kernel_git = result.kernel_git   # git describe of a --kernel worktree, or None
+        self.show_hash = False                # see pywalk/variant/labels.py
         self.module_path = result.module_path
         self._mod = _load(result.module_path)
         self.ffi = self._mod.ffi
@@ -111,7 +115,10 @@ class Variant:
 
     @property
     def name(self) -> str:
-        return self.kernel + "".join(f"+{p}" for p in self.patches)
+        """The label: version, git describe of a worktree, patch names (and
+        their content hash where needed, pywalk/variant/labels.py)."""
+        return labels.label(self.kernel, self.kernel_git, self.patches, self.patch_sha256,
+                            with_hash=self.show_hash)
 
     def has_driver(self, driver: str) -> bool:
         """Can this variant run the tree's driver ("vfio", "dax"; "write-notify" is ours)?"""
@@ -125,9 +132,15 @@ class Variant:
         return MM(self)
 
 
-def build(kernel=None, patches: Iterable = (), *, fetch: bool = True) -> Variant:
-    """Build (or take from the cache) and load a variant."""
-    return Variant(_build.build(kernel, list(patches), fetch=fetch))
+def build(kernel=None, patches: Iterable = (), *, fetch: bool = True, fuzz: int | None = None,
+          allow_unused: bool = True) -> Variant:
+    """Build (or take from the cache) and load a variant.
+
+    fuzz: None applies patches strictly (like git apply); N allows offsets
+    and N lines of context fuzz.  allow_unused False: a patch that changes
+    nothing the build uses is a PatchError (exit 125)."""
+    return Variant(_build.build(kernel, list(patches), fetch=fetch, fuzz=fuzz,
+                                allow_unused=allow_unused))
 
 
 class MM:
