@@ -197,9 +197,12 @@ CLIENT_SLICES: tuple[Take, ...] = (
         "__dev_dax_pmd_fault", "__dev_dax_pud_fault", "dev_dax_huge_fault", "dev_dax_fault",
     ), "drivers"),
     # VFIO PCI BAR mmap: huge_fault since 6.12 (the CVE's driver)
-    Take("include/linux/vfio_pci_core.h", ("VFIO_PCI_OFFSET_SHIFT",), "drivers"),
+    # (7.x factors the insert out: vfio_pci_vmf_insert_pfn(), is_aligned_for_order())
+    Take("include/linux/vfio_pci_core.h", ("VFIO_PCI_OFFSET_SHIFT", "is_aligned_for_order"),
+         "drivers"),
     Take("drivers/vfio/pci/vfio_pci_core.c", (
-        "vma_to_pfn", "vfio_pci_mmap_huge_fault", "vfio_pci_mmap_page_fault",
+        "vma_to_pfn", "vfio_pci_vmf_insert_pfn", "vfio_pci_mmap_huge_fault",
+        "vfio_pci_mmap_page_fault",
     ), "drivers"),
 )
 
