@@ -109,7 +109,7 @@ int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify
 
 /* A mapping of one of the tree's drivers (csrc/clients.c), as pw_map() does ours. */
 static int pw_do_map_driver(struct mm_struct *mm, unsigned long start, unsigned long size,
-			    int driver)
+			    int driver, int huge_level)
 {
 	struct vm_area_struct *vma = NULL;
 
@@ -122,6 +122,10 @@ static int pw_do_map_driver(struct mm_struct *mm, unsigned long start, unsigned 
 	if (driver == PW_DRIVER_VFIO)
 		vma = pw_vfio_mmap(mm, start, size);
 #endif
+#if PW_HAVE_DAX
+	if (driver == PW_DRIVER_DAX)	/* the device's alignment: 1 GiB or 2 MiB (daxctl --align) */
+		vma = pw_dax_mmap(mm, start, size, huge_level == 2 ? PUD_SIZE : PMD_SIZE);
+#endif
 	if (!vma) {
 		mmap_write_unlock(mm);
 		return -ENOMEM;
@@ -131,18 +135,19 @@ static int pw_do_map_driver(struct mm_struct *mm, unsigned long start, unsigned 
 	return 0;
 }
 
-int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, unsigned long *start)
+int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, int huge_level,
+		  unsigned long *start)
 {
 	unsigned long s = m->next_addr;
 	long r;
 
 	if (driver == PW_DRIVER_WRITE_NOTIFY)
-		return pw_map(m, size, 2, 1, start);
+		return pw_map(m, size, huge_level, 1, start);
 	if (!pw_driver_available(driver))
 		return -EOPNOTSUPP;
 	if (!size || (size & ~PAGE_MASK))
 		return -EINVAL;
-	r = PW_GUARDED(m, pw_do_map_driver(m->mm, s, size, driver));
+	r = PW_GUARDED(m, pw_do_map_driver(m->mm, s, size, driver, huge_level));
 	if (r == 0) {
 		*start = s;
 		m->next_addr = ((s + size + PUD_SIZE - 1) & PUD_MASK) + PUD_SIZE;

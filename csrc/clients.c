@@ -26,6 +26,12 @@
 #ifndef PW_HAVE_DIRTY
 #define PW_HAVE_DIRTY 0
 #endif
+#ifndef PW_HAVE_VFIO
+#define PW_HAVE_VFIO 0
+#endif
+#ifndef PW_HAVE_DAX
+#define PW_HAVE_DAX 0
+#endif
 #ifndef PW_HAVE_DIRTY_CLEAN
 #define PW_HAVE_DIRTY_CLEAN 0
 #endif
@@ -165,20 +171,83 @@ static struct vm_area_struct *pw_vfio_mmap(struct mm_struct *mm, unsigned long s
 #endif
 
 
+#if PW_HAVE_DAX
+/* kernel: dax_vm_ops (its fault members; ->may_split and ->pagesize are not
+ * asked by anything compiled here) */
+static const struct vm_operations_struct pw_dax_vm_ops = {
+	.fault = dev_dax_fault,
+	.huge_fault = dev_dax_huge_fault,
+};
+
+/*
+ * dax_mmap() of a device-dax instance (/dev/daxN.M) of one range as large as
+ * the mapping, with the given alignment (1 GiB: PUD faults only; 2 MiB: PMD).
+ * Its memory is ZONE_DEVICE: it has struct pages (pw_dax_memmap_init()),
+ * compound per alignment (pgmap->vmemmap_shift), which dax_set_mapping()
+ * writes.  One allocation: the vma, dev_dax, its range, pgmap, dax_device.
+ */
+struct pw_dax_dev {
+	struct dev_dax dev_dax;
+	struct dev_dax_range range;
+	struct dev_pagemap pgmap;
+	struct dax_device dax_dev;
+};
+
+static struct vm_area_struct *pw_dax_mmap(struct mm_struct *mm, unsigned long start,
+					  unsigned long size, unsigned long align)
+{
+	struct vm_area_struct *vma;
+	struct file *file;
+	struct pw_dax_dev *d;
+
+	if (pw_dax_memmap_init())
+		return NULL;
+	vma = calloc(1, sizeof(*vma) + sizeof(*d));
+	file = calloc(1, sizeof(*file) + sizeof(struct inode) + sizeof(struct address_space));
+	if (!vma || !file) {
+		free(vma);
+		free(file);
+		return NULL;
+	}
+	d = (struct pw_dax_dev *)(vma + 1);
+	d->dax_dev.alive = 1;
+	d->pgmap.vmemmap_shift = __builtin_ctzl(align) - PAGE_SHIFT;
+	d->range.pgoff = 0;
+	d->range.range.start = (phys_addr_t)pw_dax_pfn(0) << PAGE_SHIFT;
+	d->range.range.end = d->range.range.start + size - 1;
+	d->dev_dax.dax_dev = &d->dax_dev;
+	d->dev_dax.align = align;
+	d->dev_dax.pgmap = &d->pgmap;
+	d->dev_dax.nr_range = 1;
+	d->dev_dax.ranges = &d->range;
+	file->f_inode = (struct inode *)(file + 1);
+	file->f_inode->i_mode = S_IFCHR | 0600;
+	file->f_mapping = (struct address_space *)(file->f_inode + 1);
+	file->f_inode->i_mapping = file->f_mapping;
+	file->dax = 1;		/* kernel: IS_DAX(inode) (S_DAX on the device inode) */
+	file->private_data = &d->dev_dax;
+	vma->vm_start = start;
+	vma->vm_end = start + size;
+	vma->vm_mm = mm;
+	vma->vm_flags = VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE |
+			VM_HUGEPAGE;
+	vma->vm_page_prot = PAGE_SHARED;
+	vma->vm_file = file;
+	vma->vm_private_data = NULL;
+	vma->vm_ops = &pw_dax_vm_ops;
+	return vma;
+}
+#endif
+
 static int pw_driver_available(int driver)
 {
 	switch (driver) {
 	case PW_DRIVER_WRITE_NOTIFY:
 		return 1;
 	case PW_DRIVER_VFIO:
-#if PW_HAVE_VFIO
-		return 1;
-#else
-		return 0;
-#endif
+		return PW_HAVE_VFIO + 0;
+	case PW_DRIVER_DAX:
+		return PW_HAVE_DAX + 0;
 	}
-	/* device-dax's fault path (dax_set_mapping()) writes the struct page
-	 * of each device frame it maps; device frames have no struct page here
-	 * (a walk through a leaf must fault), so it cannot run */
 	return 0;
 }

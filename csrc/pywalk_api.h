@@ -49,7 +49,8 @@ int pw_mm_nwarns(struct pw_mm *m);
 struct pw_report *pw_mm_oops(struct pw_mm *m);
 struct pw_report *pw_mm_warn(struct pw_mm *m, int i);
 int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify, unsigned long *start);
-int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, unsigned long *start);
+int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, int huge_level,
+		  unsigned long *start);
 int pw_driver_has(int driver);
 int pw_client_has(int walker);
 int pw_fault(struct pw_mm *m, unsigned long addr, int write);

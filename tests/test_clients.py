@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from pywalk.hunt import stress
-from pywalk.hunt.races import WALKER_RACE
+from pywalk.hunt.races import FAULT_RACE, WALKER_RACE
 from pywalk.variant import slicer
 
 GiB = 1 << 30
@@ -38,7 +38,7 @@ def test_612_build_lists_the_clients_and_drivers(v612):
     assert {"wp_walk_ops", "clean_walk_ops"} <= set(taken["mm/mapping_dirty_helpers.c"])
     assert "dev_dax_huge_fault" in taken["drivers/dax/device.c"]
     assert "vfio_pci_mmap_huge_fault" in taken[VFIO]
-    assert v612.has_driver("vfio") and not v612.has_driver("dax")
+    assert v612.has_driver("vfio") and v612.has_driver("dax")
 
 
 def test_61_has_the_clients_but_no_vfio_huge_fault(v61):
@@ -93,14 +93,24 @@ def _cli(*args):
     return subprocess.run([sys.executable, "-m", "pywalk", *args], capture_output=True, text=True)
 
 
-def test_cli_says_why_a_driver_cannot_run(v61, v612):
+def test_cli_says_why_a_driver_cannot_run(v61):
     r = _cli("stress", "--kernel", "6.1", "--scenario", "walk-vs-refault", "--driver", "vfio",
              "--ops", "100")
     assert r.returncode == 2 and "vfio_pci_mmap_huge_fault" in r.stderr
     assert "Traceback" not in r.stderr
-    r = _cli("stress", "--kernel", "6.12", "--scenario", "walk-vs-refault", "--driver", "dax",
-             "--ops", "100")
-    assert r.returncode == 2 and "struct page" in r.stderr
+
+
+def test_dax_upgrades_a_read_only_leaf_in_place(mm):
+    # dev_dax_huge_fault() never falls back for a write: the leaf stays a
+    # leaf at the device's alignment (1 GiB here, 2 MiB below)
+    start = mm.map(2 * GiB, huge="pud", driver="dax")
+    assert mm.fault(start) == 0x100               # VM_FAULT_NOPAGE
+    assert mm.lookup(start) == ("pud", "leaf")
+    mm.fault(start + 4096, write=True)
+    assert mm.lookup(start) == ("pud", "leaf")
+    small = mm.map(GiB, huge="pmd", driver="dax")
+    mm.fault(small, write=True)
+    assert mm.lookup(small) == ("pmd", "leaf")
 
 
 @pytest.mark.stress
@@ -120,3 +130,19 @@ def test_numa_maps_vs_vfio_clean_as_shipped(v612):
     r = stress.run(v612, "walk-vs-refault", ops=1_000_000, seed=1, walker="numa_maps",
                    driver="vfio")
     assert r.findings == [] and r.ops >= 1_000_000
+
+
+@pytest.mark.stress
+def test_dax_finds_the_walker_race_on_61(v61):
+    # numa_maps against device-dax on 6.1 (before the CVE fix): measured ~1e5 ops
+    r = stress.run(v61, "walk-vs-refault", ops=20_000_000, seed=1, walker="numa_maps",
+                   driver="dax", keep_going=True, stop_when=WALKER_RACE.matches)
+    assert any(WALKER_RACE.matches(f) for f in r.findings), f"no walker race in {r.ops} ops"
+
+
+@pytest.mark.stress
+def test_dax_never_falls_back_so_no_2019_fault_race(v61_revert):
+    # with the pmd_alloc recheck reverted our write-notify driver shows the
+    # 2019 race within ~1e5 ops; device-dax upgrades leaves in place instead
+    r = stress.run(v61_revert, "fault-vs-fault", ops=1_000_000, seed=1, driver="dax")
+    assert not any(FAULT_RACE.matches(f) for f in r.findings)

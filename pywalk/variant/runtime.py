@@ -210,14 +210,16 @@ class MM:
         """mmap() a huge-page device; returns the start address.
 
         driver None or "write-notify": ours, with huge and write_notify;
-        "vfio" (or "dax"): the tree's driver, mapped as its mmap does (huge
-        and write_notify do not apply).  A driver this tree lacks is a
+        "vfio" or "dax": the tree's driver, mapped as its mmap does
+        (write_notify does not apply; huge is device-dax's alignment, "pud"
+        1 GiB or "pmd" 2 MiB; VFIO maps at the largest level alignment allows).  A driver this tree lacks is a
         ValueError."""
         start = self.ffi.new("unsigned long *")
         if driver not in (None, "write-notify"):
             if not self.variant.has_driver(driver):
                 raise ValueError(f"pywalk: {self.variant.kernel}: {driver_unavailable(driver)}")
-            r = self._check(self.lib.pw_map_driver(self._m, size, DRIVERS[driver], start))
+            r = self._check(self.lib.pw_map_driver(self._m, size, DRIVERS[driver],
+                                                   HUGE_LEVELS[huge], start))
             if r:
                 raise OSError(-r, f"pywalk: map failed ({r})")
             return int(start[0])
@@ -299,9 +301,7 @@ def fault_name(ret: int) -> str:
 def driver_unavailable(driver: str) -> str:
     """Why a driver cannot run here (for a tree, or for the shim)."""
     if driver == "dax":
-        return ("device-dax (drivers/dax/device.c) is compiled but cannot run: its "
-                "dax_set_mapping() writes the struct page of each device frame, and device "
-                "frames have no struct page here (a walk through a huge leaf must fault)")
+        return "this tree has no dev_dax_huge_fault()"
     if driver == "vfio":
         return "this tree has no vfio_pci_mmap_huge_fault() (VFIO maps BARs with 4 KiB ptes)"
     return f"unknown driver {driver!r}"
