@@ -146,3 +146,19 @@ def test_dax_never_falls_back_so_no_2019_fault_race(v61_revert):
     # 2019 race within ~1e5 ops; device-dax upgrades leaves in place instead
     r = stress.run(v61_revert, "fault-vs-fault", ops=1_000_000, seed=1, driver="dax")
     assert not any(FAULT_RACE.matches(f) for f in r.findings)
+
+
+def test_a_tree_without_the_driver_files_builds_without_those_drivers(tmp_path, v612):
+    import shutil
+    from pywalk.variant import builder, manifest
+    src, dest = v612.result.kernel, tmp_path / "linux"
+    for rel in ["Makefile"] + manifest.files_used() + list(builder.EXTRA_READS) + [
+            "fs/proc/task_mmu.c", "mm/mapping_dirty_helpers.c"]:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src.path(rel), dest / rel)
+    r = builder.build(str(dest))
+    assert any("lacks drivers/vfio/pci/vfio_pci_core.c" in n for n in r.notes)
+    assert VFIO not in {s.path for s in r.sources}
+    import pywalk
+    v = pywalk.build(str(dest))
+    assert v.has_client("numa_maps") and not v.has_driver("vfio") and not v.has_driver("dax")

@@ -25,6 +25,10 @@ def _copy_subset(series: str, dest: Path) -> Path:
     for rel in ["Makefile"] + manifest.files_used() + list(builder.EXTRA_READS):
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src.path(rel), dest / rel)
+    for rel in manifest.client_files():     # the walk clients' and drivers' files
+        if src.has(rel) and not (dest / rel).exists():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src.path(rel), dest / rel)
     return dest
 
 
