@@ -14,6 +14,7 @@
 	} else {							\
 		pw_cur.mm = (m);					\
 		pw_cur.panic = &(m)->panic;				\
+		pw_cur.watch = NULL;					\
 		int __j = sigsetjmp(pw_cur.jb, 0);			\
 		if (__j) {						\
 			__r = __j == 1 ? PW_ERR_OOPS : PW_ERR_PANIC;	\
@@ -22,6 +23,7 @@
 			__r = (expr);					\
 		}							\
 		pw_cur.active = 0;					\
+		pw_cur.watch = NULL;	/* it may point into an oopsed walk */ \
 	}								\
 	__r; })
 
@@ -54,6 +56,8 @@ struct pw_mm *pw_mm_new(void)
 
 void pw_mm_free(struct pw_mm *m)
 {
+	if (m->delays.enabled)
+		pw_delays_users_add(-1);
 	pw_mm_destroy(m->mm);
 	free(m);
 }
@@ -74,17 +78,38 @@ static int pw_do_map(struct mm_struct *mm, unsigned long start, unsigned long si
 		     int huge_level, int write_notify)
 {
 	struct vm_area_struct *vma;
+	unsigned long pgoff = 0;
 
 	mmap_write_lock(mm);
 	if (mm->nr_vmas == PW_MAX_VMAS) {
 		mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
+	if (write_notify == PW_MAP_HALF_WRITE_NOTIFY) {
+		/* two mappings of the device side by side: the first half
+		 * write-notify, the second writable (a VFIO BAR or device-dax
+		 * mapping: write faults get writable huge leaves) */
+		unsigned long half = (size / 2) & PUD_MASK ? (size / 2) & PUD_MASK
+							  : (size / 2) & PAGE_MASK;
+
+		if (!half || mm->nr_vmas + 2 > PW_MAX_VMAS) {
+			mmap_write_unlock(mm);
+			return -EINVAL;
+		}
+		vma = pw_dev_mmap(mm, start, half, huge_level, 1);
+		if (vma)
+			mm->vmas[mm->nr_vmas++] = vma;
+		start += half;
+		size -= half;
+		pgoff = half >> PAGE_SHIFT;
+		write_notify = 0;
+	}
 	vma = pw_dev_mmap(mm, start, size, huge_level, write_notify);
 	if (!vma) {
 		mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
+	vma->vm_pgoff = pgoff;		/* the second half maps the device's next bytes */
 	mm->vmas[mm->nr_vmas++] = vma;	/* addresses only grow: stays sorted */
 	mmap_write_unlock(mm);
 	return 0;
@@ -118,11 +143,11 @@ static int pw_do_map_driver(struct mm_struct *mm, unsigned long start, unsigned 
 		mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
-#if PW_HAVE_VFIO
+#if PW_CLIENT_VFIO
 	if (driver == PW_DRIVER_VFIO)
 		vma = pw_vfio_mmap(mm, start, size);
 #endif
-#if PW_HAVE_DAX
+#if PW_CLIENT_DAX
 	if (driver == PW_DRIVER_DAX)	/* the device's alignment: 1 GiB or 2 MiB (daxctl --align) */
 		vma = pw_dax_mmap(mm, start, size, huge_level == 2 ? PUD_SIZE : PMD_SIZE);
 #endif
@@ -160,11 +185,11 @@ int pw_client_has(int walker)
 {
 	switch (walker) {
 	case PW_WALK_TREE_NUMA_MAPS:
-		return PW_HAVE_NUMA_MAPS + 0;
+		return PW_CLIENT_NUMA_MAPS + 0;
 	case PW_WALK_TREE_DIRTY:
-		return PW_HAVE_DIRTY + 0;
+		return PW_CLIENT_DIRTY + 0;
 	case PW_WALK_TREE_CLEAN:
-		return PW_HAVE_DIRTY_CLEAN + 0;
+		return PW_CLIENT_DIRTY_CLEAN + 0;
 	}
 	return 1;
 }
@@ -205,7 +230,7 @@ static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, in
 	if (p4d_none(*p4d))
 		goto out;
 	*level = 2;
-	pud = pudp_get(pud_offset(p4d, addr));
+	pud = pw_pudp_get(pud_offset(p4d, addr));
 	if (pud_none(pud))
 		goto out;
 	if (pud_leaf(pud)) {
@@ -213,7 +238,7 @@ static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, in
 		goto out;
 	}
 	*level = 3;
-	pmd = pmdp_get(pmd_offset(&pud, addr));
+	pmd = pw_pmdp_get(pmd_offset(&pud, addr));
 	if (pmd_none(pmd))
 		goto out;
 	if (pmd_leaf(pmd)) {
@@ -221,7 +246,7 @@ static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, in
 		goto out;
 	}
 	*level = 4;
-	pte = ptep_get(pte_offset_kernel(&pmd, addr));
+	pte = pw_ptep_get(pte_offset_kernel(&pmd, addr));
 	*state = pte_none(pte) ? 0 : 3;
 out:
 	mmap_read_unlock(mm);
@@ -243,9 +268,11 @@ static int pw_do_walk(struct mm_struct *mm, unsigned long start, unsigned long e
 	if (pw_is_client(walker))
 		return pw_client_walk(mm, start, end, walker, counts);
 	pw_walker_ops(&ops, walker, mask);
+	pw_watch_begin(&priv);
 	mmap_read_lock(mm);
 	r = walk_page_range(mm, start, end, &ops, &priv);
 	mmap_read_unlock(mm);
+	pw_watch_end(&priv, counts);
 	return r;
 }
 
@@ -257,7 +284,7 @@ int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 
 /*
  * MADV_DONTNEED on [start, end): under mmap_lock for read, the tree's own
- * zap_page_range_single() (mm/memory.c) for each vma the range meets, as
+ * zap_page_range_single() (zap_vma_range() in 7.x; mm/memory.c) for each vma the range meets, as
  * madvise_dontneed_single_vma() calls it (no zap_details).  Page tables
  * stay.
  */
@@ -272,7 +299,11 @@ static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long en
 		unsigned long e = min(end, vma->vm_end);
 
 		if (s < e)
+#if PW_TREE_ZAP_VMA_RANGE
+			zap_vma_range(vma, s, e - s);
+#else
 			zap_page_range_single(vma, s, e - s, NULL);
+#endif
 	}
 	mmap_read_unlock(mm);
 	return 0;
@@ -291,7 +322,7 @@ static int pw_do_poke(struct mm_struct *mm, unsigned long addr)
 
 	if (p4d_none(*p4d))
 		return -ENOENT;
-	pud = pudp_get(pud_offset(p4d, addr));
+	pud = pw_pudp_get(pud_offset(p4d, addr));
 	if (!pud_leaf(pud))
 		return -ENOENT;
 	frame = __va(pud_pfn(pud) << PAGE_SHIFT);
@@ -326,6 +357,12 @@ static int pw_do_selftest(int what)
 		return table[0];	/* use after free: PROT_NONE in the quarantine */
 	}
 	return -EINVAL;
+}
+
+void pw_set_thread(int tid, int role)
+{
+	pw_cur.tid = tid;
+	pw_cur.role = role;
 }
 
 int pw_selftest(struct pw_mm *m, int what)

@@ -7,7 +7,8 @@
  *                          __handle_mm_fault() (pw_do_fault), as a program
  *                          touching its mapping would
  *   pw_bench_walk()        times the tree's walk_page_range() with a built-in
- *                          walker, one clock_gettime() pair per walk
+ *                          walker, one clock_gettime() pair per walk; sums
+ *                          its callbacks, splits and retries over the walks
  *   pw_bench_floor()       times a minimal hand-written descent of the same
  *                          tables (our code, no locks, no callbacks unless
  *                          asked for): the floor the real walker is
@@ -16,8 +17,9 @@
  *                          positions), to check that two variants hold
  *                          identical tables and that a benchmark left its
  *                          tables alone
- *   pw_bench_refault()     read-refaults populated addresses until told to
- *                          stop (contention; tables do not change)
+ *   pw_bench_refault()     read-refaults populated addresses until *stop is 1
+ *                          (2: paused, polling); on tables a walk split,
+ *                          a refault installs the leaf again
  */
 
 static long long pw_bench_now(void)
@@ -66,18 +68,22 @@ static int pw_bench_do_walk(struct mm_struct *mm, unsigned long start, unsigned 
 	long i;
 	int r = 0;
 
+
 	pw_walker_ops(&ops, walker, mask);
+	memset(counts, 0, sizeof(*counts));
+	pw_watch_begin(&priv);
 	for (i = 0; i < iters; i++) {
-		memset(counts, 0, sizeof(*counts));
 		t0 = pw_bench_now();
 		mmap_read_lock(mm);
 		r = walk_page_range(mm, start, end, &ops, &priv);
 		mmap_read_unlock(mm);
 		t1 = pw_bench_now();
 		ns[i] = t1 - t0;
+		priv.watch.level = 0;	/* a walk's last split is not the next walk's */
 		if (r)
 			break;
 	}
+	pw_watch_end(&priv, counts);
 	return r;
 }
 
@@ -95,8 +101,8 @@ int pw_bench_walk(struct pw_mm *m, unsigned long start, unsigned long end, int w
  * It visits what the "dirty" walker's callbacks visit (every non-none pud
  * and pmd, every pte of a pte table in range) and counts them, so its count
  * must equal the walker's callback count.  No locks, no vma, no splits.
- *   PW_FLOOR_SHIM  entry loads through the shim's pudp_get()/pmdp_get()/
- *                  ptep_get() (each passes the shim's hook; delays off)
+ *   PW_FLOOR_SHIM  entry loads through the shim's pw_pudp_get()/pw_pmdp_get()/
+ *                  pw_ptep_get() (each passes the shim's hook; delays off)
  *   PW_FLOOR_RAW   plain READ_ONCE() loads, no hook: what the hook costs
  *   PW_FLOOR_CB    READ_ONCE() loads (as mm/pagewalk.c's *pud, *pmd) and
  *                  the walker's own callbacks through walk->ops, honouring
@@ -126,7 +132,7 @@ static __always_inline long pw_bench_descend(struct mm_struct *mm, unsigned long
 			continue;
 		pud = pud_offset(&p4v, addr);
 		for (; addr < p4d_next; pud++, addr = pud_next) {
-			pud_t pv = plain ? __pud(READ_ONCE(pud->pud)) : pudp_get(pud);
+			pud_t pv = plain ? __pud(READ_ONCE(pud->pud)) : pw_pudp_get(pud);
 			pmd_t *pmd;
 
 			pud_next = pud_addr_end(addr, p4d_next);
@@ -153,7 +159,7 @@ static __always_inline long pw_bench_descend(struct mm_struct *mm, unsigned long
 			}
 			pmd = pmd_offset(&pv, addr);
 			for (; addr < pud_next; pmd++, addr = pmd_next) {
-				pmd_t mv = plain ? __pmd(READ_ONCE(pmd->pmd)) : pmdp_get(pmd);
+				pmd_t mv = plain ? __pmd(READ_ONCE(pmd->pmd)) : pw_pmdp_get(pmd);
 				pte_t *pte;
 
 				pmd_next = pmd_addr_end(addr, pud_next);
@@ -195,7 +201,7 @@ static __always_inline long pw_bench_descend(struct mm_struct *mm, unsigned long
 					pte_t tv;
 
 					n++;
-					tv = plain ? __pte(READ_ONCE(pte->pte)) : ptep_get(pte);
+					tv = plain ? __pte(READ_ONCE(pte->pte)) : pw_ptep_get(pte);
 					if (pte_present(tv))
 						pres++;
 					if (mode == PW_FLOOR_HASH && !pte_none(tv)) {
@@ -303,7 +309,17 @@ static long pw_bench_do_refault(struct mm_struct *mm, struct pw_bench_seg *segs,
 		total += (segs[i].end - segs[i].start + segs[i].step - 1) / segs[i].step;
 	if (!total)
 		return 0;
-	while (!*stop) {
+	for (;;) {
+		int s = __atomic_load_n(stop, __ATOMIC_ACQUIRE);
+
+		if (s == 1)
+			break;
+		if (s == 2) {	/* paused: poll every 20 us, hold nothing */
+			struct timespec ts = { 0, 20000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		r = pw_rand() % total;
 		/* segs[].first is the running count before the segment: binary search */
 		lo = 0;

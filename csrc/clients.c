@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Harness for the tree's own walk clients and huge-fault drivers
- * (pywalk/variant/clients.py slices them; PW_HAVE_<name> says which this
+ * (pywalk/variant/clients.py slices them; PW_CLIENT_<name> says which this
  * tree has).
  *
  * Clients: the tree's mm_walk_ops run by the tree's walk_page_range()
@@ -20,20 +20,20 @@
  */
 
 
-#ifndef PW_HAVE_NUMA_MAPS
-#define PW_HAVE_NUMA_MAPS 0
+#ifndef PW_CLIENT_NUMA_MAPS
+#define PW_CLIENT_NUMA_MAPS 0
 #endif
-#ifndef PW_HAVE_DIRTY
-#define PW_HAVE_DIRTY 0
+#ifndef PW_CLIENT_DIRTY
+#define PW_CLIENT_DIRTY 0
 #endif
-#ifndef PW_HAVE_VFIO
-#define PW_HAVE_VFIO 0
+#ifndef PW_CLIENT_VFIO
+#define PW_CLIENT_VFIO 0
 #endif
-#ifndef PW_HAVE_DAX
-#define PW_HAVE_DAX 0
+#ifndef PW_CLIENT_DAX
+#define PW_CLIENT_DAX 0
 #endif
-#ifndef PW_HAVE_DIRTY_CLEAN
-#define PW_HAVE_DIRTY_CLEAN 0
+#ifndef PW_CLIENT_DIRTY_CLEAN
+#define PW_CLIENT_DIRTY_CLEAN 0
 #endif
 
 static int pw_is_client(int walker)
@@ -48,7 +48,7 @@ static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned lo
 	int r = -ENOSYS;
 
 	switch (walker) {
-#if PW_HAVE_NUMA_MAPS
+#if PW_CLIENT_NUMA_MAPS
 	case PW_WALK_TREE_NUMA_MAPS: {
 		/* show_numa_map(), called by seq_file for each vma under mmap_lock
 		 * for read (m_start()): walk_page_vma() of the whole vma, which
@@ -61,7 +61,7 @@ static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned lo
 		mmap_read_lock(mm);
 		while (!r && addr < end && (vma = find_vma(mm, addr)) && vma->vm_start < end) {
 			memset(&md, 0, sizeof(md));
-			r = walk_page_vma(vma, &show_numa_ops, &md);
+			r = walk_page_vma(vma, pw_tree_show_numa_ops, &md);
 			if (counts)
 				counts->pte_present += md.pages;
 			addr = vma->vm_end;
@@ -70,19 +70,19 @@ static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned lo
 		break;
 	}
 #endif
-#if PW_HAVE_DIRTY
+#if PW_CLIENT_DIRTY
 	case PW_WALK_TREE_DIRTY: {
 		struct wp_walk wpwalk = { .total = 0 };	/* as wp_shared_mapping_range() */
 
 		mmap_read_lock(mm);
-		r = walk_page_range(mm, start, end, &wp_walk_ops, &wpwalk);
+		r = walk_page_range(mm, start, end, pw_tree_wp_walk_ops, &wpwalk);
 		mmap_read_unlock(mm);
 		if (counts)
 			counts->pte_present += wpwalk.total;
 		break;
 	}
 #endif
-#if PW_HAVE_DIRTY_CLEAN
+#if PW_CLIENT_DIRTY_CLEAN
 	case PW_WALK_TREE_CLEAN: {
 		/* as clean_record_shared_mapping_range() with an empty range */
 		static __thread unsigned long *bitmap;
@@ -105,7 +105,7 @@ static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned lo
 		cwalk.start = nr;
 		cwalk.end = 0;
 		mmap_read_lock(mm);
-		r = walk_page_range(mm, start, end, &clean_walk_ops, &cwalk.base);
+		r = walk_page_range(mm, start, end, pw_tree_clean_walk_ops, &cwalk.base);
 		mmap_read_unlock(mm);
 		if (counts)
 			counts->pte_present += cwalk.base.total;
@@ -118,14 +118,11 @@ static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned lo
 
 /* ---- drivers ---- */
 
-#if PW_HAVE_VFIO
+#if PW_CLIENT_VFIO
 /* kernel: vfio_pci_mmap_ops (its members as the tree's table has them with
  * CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP; 4 KiB faults go to the shim's
  * handle_pte_fault() stand-in, which does not call ->fault) */
-static const struct vm_operations_struct pw_vfio_vm_ops = {
-	.fault = vfio_pci_mmap_page_fault,
-	.huge_fault = vfio_pci_mmap_huge_fault,
-};
+static struct vm_operations_struct pw_vfio_vm_ops;	/* set by pw_clients_init() */
 
 /*
  * vfio_pci_core_mmap() of BAR 0 of a device whose BAR is as large as the
@@ -171,13 +168,10 @@ static struct vm_area_struct *pw_vfio_mmap(struct mm_struct *mm, unsigned long s
 #endif
 
 
-#if PW_HAVE_DAX
+#if PW_CLIENT_DAX
 /* kernel: dax_vm_ops (its fault members; ->may_split and ->pagesize are not
  * asked by anything compiled here) */
-static const struct vm_operations_struct pw_dax_vm_ops = {
-	.fault = dev_dax_fault,
-	.huge_fault = dev_dax_huge_fault,
-};
+static struct vm_operations_struct pw_dax_vm_ops;	/* set by pw_clients_init() */
 
 /*
  * dax_mmap() of a device-dax instance (/dev/daxN.M) of one range as large as
@@ -239,15 +233,30 @@ static struct vm_area_struct *pw_dax_mmap(struct mm_struct *mm, unsigned long st
 }
 #endif
 
+/* The drivers' vm_ops point at the tree's handlers, reached through the
+ * pw_tree_ pointers (pywalk/variant/clients.py): not constant expressions,
+ * so filled in once, when the variant is loaded. */
+__attribute__((constructor)) static void pw_clients_init(void)
+{
+#if PW_CLIENT_VFIO
+	pw_vfio_vm_ops.fault = pw_tree_vfio_pci_mmap_page_fault;
+	pw_vfio_vm_ops.huge_fault = pw_tree_vfio_pci_mmap_huge_fault;
+#endif
+#if PW_CLIENT_DAX
+	pw_dax_vm_ops.fault = pw_tree_dev_dax_fault;
+	pw_dax_vm_ops.huge_fault = pw_tree_dev_dax_huge_fault;
+#endif
+}
+
 static int pw_driver_available(int driver)
 {
 	switch (driver) {
 	case PW_DRIVER_WRITE_NOTIFY:
 		return 1;
 	case PW_DRIVER_VFIO:
-		return PW_HAVE_VFIO + 0;
+		return PW_CLIENT_VFIO + 0;
 	case PW_DRIVER_DAX:
-		return PW_HAVE_DAX + 0;
+		return PW_CLIENT_DAX + 0;
 	}
 	return 0;
 }

@@ -36,6 +36,10 @@
 struct pw_walk_counts {
 	long pgd_entry, p4d_entry, pud_entry, pmd_entry, pte_entry, pte_hole;
 	long pud_leaf, pmd_leaf, pte_present;
+	/* the split path (shim: pw_note_split()): entries a split cleared, at the
+	 * PUD and PMD level, and splits after which the walk went back to the
+	 * same entry (goto again / ACTION_AGAIN) */
+	long pud_splits, pmd_splits, retries;
 };
 
 struct pw_mm;
@@ -48,6 +52,11 @@ int pw_mm_panicked(struct pw_mm *m);
 int pw_mm_nwarns(struct pw_mm *m);
 struct pw_report *pw_mm_oops(struct pw_mm *m);
 struct pw_report *pw_mm_warn(struct pw_mm *m, int i);
+/* KCSAN-style data races (shim/src/kcsan.c; instrumented builds only report) */
+void pw_kcsan_setup(int enabled, unsigned int interval, unsigned int spins);
+int pw_kcsan_nreports(void);
+struct pw_report *pw_kcsan_report(int i);
+#define PW_MAP_HALF_WRITE_NOTIFY 2	/* pw_map(): first half write-notify, second writable */
 int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify, unsigned long *start);
 int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, int huge_level,
 		  unsigned long *start);
@@ -60,6 +69,7 @@ int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 int pw_zap(struct pw_mm *m, unsigned long start, unsigned long end);
 int pw_poke_leaf(struct pw_mm *m, unsigned long addr);
 int pw_selftest(struct pw_mm *m, int what);
+void pw_set_thread(int tid, int role);	/* who the calling thread is, in reports */
 long pw_table_pages_in_use(void);
 
 /* scenarios (csrc/scenarios.c) */
@@ -68,6 +78,7 @@ long pw_table_pages_in_use(void);
 #define PW_ROLE_WRITER 3
 #define PW_ROLE_ZAPPER 4
 #define PW_ROLE_REAPER 5
+#define PW_ROLE_ABBA 6		/* tests only: harness locks in the wrong order (a deadlock to find) */
 #define PW_NR_DELAY_SITES 5
 
 struct pw_stress_cfg {
@@ -78,8 +89,9 @@ struct pw_stress_cfg {
 	unsigned long start, size;
 	int pause_us;
 };
-void pw_set_delays(int enabled, unsigned int *prob, unsigned int *max_spins,
-		   unsigned int yield_permille);
+void pw_mm_set_delays(struct pw_mm *m, int enabled, unsigned int *prob,
+		      unsigned int *max_spins, unsigned int yield_permille);
+int pw_delays_in_use(void);	/* mms with delays on (in this variant) */
 long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,
 		   long *ops_done);
 void pw_stress_reseed(unsigned long long seed, int tid);
@@ -92,6 +104,7 @@ struct pw_bench_seg {		/* populated addresses start, start + step, ... < end */
 };
 long pw_bench_populate(struct pw_mm *m, unsigned long start, unsigned long end,
 		       unsigned long step, int write, unsigned long *bad_addr);
+/* counts: summed over the iters walks */
 int pw_bench_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 		  int cbmask, long iters, long long *ns_out, struct pw_walk_counts *counts);
 #define PW_BENCH_FLOOR_SHIM 0	/* entry loads through the shim's accessors (and hook) */
@@ -102,5 +115,54 @@ int pw_bench_floor(struct pw_mm *m, unsigned long start, unsigned long end, int 
 		   struct pw_walk_counts *counts);
 int pw_bench_fingerprint(struct pw_mm *m, unsigned long start, unsigned long end,
 			 unsigned long long *hash, long *entries, long *present);
+/* *stop: 0 run, 1 return, 2 pause (poll) */
 long pw_bench_refault(struct pw_mm *m, struct pw_bench_seg *segs, int nsegs,
 		      unsigned long long seed, int tid, int *stop, long *ops);
+
+/* controlled schedules (shim/src/sched.c, csrc/sched_run.c) */
+#define PW_SCHED_PCT 1		/* PCT: random priorities, depth-1 change points */
+#define PW_SCHED_RANDOM 2	/* a uniformly random runnable thread at every point */
+#define PW_SCHED_REPLAY 3	/* run on; switch only where `switches` says */
+struct pw_sched_params {
+	int kind;
+	unsigned long long seed;
+	int depth;			/* PCT depth d: d-1 change points */
+	long expect_steps;		/* PCT: change points drawn from 1..expect_steps */
+	unsigned int site_mask;		/* bit per hook site that is a scheduling point */
+	long max_steps;			/* a run longer than this is cut short */
+	int nswitch;			/* replay: at step switch_step[i] run switch_tid[i] */
+	long *switch_step;
+	int *switch_tid;
+	int *switch_by;			/* or, if not NULL: when thread switch_by[i] makes its */
+	long *switch_local;		/* switch_local[i]-th decision (-1: the first decision) */
+};
+struct pw_sched_result {
+	long steps;			/* scheduling decisions made */
+	long finding_step;		/* decisions up to the first oops/WARN, or -1 */
+	int deadlock;			/* every live thread was blocked on a lock */
+	int truncated;			/* max_steps reached */
+	int nrec;			/* switches made that differ from run-on (first rec_cap kept) */
+	int rec_cap;
+	long *rec_step;
+	int *rec_tid;
+	int *rec_by;			/* the thread that was deciding (-1 at the start) */
+	long *rec_local;		/* and its own decision count */
+	long choices_cap;		/* per step (first choices_cap): runnable mask << 8 | pick */
+	long *choices;
+	long ops[16];			/* per thread: operations done */
+	long ret[16];			/* per thread: the scenario loop's return */
+	int blocked[16];		/* per thread: blocked at the end (deadlock) */
+	struct pw_report stacks[16];	/* per thread: where it blocked (deadlock) */
+};
+struct pw_sched_trace {			/* one scheduling point, for replay --trace */
+	long step;
+	int tid;
+	int site;
+	int has_val;
+	unsigned long val;		/* entry value loaded or stored */
+	int nframes;
+	void *frames[6];
+};
+long pw_sched_run(struct pw_mm *m, struct pw_stress_cfg *cfgs, long *ops,
+		  unsigned long long *skip, int n, struct pw_sched_params *p, struct pw_sched_result *res,
+		  struct pw_sched_trace *trace, long trace_cap);

@@ -31,6 +31,7 @@ static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long e
 	while (addr < end) {
 		n = 0;
 		mmap_write_lock(mm);
+		pw_check_tables(mm);	/* accounting and leaks (shim/src/leaks.c) */
 		for (; addr < end && n < PW_REAP_MAX; addr += PUD_SIZE) {
 			p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
 			pud_t *pud;
@@ -38,8 +39,10 @@ static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long e
 			if (p4d_none(*p4d))
 				continue;
 			pud = pud_offset(p4d, addr);
-			if (!pud_none(*pud) && !pud_leaf(*pud))
+			if (!pud_none(*pud) && !pud_leaf(*pud)) {
 				tables[n++] = pud_pgtable(*pud);
+				pw_uncount_pmd_table(mm, tables[n - 1]);
+			}
 			pud_clear(pud);
 		}
 		mmap_write_unlock(mm);
@@ -53,7 +56,7 @@ static void pw_pause(int us)
 {
 	struct timespec ts = { 0, (long)us * 1000 };
 
-	if (us > 0)
+	if (us > 0 && pw_sched_me < 0)	/* under a schedule nothing waits for time */
 		nanosleep(&ts, NULL);
 }
 
@@ -103,21 +106,40 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 			pw_do_reap(mm, c->start, c->start + c->size);
 			pw_pause(c->pause_us);
 			break;
+		case PW_ROLE_ABBA:	/* page_table_lock, then mmap_lock: against every walker */
+			spin_lock(&mm->page_table_lock);
+			mmap_write_lock(mm);
+			mmap_write_unlock(mm);
+			spin_unlock(&mm->page_table_lock);
+			break;
 		}
 		pw_cur.ops++;
 	}
 	return done;
 }
 
-void pw_set_delays(int enabled, unsigned int *prob, unsigned int *max_spins,
-		   unsigned int yield_permille)
+/* Window widening for every call on m (shim/src/runtime.c pw_delay()). */
+void pw_mm_set_delays(struct pw_mm *m, int enabled, unsigned int *prob,
+		      unsigned int *max_spins, unsigned int yield_permille)
 {
+	int was = m->delays.enabled;
+
+	__atomic_store_n(&m->delays.enabled, 0, __ATOMIC_RELEASE);
 	for (int i = 0; i < PW_NR_SITES; i++) {
-		pw_delays.prob[i] = prob[i];
-		pw_delays.max_spins[i] = max_spins[i];
+		m->delays.prob[i] = prob[i];
+		m->delays.max_spins[i] = max_spins[i];
 	}
-	pw_delays.yield_permille = yield_permille;
-	__atomic_store_n(&pw_delays.enabled, enabled, __ATOMIC_RELEASE);
+	m->delays.yield_permille = yield_permille;
+	if (enabled && !was)
+		pw_delays_users_add(1);
+	if (!enabled && was)
+		pw_delays_users_add(-1);
+	__atomic_store_n(&m->delays.enabled, !!enabled, __ATOMIC_RELEASE);
+}
+
+int pw_delays_in_use(void)
+{
+	return __atomic_load_n(&pw_delays_users, __ATOMIC_ACQUIRE);
 }
 
 long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,

@@ -7,27 +7,51 @@
 struct pw_walk_priv {
 	struct pw_walk_counts *c;
 	void *pyhandle;
+	struct pw_split_watch watch;	/* splits and retries (shim: pw_note_split()) */
 };
 
 #define PW_COUNTS(walk) (((struct pw_walk_priv *)(walk)->private)->c)
+/* the walk's next step, for telling retries after a split (no TLS here) */
+#define pw_walk_seen(level, a) \
+	pw_watch_step(&((struct pw_walk_priv *)walk->private)->watch, (level), (a))
+
+/* Count this thread's splits into priv's watch during a walk. */
+static inline void pw_watch_begin(struct pw_walk_priv *priv)
+{
+	memset(&priv->watch, 0, sizeof(priv->watch));
+	pw_cur.watch = &priv->watch;
+}
+
+static inline void pw_watch_end(struct pw_walk_priv *priv, struct pw_walk_counts *c)
+{
+	pw_cur.watch = NULL;
+	c->pud_splits += priv->watch.splits[0];
+	c->pmd_splits += priv->watch.splits[1];
+	c->retries += priv->watch.retries;
+	priv->watch.splits[0] = priv->watch.splits[1] = priv->watch.retries = 0;
+	priv->watch.level = 0;
+}
 
 static int pw_cnt_pgd(pgd_t *pgd, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
 	PW_COUNTS(walk)->pgd_entry++;
+	pw_walk_seen(0, a);
 	return 0;
 }
 
 static int pw_cnt_p4d(p4d_t *p4d, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
 	PW_COUNTS(walk)->p4d_entry++;
+	pw_walk_seen(1, a);
 	return 0;
 }
 
 static int pw_cnt_pud(pud_t *pud, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
-	pud_t v = pudp_get(pud);
+	pud_t v = pw_pudp_get(pud);
 
 	PW_COUNTS(walk)->pud_entry++;
+	pw_walk_seen(2, a);
 	if (pud_leaf(v))
 		PW_COUNTS(walk)->pud_leaf++;
 	return 0;
@@ -35,9 +59,10 @@ static int pw_cnt_pud(pud_t *pud, unsigned long a, unsigned long n, struct mm_wa
 
 static int pw_cnt_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
-	pmd_t v = pmdp_get(pmd);
+	pmd_t v = pw_pmdp_get(pmd);
 
 	PW_COUNTS(walk)->pmd_entry++;
+	pw_walk_seen(3, a);
 	if (pmd_leaf(v))
 		PW_COUNTS(walk)->pmd_leaf++;
 	return 0;
@@ -45,8 +70,8 @@ static int pw_cnt_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_wa
 
 static int pw_cnt_pte(pte_t *pte, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
-	PW_COUNTS(walk)->pte_entry++;
-	if (pte_present(ptep_get(pte)))
+	PW_COUNTS(walk)->pte_entry++;	/* (a pte is never a split's next step: not watched) */
+	if (pte_present(pw_ptep_get(pte)))
 		PW_COUNTS(walk)->pte_present++;
 	return 0;
 }
@@ -54,6 +79,7 @@ static int pw_cnt_pte(pte_t *pte, unsigned long a, unsigned long n, struct mm_wa
 static int pw_cnt_hole(unsigned long a, unsigned long n, int depth, struct mm_walk *walk)
 {
 	PW_COUNTS(walk)->pte_hole++;
+	pw_walk_seen(depth, a);
 	return 0;
 }
 
@@ -67,6 +93,7 @@ static int pw_numa_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_w
 	spinlock_t *ptl = pmd_trans_huge_lock(pmd, walk->vma);
 
 	PW_COUNTS(walk)->pmd_entry++;
+	pw_walk_seen(3, a);
 	if (ptl) {
 		PW_COUNTS(walk)->pmd_leaf++;
 		spin_unlock(ptl);
@@ -77,14 +104,16 @@ static int pw_numa_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_w
 
 /*
  * dirty-tracking-like (mm/mapping_dirty_helpers.c): a pud_entry and
- * pmd_entry that leave huge entries alone with ACTION_CONTINUE.
+ * pmd_entry that leave huge entries alone with ACTION_CONTINUE.  It never
+ * reaches a split, so its callbacks (the static benchmark's) do not watch
+ * for retries.
  */
 static int pw_dirty_pud(pud_t *pud, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
-	pud_t v = pudp_get(pud);
+	pud_t v = pw_pudp_get(pud);
 
-	PW_COUNTS(walk)->pud_entry++;
-	if (pud_trans_huge(v) || pud_devmap(v)) {
+	PW_COUNTS(walk)->pud_entry++;	/* (never splits: not watched) */
+	if (pud_trans_huge(v) || pw_pud_devmap(v)) {
 		PW_COUNTS(walk)->pud_leaf++;
 		walk->action = ACTION_CONTINUE;
 	}
@@ -93,10 +122,10 @@ static int pw_dirty_pud(pud_t *pud, unsigned long a, unsigned long n, struct mm_
 
 static int pw_dirty_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_walk *walk)
 {
-	pmd_t v = pmdp_get(pmd);
+	pmd_t v = pw_pmdp_get(pmd);
 
 	PW_COUNTS(walk)->pmd_entry++;
-	if (pmd_trans_huge(v) || pmd_devmap(v)) {
+	if (pmd_trans_huge(v) || pw_pmd_devmap(v)) {
 		PW_COUNTS(walk)->pmd_leaf++;
 		walk->action = ACTION_CONTINUE;
 	}
@@ -114,6 +143,7 @@ static int pw_py_call(struct mm_walk *walk, int kind, unsigned long a, unsigned 
 	struct pw_walk_priv *priv = walk->private;
 	int r;
 
+	pw_watch_step(&priv->watch, depth, a);
 	pw_cur.active = 0;	/* Python code is not kernel code */
 	r = pw_py_callback(priv->pyhandle, kind, a, n, val, depth);
 	pw_cur.active = 1;
@@ -130,11 +160,11 @@ static int pw_py_pgd(pgd_t *e, unsigned long a, unsigned long n, struct mm_walk 
 static int pw_py_p4d(p4d_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
 { return pw_py_call(w, PW_CB_P4D, a, n, p4d_val(*e), 1); }
 static int pw_py_pud(pud_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_PUD, a, n, pud_val(pudp_get(e)), 2); }
+{ return pw_py_call(w, PW_CB_PUD, a, n, pud_val(pw_pudp_get(e)), 2); }
 static int pw_py_pmd(pmd_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_PMD, a, n, pmd_val(pmdp_get(e)), 3); }
+{ return pw_py_call(w, PW_CB_PMD, a, n, pmd_val(pw_pmdp_get(e)), 3); }
 static int pw_py_pte(pte_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_PTE, a, n, pte_val(ptep_get(e)), 4); }
+{ return pw_py_call(w, PW_CB_PTE, a, n, pte_val(pw_ptep_get(e)), 4); }
 static int pw_py_hole(unsigned long a, unsigned long n, int depth, struct mm_walk *w)
 { return pw_py_call(w, PW_CB_HOLE, a, n, 0, depth); }
 

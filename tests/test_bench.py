@@ -107,3 +107,123 @@ def test_sizes_and_plans():
     assert bench_layouts.default_sizes(bench_layouts.LAYOUTS["pte"]) == [GiB << i for i in range(5)]
     segs = bench_layouts.LAYOUTS["mix"].plan(8 * GiB)
     assert sum((s.end - s.start) // s.step for s in segs) == 2 * (1 + 1 + 511 + 16384)
+
+
+# ---- splitting walkers under refault (the path a walker fix changes) -------------
+
+@pytest.mark.parametrize("fixed", [False, True])
+def test_splits_and_retries_are_what_the_tree_did(v61, v61_fix, fixed):
+    """One thread, no race: a numa_maps-like walk splits each 1 GiB leaf once
+    and goes back to each (the split leaves it none: goto again, then a hole)."""
+    v = v61_fix if fixed else v61
+    mm = v.new_mm()
+    s = mm.map(4 * GiB, huge="pud")
+    for i in range(4):
+        mm.fault(s + i * GiB)
+    first = mm.walk(s, s + 4 * GiB, walker="count-numa")
+    assert (first["splits"], first["retries"], first["pte_hole"]) == (4, 4, 4)
+    again = mm.walk(s, s + 4 * GiB, walker="count-numa")
+    assert (again["splits"], again["retries"], again["pte_hole"]) == (0, 0, 4)
+    # a PMD leaf under a pmd_entry that handles it (numa_maps) is not split ...
+    mm = v.new_mm()
+    s = mm.map(GiB, huge="pmd")
+    for i in range(3):
+        mm.fault(s + i * (2 << 20))
+    kept = mm.walk(s, s + GiB, walker="count-numa")
+    assert (kept["splits"], kept["retries"], kept["pmd_leaf"]) == (0, 0, 3)
+    # ... one under a counting pmd_entry is, and walk_pmd_range() goes back to it
+    split = mm.walk(s, s + GiB, walker="pmd_pte")
+    assert (split["splits"], split["retries"], split["pmd_entry"]) == (3, 3, 3)
+    # the dirty walker stops at leaves: nothing to split
+    mm = v.new_mm()
+    s = mm.map(2 * GiB, huge="pud")
+    mm.fault(s)
+    dirty = mm.walk(s, s + 2 * GiB, walker="count-dirty")
+    assert (dirty["splits"], dirty["retries"], dirty["pud_leaf"]) == (0, 0, 1)
+
+
+def test_refault_bench_structure(v61, v61_fix):
+    st = runner.Settings(["pud"], {"pud": [4 * GiB]}, {"pud": 4 * GiB}, seconds=0.2,
+                         faulters=1, warmup_s=0.05, resamples=200, walker="count-numa")
+    r = runner.run(v61, v61_fix, st)
+    json.dumps(r)
+    (x,) = r["layouts"]
+    assert x["mode"] == "refault" and r["settings"]["walker"] == "count-numa"
+    assert x["ci_low"] <= x["ratio"] <= x["ci_high"] and x["rounds"] >= 10
+    # every block's first walk splits what its faulters refaulted before the timing
+    for side in ("a", "b"):
+        assert x[f"{side}_splits_per_walk"] > 0
+        assert 0 <= x[f"{side}_retries_per_walk"] <= x[f"{side}_splits_per_walk"]
+        # one callback per PUD at least (a hole, or the pmd level below a table)
+        assert x[f"{side}_entries_per_walk"] >= 4
+    assert x["splits_per_walk"] > 0 and x["entries_per_walk"] >= 4
+    assert x["oopses"]["b"]["count"] == 0          # the 2019 fix: no walker race
+    assert x["contention"] is None and x["scaling"] is None
+    from pywalk.report.bench import render
+    text = render(r)
+    assert "splits/walk" in text and "count-numa" in text
+
+
+def test_an_oops_in_a_timed_walk_rebuilds_the_side(v61):
+    from pywalk.bench import refault
+    from pywalk.bench.measure import BenchOops, Side
+    lay = bench_layouts.LAYOUTS["pud"]
+    side = Side(v61, lay, 4 * GiB, "count-numa")
+    segs = lay.plan(4 * GiB)
+    side.populate(segs)
+    fl = refault.Refaulters(side, segs, 1, 1)
+    rec = refault._Recovering(side, fl, 4 * GiB, segs)
+    real, calls = side.walk, []
+
+    def walk_that_oopses_once(iters, end=None):
+        calls.append(iters)
+        if len(calls) == 1:
+            raise BenchOops("pywalk: oops (test)", None)
+        return real(iters, end)
+
+    side.walk = walk_that_oopses_once
+    real_rebuild, entries = side.rebuild, []
+
+    def rebuild_and_count(segs):
+        real_rebuild(segs)
+        entries.append(side.fingerprint()[1])   # before the walks split it again
+
+    side.rebuild = rebuild_and_count
+    old = side.mm
+    try:
+        ns = rec(5)
+    finally:
+        fl.close()
+    assert len(ns) == 5 and calls == [5, 5] and rec.count == 1
+    assert side.mm is not old and len(entries) == 1 and entries[0] >= 1
+    assert rec.as_json()["count"] == 1
+
+
+def test_bench_cli_walker_choice():
+    with pytest.raises(SystemExit):
+        cli(["--walker", "bogus"])
+    with pytest.raises(UsageError):
+        cli(["--walker", "count-numa", "--faulters", "0"])
+    with pytest.raises(UsageError):
+        cli(["--walker", "pmd_pte", "--callgrind"])
+
+
+@pytest.mark.stress
+def test_the_upstream_fix_backported_to_61_is_clean_and_goes_back(v61):
+    """0002 (upstream's snapshot + ACTION_AGAIN, READ_ONCE() for pudp_get()):
+    the walker race does not show, and a split leaf is gone back to."""
+    from pywalk.assets import patch_path
+    from pywalk.hunt import stress
+    from pywalk.hunt.races import WALKER_RACE
+    import pywalk
+    v = pywalk.build("6.1", [patch_path("6.1/0002-backport-upstream-pudp_get-fix-with-READ_ONCE.patch")])
+    mm = v.new_mm()
+    s = mm.map(4 * GiB, huge="pud")
+    for i in range(4):
+        mm.fault(s + i * GiB)
+    w = mm.walk(s, s + 4 * GiB, walker="count-numa")
+    assert (w["splits"], w["retries"], w["pte_hole"]) == (4, 4, 4)
+    # the budget of the 2019 fix's clean case (tests/test_stress.py), ten times
+    r = stress.run(v, "walk-vs-refault", ops=2_000_000, seed=1, keep_going=True,
+                   stop_when=WALKER_RACE.matches)
+    assert not [f for f in r.findings if WALKER_RACE.matches(f)] and r.ops >= 2_000_000

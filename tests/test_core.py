@@ -197,7 +197,10 @@ def test_cli_build_json(v61):
     out = subprocess.run([sys.executable, "-m", "pywalk", "build", "--kernel", "6.1", "--json"],
                          capture_output=True, text=True, check=True)
     info = json.loads(out.stdout)
-    assert info["variant"] == v61.id and info["kernel"] == "6.1.192"
+    src = sources.resolve("6.1")
+    assert info["variant"] == v61.id and info["kernel"] == src.version
+    assert (info["package"], info["package_version"]) == (src.package, src.package_version)
+    assert info["archive_sha256"] == src.archive_sha256 and len(src.archive_sha256) == 64
 
 
 def test_cli_bad_kernel_path_is_one_line(tmp_path):
@@ -211,4 +214,20 @@ def test_cli_bad_kernel_path_is_one_line(tmp_path):
 def test_cli_kernels_lists_both_series(v61):
     out = subprocess.run([sys.executable, "-m", "pywalk", "kernels"], capture_output=True,
                          text=True, check=True)
-    assert "6.1" in out.stdout and "6.12" in out.stdout and "cached 6.1.192" in out.stdout
+    row = next(line.split() for line in out.stdout.splitlines() if line.startswith("6.1 "))
+    assert row[:2] == ["6.1", "linux-source-6.1"]
+    assert sources.resolve("6.1").package_version in out.stdout
+
+
+@pytest.mark.stress
+def test_stress_json_names_the_exact_source(v61):
+    """A stress report records the package version and every tree file's sha256."""
+    from pywalk.hunt import stress
+    src = sources.resolve("6.1")
+    got = stress.run(v61, "fault-vs-fault", ops=2000, seed=1).as_json()["source"]
+    assert (got["origin"], got["package_version"]) == (src.origin, src.package_version)
+    assert got["archive_sha256"] == src.archive_sha256
+    by_path = {s["path"]: s["sha256"] for s in got["sources"]}
+    assert by_path["mm/pagewalk.c"] == hashlib.sha256(
+        src.path("mm/pagewalk.c").read_bytes()).hexdigest()
+    assert {"mm/memory.c", "mm/huge_memory.c"} <= set(by_path)

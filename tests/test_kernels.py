@@ -2,43 +2,15 @@
 """Fast tests of the kernel source provider, on tiny fake kernel trees (no network)."""
 
 import concurrent.futures
+import hashlib
 import multiprocessing
 import pathlib
-import tarfile
 
 import pytest
 
-from pywalk.tree import sources
+from fake_archive import MAKEFILE, make_tarball, make_tree
+from pywalk.tree import apt_state, debian, kernel, sources
 from pywalk.errors import FetchError, SourceError
-
-MAKEFILE = """\
-# SPDX-License-Identifier: GPL-2.0
-VERSION = 6
-PATCHLEVEL = 9
-SUBLEVEL = 3
-EXTRAVERSION = -rc1
-NAME = Hurr durr I'ma ninja sloth
-"""
-
-
-def make_tree(root: pathlib.Path, makefile: str = MAKEFILE) -> pathlib.Path:
-    """A fake kernel tree: the Makefile, the required files as stubs, and an arch header."""
-    root.mkdir(parents=True)
-    (root / "Makefile").write_text(makefile)
-    for rel in sources.REQUIRED_FILES + ("arch/x86/include/asm/pgtable.h",):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(f"/* stub {rel} */\n")
-    (root / "tools/include").mkdir(parents=True)  # not NEEDED: must not be unpacked
-    (root / "tools/include/stub.h").write_text("")
-    return root
-
-
-def make_tarball(path: pathlib.Path, tree: pathlib.Path, top: str) -> pathlib.Path:
-    mode = "w:xz" if path.name.endswith(".xz") else "w:gz"
-    with tarfile.open(path, mode) as tar:
-        tar.add(tree, arcname=top)
-    return path
-
 
 def snapshot(root: pathlib.Path) -> dict:
     """Every path below root (and root itself) with its mode and mtime."""
@@ -48,9 +20,10 @@ def snapshot(root: pathlib.Path) -> dict:
 
 @pytest.fixture(autouse=True)
 def cache(tmp_path, monkeypatch):
-    """A private cache, and no installed /usr/src tarball, for every test."""
+    """A private cache, no installed /usr/src tarball and no apt sources, for every test."""
     monkeypatch.setenv("PYWALK_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(sources, "USR_SRC", tmp_path / "usr/src")
+    monkeypatch.setattr(debian, "USR_SRC", tmp_path / "usr/src")
+    monkeypatch.setattr(apt_state, "ETC_APT", tmp_path / "etc-apt")
     return tmp_path / "cache"
 
 
@@ -61,7 +34,7 @@ def tree(tmp_path):
 
 @pytest.mark.parametrize("text, version", [
     (MAKEFILE, "6.9.3-rc1"),
-    ("VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\n", "6.1.192"),
+    ("VERSION = 5\nPATCHLEVEL = 10\nSUBLEVEL = 99\nEXTRAVERSION =\n", "5.10.99"),
     ("VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\nEXTRAVERSION = -rc7\n", "6.12.0-rc7"),
     ("VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL =\nEXTRAVERSION =\n", "6.12"),
     ("VERSION = 6\nSUBLEVEL = 1\n", None),
@@ -123,7 +96,7 @@ def test_tarball_unpacked_to_cache_and_reused(tmp_path, tree, cache, monkeypatch
     def no_unpack(*args, **kwargs):
         raise AssertionError("tarball unpacked again")
 
-    monkeypatch.setattr(sources, "_unpack_tarball", no_unpack)
+    monkeypatch.setattr(kernel, "unpack_tarball", no_unpack)
     again = sources.resolve(tarball)
     assert again == source
     assert snapshot(source.root) == before
@@ -136,7 +109,7 @@ def test_xz_tarball_with_any_name(tmp_path, tree):
 
 def test_tarball_listed(tmp_path, tree):
     sources.resolve(make_tarball(tmp_path / "linux-6.9.3.tgz", tree, "linux-6.9.3"))
-    rows = [row for row in sources.list_kernels() if row["name"] == "linux-6.9.3.tgz"]
+    rows = [row for row in sources.list_kernels()[0] if row["name"] == "linux-6.9.3.tgz"]
     assert len(rows) == 1
     assert rows[0]["cached"] and rows[0]["version"] == "6.9.3-rc1"
     assert rows[0]["origin"] == f"tarball:{tmp_path / 'linux-6.9.3.tgz'}"
@@ -159,7 +132,7 @@ def test_fake_debian_package_from_usr_src(tmp_path, tree, cache, monkeypatch):
     usr_src = tmp_path / "usr/src"
     usr_src.mkdir(parents=True)
     make_tarball(usr_src / "linux-source-6.1.tar.xz", tree, "linux-source-6.1")
-    monkeypatch.setattr(sources, "_dpkg_version", lambda package: "6.9.3-1")
+    monkeypatch.setattr(debian, "_dpkg_version", lambda package: "6.9.3-1")
     messages = []
     source = sources.fetch("6.1", progress=messages.append)
     assert source.root == cache / "src/debian-linux-source-6.1-6.9.3-1"
@@ -170,8 +143,14 @@ def test_fake_debian_package_from_usr_src(tmp_path, tree, cache, monkeypatch):
     assert sources.resolve("6.1", fetch=False) == source
     assert sources.resolve(None) == source
     assert sources.fetch("6.1", progress=messages.append) == source
-    row = next(row for row in sources.list_kernels() if row["name"] == "6.1")
+    assert source.package == "linux-source-6.1"
+    assert source.archive_sha256 == hashlib.sha256(
+        (usr_src / "linux-source-6.1.tar.xz").read_bytes()).hexdigest()
+    rows, warning = sources.list_kernels()
+    row = next(row for row in rows if row["name"] == "6.1")
     assert row["cached"] and row["path"] == str(source.root) and row["version"] == "6.9.3-rc1"
+    assert row["cached_versions"] == ["6.9.3-1"] and row["newest"] is None
+    assert "no Debian mirror is configured" in warning
 
 
 def test_not_cached_and_fetch_disabled(cache):
@@ -185,15 +164,15 @@ def test_no_apt_get(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     with pytest.raises(FetchError) as info:
         sources.fetch("6.1", progress=lambda message: None)
-    assert str(info.value) == ("pywalk: cannot fetch linux-source-6.1: apt-get not found; "
+    assert str(info.value) == ("pywalk: cannot fetch kernel sources: apt-get not found; "
                                "pass --kernel PATH to a kernel tree or tarball")
     assert info.value.exit_code == 3
 
 
-def test_list_kernels_empty_cache():
-    rows = sources.list_kernels()
-    assert [row["name"] for row in rows] == list(sources.KNOWN_SERIES)
-    assert all(not row["cached"] and row["path"] is None for row in rows)
+def test_list_kernels_empty_cache_and_no_mirror():
+    rows, warning = sources.list_kernels()
+    assert rows == []
+    assert warning.startswith("pywalk: cannot fetch kernel sources: no Debian mirror")
 
 
 def test_cache_root(tmp_path, monkeypatch):
@@ -255,13 +234,20 @@ def test_tarball_missing_required_file(tmp_path, tree, cache):
     assert not [p for p in (cache / "src").iterdir()]  # nothing half-unpacked is left
 
 
-@pytest.mark.parametrize("series", ["5.99", "6.2.1"])
-def test_unknown_series(series, tmp_path, monkeypatch):
+@pytest.mark.parametrize("spec", ["6.2.1", "6.1=", "6"])
+def test_not_a_series(spec, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    expect_source_error(series, f"pywalk: --kernel {series}: unknown kernel series; known: "
-                                "6.1, 6.12 (or pass a path to a kernel tree or tarball)")
-    with pytest.raises(SourceError, match="known: 6.1, 6.12"):
-        sources.fetch(series)
+    expect_source_error(spec, f"pywalk: --kernel {spec}: not a kernel series (SERIES or "
+                              "SERIES=VERSION, e.g. 6.1 or 7.3; see pywalk kernels) nor a path "
+                              "to a kernel tree or tarball")
+    with pytest.raises(SourceError, match="not a kernel series"):
+        sources.fetch(spec)
+
+
+def test_series_without_a_mirror_is_a_fetch_error(tmp_path, monkeypatch):
+    with pytest.raises(FetchError) as info:
+        sources.resolve("5.99")
+    assert info.value.exit_code == 3 and "no Debian mirror is configured" in str(info.value)
 
 
 def test_entry_with_outdated_needed_subset_is_replaced(tmp_path, tree, cache):
@@ -269,7 +255,21 @@ def test_entry_with_outdated_needed_subset_is_replaced(tmp_path, tree, cache):
     first = sources.resolve(tarball)
     meta = first.root / sources.METADATA
     meta.chmod(0o644)
-    meta.write_text(meta.read_text().replace('"arch/x86/include"', '"arch"'))
-    second = sources.resolve(tarball)  # NEEDED changed since: unpacked again
+    meta.write_text(meta.read_text().replace('"mm",', ""))
+    second = sources.resolve(tarball)  # lacks part of NEEDED: unpacked again
     assert second == first
-    assert '"arch/x86/include"' in (second.root / sources.METADATA).read_text()
+    assert '"mm",' in (second.root / sources.METADATA).read_text()
+
+
+def test_a_grown_needed_unpacks_a_tarball_again(tmp_path, tree, monkeypatch):
+    tarball = make_tarball(tmp_path / "linux-6.9.3.tar.gz", tree, "linux-6.9.3")
+    assert not sources.resolve(tarball).has("tools/include/stub.h")
+    monkeypatch.setattr(kernel, "NEEDED", kernel.NEEDED + ("tools/include",))
+    assert sources.resolve(tarball).has("tools/include/stub.h")
+
+
+@pytest.mark.parametrize("held, covers", [
+    (list(kernel.NEEDED), True), (["Makefile", "mm", "include", "arch"], True),
+    (["Makefile", "include", "arch/x86/include"], False), (None, False)])
+def test_holds_needed(held, covers):
+    assert kernel.holds_needed(held) is covers

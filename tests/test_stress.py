@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from pywalk.hunt import stress
+from pywalk.hunt import schedule, stress
 from pywalk.hunt.races import BAD_PMD, FAULT_RACE, PMD_ALLOC_TOCTOU, WALKER_RACE
 
 pytestmark = pytest.mark.stress
@@ -27,7 +27,8 @@ CASES = [
     # the 2019 race stays fixed; the rarer pmd_alloc TOCTOU may show (about 1 in 7M ops)
     ("v61", "fault-vs-fault", (), (PMD_ALLOC_TOCTOU,), 200_000),
     ("v61_revert", "fault-vs-fault", (FAULT_RACE,), (PMD_ALLOC_TOCTOU,), 6_000_000),
-    ("v61", "mixed", (WALKER_RACE, BAD_PMD), (), 2_000_000),
+    # mixed has a writable half since the writable mapping kind: 0.56-2.7 M ops (seeds 1-4)
+    ("v61", "mixed", (WALKER_RACE, BAD_PMD), (), 30_000_000),
 ]
 
 
@@ -81,8 +82,14 @@ def test_bad_pmd_on_refaulted_devmap_pmd_in_61(v61):
 
 
 def test_race_shows_without_delays(v61):
-    r = stress.run(v61, "walk-vs-refault", ops=200_000_000, seed=1, delays=None)
-    assert r.findings and r.delays is None
+    """Deterministic: a controlled schedule has no window widening at all.
+
+    Free running without delays, the race needs the OS to preempt a thread in
+    a window a few instructions wide; on a loaded machine that may not happen
+    in any budget (seed 1 once found nothing), so this asserts it through a
+    PCT schedule, which finds it at the same schedule on every machine."""
+    r = schedule.hunt(v61, "walk-vs-refault", kind="pct", seed=1, schedules=3000)
+    assert r.findings and r.delays is None and WALKER_RACE.matches(r.findings[0])
 
 
 def test_cli_exit_codes_and_json(tmp_path, v61, v61_fix):

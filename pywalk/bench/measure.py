@@ -18,7 +18,11 @@ from pywalk.bench.layouts import GiB, Layout, Seg
 from pywalk.errors import EXIT_FINDING, PywalkError
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, ERR_TAINTED, MM, WALKERS, Variant
 
-WALKER = "count-dirty"
+WALKER = "count-dirty"      # the default walker (ours): never splits a huge leaf
+# walkers that split huge leaves on their way down (no pud_entry / pmd_entry
+# that stops at a leaf): timed under refault (pywalk/bench/refault.py)
+SPLITTING = ("count-numa", "pmd_pte")   # ours (csrc/walkers.c), not the tree's clients
+BENCH_WALKERS = (WALKER,) + SPLITTING
 FLOOR_MODES = {"floor": 0, "floor_raw": 1, "floor_cb": 2}
 FLOOR_WEIGHT = 0.25         # time share of each floor arm, relative to a or b
 
@@ -29,15 +33,27 @@ class BenchError(PywalkError):
     exit_code = EXIT_FINDING
 
 
+class BenchOops(BenchError):
+    """Kernel code oopsed or warned during a benchmark call (report attached)."""
+
+    def __init__(self, message: str, report):
+        super().__init__(message)
+        self.report = report
+
+
+ENTRY_CALLBACKS = ("pgd_entry", "p4d_entry", "pud_entry", "pmd_entry", "pte_entry", "pte_hole")
+
+
 # ---- one variant's populated mm -----------------------------------------
 
 class Side:
     """One variant's mm holding a layout, and the C calls on it."""
 
-    def __init__(self, variant: Variant, layout: Layout, size: int):
+    def __init__(self, variant: Variant, layout: Layout, size: int, walker: str = WALKER):
         self.variant = variant
         self.layout = layout
         self.size = size
+        self.walker = walker
         self.lib, self.ffi = variant.lib, variant.ffi
         self.mm = MM(variant)
         self.start = self.mm.map(size, huge=layout.huge, write_notify=layout.write_notify)
@@ -45,23 +61,35 @@ class Side:
         self.counts = self.ffi.new("struct pw_walk_counts *")
         self._entries = self.ffi.new("long *")
         self.pages = 0          # page-table pages its population took
+        self.tot = dict.fromkeys(("walks", "splits", "retries", "entries"), 0)
+
+    def rebuild(self, segs: list[Seg]) -> None:
+        """A new mm with the same mapping and faults (after an oops tainted this one)."""
+        old = self.mm
+        self.mm = MM(self.variant)
+        start = self.mm.map(self.size, huge=self.layout.huge,
+                            write_notify=self.layout.write_notify)
+        old.close()
+        if start != self.start:
+            raise BenchError("pywalk: a rebuilt mm mapped the layout at another address")
+        self.populate(segs)
 
     def check(self, r: int, what: str) -> int:
         if r in (ERR_OOPS, ERR_PANIC):
             rep = self.mm.oops_report()
             where = f" at {rep.where}" if rep and rep.where else ""
             top = f" in {rep.backtrace[0]}" if rep and rep.backtrace else ""
-            raise BenchError(f"pywalk: {self.variant.name} oopsed during {what}: "
-                             f"{rep.kind if rep else 'oops'} {rep.message if rep else ''}"
-                             f"{where}{top}")
+            raise BenchOops(f"pywalk: {self.variant.name} oopsed during {what}: "
+                            f"{rep.kind if rep else 'oops'} {rep.message if rep else ''}"
+                            f"{where}{top}", rep)
         if r == ERR_TAINTED:
             raise BenchError(f"pywalk: {self.variant.name}: the mm oopsed before {what}")
         if r < 0:
             raise BenchError(f"pywalk: {self.variant.name}: {what} failed ({r})")
         if self.lib.pw_mm_nwarns(self.mm.handle):
             rep = self.mm.warnings()[0]
-            raise BenchError(f"pywalk: {self.variant.name} warned during {what}: {rep.message}"
-                             f"{' at ' + rep.where if rep.where else ''}")
+            raise BenchOops(f"pywalk: {self.variant.name} warned during {what}: {rep.message}"
+                            f"{' at ' + rep.where if rep.where else ''}", rep)
         return r
 
     def populate(self, segs: list[Seg], chunk: int = 4 * GiB,
@@ -98,14 +126,28 @@ class Side:
     def walk(self, iters: int, end: int | None = None) -> list[int]:
         ns = self._buf(iters)
         r = self.lib.pw_bench_walk(self.mm.handle, self.start, self.start + (end or self.size),
-                                   WALKERS[WALKER], 0, iters, ns, self.counts)
+                                   WALKERS[self.walker], 0, iters, ns, self.counts)
         self.check(r, "walk_page_range()")
+        c, t = self.counts, self.tot
+        t["walks"] += iters
+        t["splits"] += c.pud_splits + c.pmd_splits
+        t["retries"] += c.retries
+        t["entries"] += sum(getattr(c, k) for k in ENTRY_CALLBACKS)
         return self.ffi.unpack(ns, iters)
+
+    def per_walk(self) -> dict:
+        """splits, retries and entries (callbacks) per walk since tot was reset."""
+        w = self.tot["walks"]
+        return {k: (round(self.tot[k] / w, 3) if w else None)
+                for k in ("splits", "retries", "entries")}
+
+    def reset_totals(self) -> None:
+        self.tot = dict.fromkeys(self.tot, 0)
 
     def floor(self, mode: int, iters: int, end: int | None = None) -> list[int]:
         ns = self._buf(iters)
         r = self.lib.pw_bench_floor(self.mm.handle, self.start, self.start + (end or self.size),
-                                    mode, WALKERS[WALKER], iters, ns, self._entries,
+                                    mode, WALKERS[self.walker], iters, ns, self._entries,
                                     self.counts)
         self.check(r, "the floor loop")
         return self.ffi.unpack(ns, iters)
@@ -113,7 +155,9 @@ class Side:
     def counts_dict(self) -> dict:
         c = self.counts
         return {k: int(getattr(c, k)) for k in ("pud_entry", "pmd_entry", "pte_entry",
-                                                "pud_leaf", "pmd_leaf", "pte_present")}
+                                                "pud_leaf", "pmd_leaf", "pte_present",
+                                                "pte_hole", "retries")} | {
+            "splits": int(c.pud_splits + c.pmd_splits)}
 
     @property
     def floor_entries(self) -> int:

@@ -25,12 +25,13 @@ so a slow phase of a shared machine (another job on the other core, for
 seconds) cancels in their ratio, where a plain ratio of medians would take
 it in whole (both are reported).
 
-Walker: our built-in "count-dirty" walker (mm/mapping_dirty_helpers.c-like) for
-every layout: its pud_entry and pmd_entry return ACTION_CONTINUE on huge
-leaves, so no walk splits (zaps) a leaf and the tables stay as populated
-(checked by the fingerprint at the end); its pte_entry counts ptes.  The
-numa_maps-like and pmd_entry+pte_entry walkers would zap every huge leaf
-on the first walk in 6.1.
+Walker: by default our built-in "count-dirty" walker
+(mm/mapping_dirty_helpers.c-like) for every layout: its pud_entry and pmd_entry return ACTION_CONTINUE
+on huge leaves, so no walk splits (zaps) a leaf and the tables stay as
+populated (checked by the fingerprint at the end); its pte_entry counts
+ptes.  Our numa_maps-like ("count-numa") and pmd_entry+pte_entry walkers split every huge
+leaf they meet, so they are timed under refault instead
+(pywalk/bench/refault.py): the path a walker fix changes.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ import random
 import time
 from dataclasses import dataclass
 
-from pywalk.bench import stats
+from pywalk.bench import refault, stats
 from pywalk.bench.layouts import LAYOUTS, PAGE, Layout, fmt_size, rss_bytes
 from pywalk.variant.runtime import Variant
-from pywalk.bench.measure import (FLOOR_MODES, FLOOR_WEIGHT, WALKER, Arm, BenchError, Faulters,  # noqa: F401
-                                  Side, calibrate, ratio_of, run_rounds)
+from pywalk.bench.measure import (FLOOR_MODES, FLOOR_WEIGHT, SPLITTING, WALKER, Arm,  # noqa: F401
+                                  BenchError, Faulters, Side, calibrate, ratio_of, run_rounds)
 
 TARGET_ROUNDS = 300         # rounds aimed at per measuring phase
 
@@ -78,6 +79,12 @@ class Settings:
     seed: int = 1
     warmup_s: float = 0.3
     resamples: int = 2000
+    walker: str = WALKER
+
+    @property
+    def splits(self) -> bool:
+        """The walker splits huge leaves: it is timed under refault."""
+        return self.walker in SPLITTING
 
     def as_json(self) -> dict:
         return {"layouts": self.layouts,
@@ -86,7 +93,7 @@ class Settings:
                 "seconds": self.seconds, "contention_seconds": self.contention_s,
                 "scaling_seconds": self.scaling_s, "faulters": self.faulters, "seed": self.seed,
                 "warmup_s": self.warmup_s, "resamples": self.resamples,
-                "walker": WALKER}
+                "walker": self.walker, "mode": "refault" if self.splits else "static"}
 
     @property
     def contention_s(self) -> float:
@@ -98,38 +105,8 @@ class Settings:
 
 
 def variant_json(v: Variant) -> dict:
-    return {"name": v.name, "variant": v.id, "kernel": v.kernel, "patches": v.patches}
-
-
-class Progress:
-    """One live line on stderr, only on a terminal."""
-
-    def __init__(self, stream=None):
-        import sys
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.t0 = time.perf_counter()
-        self.label = ""
-        self.last = 0.0
-
-    def __call__(self, label: str, fraction: float | None = None) -> None:
-        if not self.tty:
-            return
-        now = time.perf_counter()
-        if label == self.label and now - self.last < 0.1 and fraction != 1.0:
-            return
-        self.label, self.last = label, now
-        bar = ""
-        if fraction is not None:
-            n = int(fraction * 20)
-            bar = f" [{'#' * n}{'.' * (20 - n)}]"
-        self.stream.write(f"\r\033[K{label}{bar} {time.perf_counter() - self.t0:5.1f} s")
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
+    return {"name": v.name, "variant": v.id, "kernel": v.kernel, "patches": v.patches,
+            "source": v.provenance}
 
 
 def _nop(label: str, fraction: float | None = None) -> None:
@@ -147,14 +124,14 @@ def _verify_identical(sa: Side, sb: Side, what: str) -> tuple[int, int, int]:
 
 
 def _populate_pair(a: Variant, b: Variant, layout: Layout, mapped: int, progress,
-                   keep: list | None) -> tuple[Side, Side, dict]:
+                   keep: list | None, walker: str = WALKER) -> tuple[Side, Side, dict]:
     """A and B each get a new mm with the same mapping and the same faults."""
     segs = layout.plan(mapped)
     rss0 = rss_bytes()
     t0 = time.perf_counter()
     sides = []
     for name, v in (("A", a), ("B", b)):
-        side = Side(v, layout, mapped)
+        side = Side(v, layout, mapped, walker)
         sides.append(side)
         if keep is not None:
             keep.append(side)
@@ -204,7 +181,10 @@ def _compare(sa: Side, sb: Side, size: int, visited: int, st: Settings, rng, pro
              for k, m in FLOOR_MODES.items()]
     progress(f"{label}: warm-up")
     calibrate(arms, block_ns, st.warmup_s)
+    sa.reset_totals()
+    sb.reset_totals()
     nrounds = run_rounds(arms, st.seconds, rng, tick=lambda f: progress(f"{label}: A/B walks", f))
+    pa, pb = sa.per_walk(), sb.per_walk()
     by = {arm.name: arm for arm in arms}
     A, B = by["a"], by["b"]
     ci = ratio_of(A, B, st.seed, st.resamples)
@@ -224,6 +204,12 @@ def _compare(sa: Side, sb: Side, size: int, visited: int, st: Settings, rng, pro
         "verdict": stats.verdict(ci.ratio, ci.low, ci.high),
         "rounds": nrounds, "a_walks": A.walks, "b_walks": B.walks,
         "walks_per_block": {arm.name: arm.iters for arm in arms},
+        "mode": "static",
+        "splits_per_walk": pa["splits"], "retries_per_walk": pa["retries"],
+        "entries_per_walk": pa["entries"],
+        "a_splits_per_walk": pa["splits"], "b_splits_per_walk": pb["splits"],
+        "a_retries_per_walk": pa["retries"], "b_retries_per_walk": pb["retries"],
+        "a_entries_per_walk": pa["entries"], "b_entries_per_walk": pb["entries"],
         # the floor: our minimal loop over A's tables, and what A adds to it
         "floor_ns_per_walk": _r(by["floor"].median),
         "floor_ratio": round(fr.ratio, 4), "floor_ratio_ci": ci2(fr),
@@ -301,12 +287,21 @@ def bench_layout(a: Variant, b: Variant, layout: Layout, st: Settings, progress=
     mapped = max(sizes)
     size = st.compare[layout.name]
     rng = random.Random(st.seed)
-    out: dict = {"layout": layout.name, "description": layout.description, "walker": WALKER,
-                 "size": size, "size_human": fmt_size(size), "mapped": mapped}
-    sa, sb, info = _populate_pair(a, b, layout, mapped, progress, keep)
+    if st.splits:
+        mapped = size       # walks change the tables: no scaling over prefixes
+    out: dict = {"layout": layout.name, "description": layout.description,
+                 "walker": st.walker, "size": size, "size_human": fmt_size(size),
+                 "mapped": mapped}
+    sa, sb, info = _populate_pair(a, b, layout, mapped, progress, keep, st.walker)
     out.update(info)
     fp = _verify_identical(sa, sb, "after populating")
     out["fingerprint"] = f"{fp[0]:016x}"
+    if st.splits:
+        out["entries"] = {"populated": fp[1], "present": fp[2]}
+        out.update(refault.compare(sa, sb, layout, size, st, rng, progress))
+        out["contention"] = out["scaling"] = None
+        progress(f"{layout.name}: done", 1.0)
+        return out
     out["entries"] = _visited(sa, sb, size)
     visited = out["entries"]["visited"]
     fields, arms = _compare(sa, sb, size, visited, st, rng, progress, layout.name)
@@ -330,9 +325,8 @@ def bench_layout(a: Variant, b: Variant, layout: Layout, st: Settings, progress=
 def run(a: Variant, b: Variant, st: Settings, progress=_nop) -> dict:
     """Every layout of st; returns the JSON-able result (interrupted runs keep
     what was measured)."""
-    for v in (a, b):      # delays off: nothing but the code under test waits
-        ffi = v.ffi
-        v.lib.pw_set_delays(0, ffi.new("unsigned int[5]"), ffi.new("unsigned int[5]"), 0)
+    # delays are off: they belong to an mm (new_mm(delays=...)), and the
+    # benchmark's mms have none; nothing but the code under test waits
     t0 = time.perf_counter()
     result: dict = {"a": variant_json(a), "b": variant_json(b), "settings": st.as_json(),
                     "host": {"cpus": os.cpu_count(), "loadavg_start": list(os.getloadavg())},

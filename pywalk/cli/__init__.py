@@ -17,12 +17,13 @@ import sys
 from pywalk.errors import EXIT_INTERRUPTED, EXIT_USAGE, PywalkError
 
 COMMANDS = ("pywalk.cli.source", "pywalk.cli.stress", "pywalk.cli.reproduce",
-            "pywalk.cli.patches", "pywalk.cli.matrix", "pywalk.cli.bench")
+            "pywalk.cli.patches", "pywalk.cli.matrix", "pywalk.cli.bench",
+            "pywalk.cli.replay", "pywalk.cli.shrink", "pywalk.cli.explore")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2
-        sys.stderr.write(f"pywalk: {message} (see pywalk {self.prog.split()[-1]} --help)\n")
+        sys.stderr.write(f"pywalk: {message} (see {self.prog} --help)\n")
         sys.exit(EXIT_USAGE)
 
 
@@ -35,11 +36,15 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(name).register(sub)
+    p.commands = sub.choices
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    if extra:   # said by the subcommand, so that the hint names its --help
+        p.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args) or 0)
     except PywalkError as e:

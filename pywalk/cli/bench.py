@@ -12,8 +12,13 @@ from pywalk.bench import layouts as bench_layouts
 from pywalk.report.bench import _need_matplotlib, plot, render
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.bench.callgrind import callgrind_counts
+from pywalk.bench.measure import BENCH_WALKERS, SPLITTING
+from pywalk.report.progress import Progress
 from pywalk.cli.source import add_variant_args, print_notes
 from pywalk.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
+
+
+MAX_FAULTERS = 64
 
 
 def register(sub) -> None:
@@ -30,21 +35,35 @@ def register(sub) -> None:
     p.add_argument("--seconds", type=float, default=6.0,
                    help="measuring time per layout for the A/B comparison (default 6); "
                         "contention and scaling get a third of it each")
-    p.add_argument("--faulters", type=int, default=1,
-                   help="refaulting threads in the contention phase (default 1; 0: none)")
+    p.add_argument("--walker", choices=BENCH_WALKERS, default=BENCH_WALKERS[0],
+                   help="our walkers: count-dirty (default: stops at huge leaves, tables stay "
+                        "as populated); count-numa or pmd_pte split huge leaves: timed while "
+                        "--faulters threads refault them (the path a walker fix changes)")
+    p.add_argument("--faulters", type=int, default=None,
+                   help="refaulting threads: in the contention phase (count-dirty; default 1, 0: "
+                        "none) or around every timed walk (splitting walkers; default 1)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", metavar="FILE", help="write the result here (atomically)")
     p.add_argument("--plot", metavar="FILE.png", help="plot scaling and ratios (matplotlib)")
     p.add_argument("--callgrind", action="store_true",
                    help="also count instructions per walk under valgrind (slow: ~1 min)")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=cmd_bench)
 
 
 def _settings(args) -> runner.Settings:
     if args.seconds <= 0:
         raise UsageError("pywalk: --seconds must be positive")
-    if args.faulters < 0:
-        raise UsageError("pywalk: --faulters must be 0 or more")
+    if args.faulters is None:
+        args.faulters = 1
+    if not 0 <= args.faulters <= MAX_FAULTERS:
+        raise UsageError(f"pywalk: --faulters {args.faulters}: 0..{MAX_FAULTERS} threads")
+    if args.walker in SPLITTING and args.faulters < 1:
+        raise UsageError(f"pywalk: --walker {args.walker} splits every huge leaf on its first "
+                         "walk; without refaults (--faulters >= 1) the rest walk holes")
+    if args.walker in SPLITTING and args.callgrind:
+        raise UsageError("pywalk: --callgrind counts the static walk; it does not take "
+                         f"--walker {args.walker}")
     layouts = args.layout or list(bench_layouts.LAYOUTS)
     layouts = list(dict.fromkeys(layouts))
     given = sorted({bench_layouts.parse_size(s) for s in args.size or []})
@@ -56,7 +75,7 @@ def _settings(args) -> runner.Settings:
         for s in sizes[name]:
             bench_layouts.check_size(lay, s)
     return runner.Settings(layouts, sizes, compare, seconds=args.seconds,
-                          faulters=args.faulters, seed=args.seed)
+                          faulters=args.faulters, seed=args.seed, walker=args.walker)
 
 
 def cmd_bench(args) -> int:
@@ -72,11 +91,12 @@ def cmd_bench(args) -> int:
     print_notes(b.result.notes)
     if a.name == b.name and a.patch_sha256 != b.patch_sha256:
         a.show_hash = b.show_hash = True     # same names, other contents
-    progress = runner.Progress()
-    result = runner.run(a, b, st, progress)
+    progress = Progress(quiet=args.quiet)
+    result = runner.run(a, b, st, progress.phase)
     if args.callgrind and not result["interrupted"]:
         try:
-            counts = callgrind_counts(a, b, [x["layout"] for x in result["layouts"]], progress)
+            counts = callgrind_counts(a, b, [x["layout"] for x in result["layouts"]],
+                                      progress.phase)
         except KeyboardInterrupt:
             counts, result["interrupted"] = {}, True
         for item in result["layouts"]:

@@ -9,7 +9,7 @@ import sys
 from pywalk.errors import EXIT_FINDING, EXIT_OK
 from pywalk.hunt import reproduce
 from pywalk.hunt.verdict import as_expected
-from pywalk.cli.source import add_patch_rules, print_notes
+from pywalk.cli.source import add_instrument_arg, add_patch_rules, print_notes
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
 from pywalk.report.table import (HEADERS, finding_details, format_table, no_build_row,
@@ -29,6 +29,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=1)
     add_patch_rules(p)
     p.add_argument("--no-delays", action="store_true")
+    add_instrument_arg(p)
     p.add_argument("--json", metavar="FILE")
     p.set_defaults(func=cmd_reproduce)
 
@@ -57,7 +58,8 @@ def reproduce_table(results) -> str:
 def cmd_reproduce(args) -> int:
     results = reproduce.run_rows(args.kernel, clean_ops=args.clean_ops, race_seconds=args.race_seconds,
                        seed=args.seed, delays=not args.no_delays, progress=Progress,
-                       fuzz=args.fuzz, on_notes=print_notes, vfio_kernel=args.vfio_kernel)
+                       fuzz=args.fuzz, on_notes=print_notes, vfio_kernel=args.vfio_kernel,
+                       instrumented=args.instrument == "on")
     print(reproduce_table(results))
     ok = len(results) == len(reproduce.ROWS) and all(_ok(*x) for x in results)
     for row, r, why in results:

@@ -12,20 +12,27 @@ from pywalk.tree import sources
 
 
 def register(sub) -> None:
-    p = sub.add_parser("kernels", help="list known and cached kernel sources")
+    p = sub.add_parser("kernels", help="list the kernel series Debian offers and what is cached")
+    p.add_argument("--refresh", action="store_true",
+                   help="update the package lists now (else when a day old)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_kernels)
     p = sub.add_parser("fetch", help="download and unpack a Debian linux-source package")
-    p.add_argument("series", nargs="?", default=sources.DEFAULT_KERNEL)
+    p.add_argument("series", nargs="?", default=sources.DEFAULT_KERNEL, metavar="SERIES[=VERSION]",
+                   help="a series (6.1, 7.3, ...: its newest version) or an exact package "
+                   "version (6.1=6.1.176-1); default %(default)s")
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("build", help="build a variant (kernel + patches) and show what it took")
     add_variant_args(p)
+    add_instrument_arg(p, default="off")     # as pywalk.build(); stress & co default on
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_build)
 
 
 def add_variant_args(p, *, allow_unused: bool = False) -> None:
     p.add_argument("--kernel", default=sources.DEFAULT_KERNEL,
-                   help="6.1, 6.12, a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
+                   help="a Debian series (6.1, 7.3, ...: see pywalk kernels), an exact package "
+                   "version (6.1=6.1.176-1), a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
     p.add_argument("--patch", action="append", default=[],
                    help="a patch file, quilt directory or directory of *.patch (repeatable)")
     add_patch_rules(p, allow_unused=allow_unused)
@@ -60,10 +67,26 @@ def print_notes(notes, stream=None) -> None:
         print(f"pywalk: {note}", file=stream or sys.stderr, flush=True)
 
 
+def add_instrument_arg(p, default: str | None = "on") -> None:
+    p.add_argument("--instrument", choices=("on", "off"), default=default,
+                   help="compile the tree's code with an access hook before every load and "
+                        "store (KCSAN's way; sites read, write, marked_read, marked_write, "
+                        f"atomic); default {default or 'on (off for --schedule)'}")
+
+
 def cmd_kernels(args) -> int:
-    for k in sources.list_kernels():
-        state = f"cached {k['version']} at {k['path']}" if k["cached"] else "not fetched"
-        print(f"{k['name']:<8} {k.get('package') or '':<20} {state}")
+    rows, warning = sources.list_kernels(refresh=args.refresh)
+    if args.json:
+        print(json.dumps({"kernels": rows, "warning": warning}, indent=2))
+    else:
+        print(f"{'SERIES':<8} {'PACKAGE':<18} {'NEWEST IN ARCHIVE':<40} CACHED")
+        for k in rows:
+            newest = f"{k['newest']} ({k['suite']})" if k["newest"] else "-"
+            held = ", ".join(k["cached_versions"]) or (k["version"] if k["cached"] else "-")
+            where = f" at {k['path']}" if k["cached"] else ""
+            print(f"{k['name']:<8} {k['package'] or '(tarball)':<18} {newest:<40} {held}{where}")
+    if warning:
+        print(f"{warning} (showing the cache only)", file=sys.stderr)
     return 0
 
 
@@ -74,12 +97,14 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_build(args) -> int:
-    r = _build.build(args.kernel, args.patch, fuzz=args.fuzz)
+    r = _build.build(args.kernel, args.patch, fuzz=args.fuzz,
+                     instrumented=args.instrument == "on")
     if args.json:
         print(json.dumps(r.as_json(), indent=2))
         return 0
     print(f"variant {r.variant_id}: kernel {r.kernel.version} ({r.kernel.origin})"
-          + (f" at {r.kernel_git}" if r.kernel_git else ""))
+          + (f" at {r.kernel_git}" if r.kernel_git else "")
+          + (", instrumented" if r.instrumented else ""))
     for p in r.patches:
         print(f"  patch {p.name}" + (f": {p.subject}" if p.subject else ""))
     for note in r.notes:

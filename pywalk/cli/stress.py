@@ -4,22 +4,29 @@
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 
 from pywalk.variant import runtime
-from pywalk.hunt import clients, stress
+from pywalk.hunt import clients, compare, roles, stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
-from pywalk.cli.source import add_variant_args, print_notes
+from pywalk.cli.source import add_instrument_arg, add_variant_args, print_notes
+from pywalk.cli.scheduled import cmd_stress_scheduled, sched_args
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
 def register(sub) -> None:
     p = sub.add_parser("stress", help="hunt a race: run a scenario from many threads")
     add_variant_args(p, allow_unused=True)
+    add_instrument_arg(p, default=None)     # on; off for a controlled --schedule
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
-    p.add_argument("--walkers", type=int, help="walker threads (scenario default)")
-    p.add_argument("--faulters", type=int, help="faulter threads (scenario default)")
+    for role in roles.ROLES:
+        p.add_argument(roles.flag(role), type=int, metavar="N", dest=f"role_{role}",
+                       help=f"{role} threads, if the scenario has them (default: the "
+                            f"scenario's; 0..{roles.MAX_THREADS})")
+    p.add_argument("--faulters", type=int, metavar="N",
+                   help="alias: --readers in walk-vs-refault*, --writers in fault-vs-fault")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--seconds", type=float, help="time budget (default 10)")
     budget.add_argument("--ops", type=int, help="kernel-operation budget (faults + walks)")
@@ -28,41 +35,102 @@ def register(sub) -> None:
     delays.add_argument("--no-delays", action="store_true", help="no window widening at shim hooks")
     delays.add_argument("--delays", metavar="SPEC",
                         help="delay profile, e.g. unlock=2048:1000,fault_return=4096:1000,yield=100 "
-                             "(sites: lock, unlock, load, store, fault_return; chance per 65536, "
+                             "(sites: " + ", ".join(stress.SITES) + "; chance per 65536, "
                              "max cpu_relax() spins)")
     clients.add_args(p)
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
+    sched_args(p)
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--fail-on", action="append", default=[], choices=["data-race"],
+                   help="data-race: with --fail-on-finding or alone, exit 1 on data races too "
+                        "(listed, not failing, by default)")
+    p.add_argument("--compare-unpatched", action="store_true",
+                   help="also run the same hunt without the --patch patches (both keep going) "
+                        "and list the findings that show only with them; --fail-on-finding "
+                        "then fails on those only")
     p.set_defaults(func=cmd_stress)
 
 
 def cmd_stress(args) -> int:
-    for name in ("walkers", "faulters", "ops"):
-        v = getattr(args, name)
-        if v is not None and v < (0 if name != "ops" else 1):
-            raise UsageError(f"pywalk: --{name} must be positive")
+    if args.ops is not None and args.ops < 1:
+        raise UsageError("pywalk: --ops must be positive")
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError("pywalk: --seconds must be positive")
+    counts = {r: getattr(args, f"role_{r}") for r in roles.ROLES}
+    # checked before the build: a bad thread count is one line, at once
+    sc = stress.SCENARIOS[args.scenario]
+    threads = roles.counts_from(sc, counts, args.faulters)
+    roles.plan(sc, threads)
+    args.threads = threads
+    if args.compare_unpatched:
+        if not args.patch:
+            raise UsageError("pywalk: --compare-unpatched needs at least one --patch")
+        args.keep_going = True
     variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
-                            allow_unused=args.allow_unused_patch)
+                            allow_unused=args.allow_unused_patch,
+                            instrumented=_instrumented(args))
     clients.check(variant, args.walker, args.driver)
     print_notes(variant.result.notes)
-    progress = Progress(f"{variant.name} {args.scenario}")
-    result = stress.run(variant, args.scenario, walkers=args.walkers, faulters=args.faulters,
+    if args.schedule:
+        return cmd_stress_scheduled(args, variant)
+    progress = Progress(f"{variant.name} {args.scenario}", ops=args.ops,
+                        seconds=None if args.ops else (args.seconds or 10.0), quiet=args.quiet)
+    result = stress.run(variant, args.scenario, threads=threads,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,
                         delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
                         keep_going=args.keep_going, progress=progress,
                         walker=args.walker, driver=args.driver)
     progress.done()
+    report = result.as_json()
+    failing = result.findings + (result.data_races if "data-race" in args.fail_on else [])
+    if args.compare_unpatched and not result.interrupted:
+        base, failing = compare_unpatched(args, result)
+        report["unpatched"] = base.as_json()
+        report["only_with_patches"] = [f.as_json() for f in failing]
+        result.interrupted = base.interrupted
     if args.json:
-        write_json_atomic(args.json, result.as_json())
-    print(summary(result))
+        write_json_atomic(args.json, report)
+    if not args.compare_unpatched:
+        print(summary(result))
     if result.interrupted:
         return EXIT_INTERRUPTED
-    if result.findings and args.fail_on_finding:
+    if failing and (args.fail_on_finding or args.fail_on):
         return EXIT_FINDING
     return EXIT_OK
+
+
+def _instrumented(args) -> bool:
+    """--instrument, by default on, except for a controlled schedule (whose
+    steps and traces are the shim's hook sites, not every access)."""
+    if args.instrument:
+        return args.instrument == "on"
+    return not getattr(args, "schedule", None)
+
+
+def compare_unpatched(args, result):
+    """The same hunt without the patches; print both and what only the patches show."""
+    variant = runtime.build(args.kernel, [], instrumented=_instrumented(args))
+    progress = Progress(f"{variant.name} {args.scenario}", ops=args.ops,
+                        seconds=None if args.ops else (args.seconds or 10.0), quiet=args.quiet)
+    base = stress.run(variant, args.scenario, threads=args.threads,
+                      seconds=args.seconds, ops=args.ops, seed=args.seed,
+                      delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
+                      keep_going=True, progress=progress, walker=args.walker, driver=args.driver)
+    progress.done()
+    only = compare.only_in(result, base)
+    races = compare.only_in(SimpleNamespace(findings=result.data_races),
+                            SimpleNamespace(findings=base.data_races))
+    only += races if "data-race" in args.fail_on else []
+    print(summary(result))
+    print(summary(base))
+    listed = only + [r for r in races if r not in only]
+    print(f"{len(listed)} finding(s) only with the patches" + (":" if listed else ""))
+    for f in listed:
+        print(f"  {f.kind}: {f.message} ({f.role})")
+        print("".join(f"    {b}\n" for b in f.backtrace[:6]), end="")
+    return base, only
 
 
 def summary(result: stress.StressResult) -> str:
@@ -71,7 +139,7 @@ def summary(result: stress.StressResult) -> str:
             f"seed {result.seed}: {result.ops:,} ops in {result.elapsed_s:.2f} s "
             f"({result.ops_per_s:,.0f} ops/s)")
     if not result.findings:
-        return head + ": no finding"
+        return head + ": no finding" + data_race_lines(result)
     f = result.findings[0]
     lines = [head + f": {len(result.findings)} finding(s), first after {f.elapsed_s:.3f} s "
              f"/ {f.ops:,} ops", f"  {f.kind}: {f.message} (address {f.address:#x}, "
@@ -83,4 +151,13 @@ def summary(result: stress.StressResult) -> str:
         lines.append(f"  {len(counts)} distinct finding(s):")
         lines += [f"    {n:>5} x {sig}" + (f"  ({names[sig].name})" if names[sig] else "")
                   for sig, n in counts.most_common()]
-    return "\n".join(lines)
+    return "\n".join(lines) + data_race_lines(result)
+
+
+def data_race_lines(result) -> str:
+    if not result.data_races:
+        return ""
+    lines = [f"\n  {len(result.data_races)} data race(s), one per pair of code locations "
+             "(listed; --fail-on data-race fails on them):"]
+    lines += [f"    {f.message}" for f in result.data_races]
+    return "".join(line if line.startswith("\n") else "\n" + line for line in lines)

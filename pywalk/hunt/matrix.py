@@ -13,9 +13,10 @@ or, without --patch, the shipped patches for the kernel's series
   6.12  - CVE fix (revert)      walk-vs-refault  race
 
 Every cell is one pywalk.stress.run() with the same op budget and seed; a
-cell stops at its first finding.  Expectations are known only for the
-Debian packages pywalk fetches (a series name as --kernel); a user's tree
-shows "-" in the expected column.
+cell stops at its first finding.  Expectations are kept per series
+(``AS_SHIPPED``, ``DEFAULT_SETS``: 6.1, 6.12, 7.2, 7.3) and apply to the
+Debian package and to a tree of that series alike; a tree of another
+series shows "-" in the expected column.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ from pywalk.hunt.verdict import as_expected
 
 FIX_2019 = "6.1/0001-mm-pagewalk-recheck-pud-after-split.patch"
 REVERT_CVE = "6.12/revert-cve-2026-31456-fix.patch"
+REVERT_CVE_72 = "7.2/revert-cve-2026-31456-fix.patch"
+REVERT_CVE_73 = "7.3/revert-cve-2026-31456-fix.patch"
+# 7.2 and 7.3 carry the upstream walker fix, as 6.12 does
+_FIXED = {"walk-vs-refault": (WALKER_RACE, False), "walk-vs-refault-pmd": (BAD_PMD, False),
+          "fault-vs-fault": (FAULT_RACE, False), "mixed": (WALKER_RACE, False)}
 
 
 @dataclass(frozen=True)
@@ -53,12 +59,18 @@ AS_SHIPPED = {
             "fault-vs-fault": (FAULT_RACE, False), "mixed": (WALKER_RACE, True)},
     "6.12": {"walk-vs-refault": (WALKER_RACE, False), "walk-vs-refault-pmd": (BAD_PMD, False),
              "fault-vs-fault": (FAULT_RACE, False), "mixed": (WALKER_RACE, False)},
+    "7.2": dict(_FIXED),
+    "7.3": dict(_FIXED),
 }
 DEFAULT_SETS = {
     "6.1": (PatchSet("+ 2019 walker fix", (FIX_2019,),
                      {"walk-vs-refault": (WALKER_RACE, False)}, True),),
     "6.12": (PatchSet("- CVE fix (revert)", (REVERT_CVE,),
                       {"walk-vs-refault": (WALKER_RACE, True)}, True),),
+    "7.2": (PatchSet("- CVE fix (revert)", (REVERT_CVE_72,),
+                     {"walk-vs-refault": (WALKER_RACE, True)}, True),),
+    "7.3": (PatchSet("- CVE fix (revert)", (REVERT_CVE_73,),
+                     {"walk-vs-refault": (WALKER_RACE, True)}, True),),
 }
 
 
@@ -144,7 +156,9 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
         src = sources.resolve(spec, fetch=fetch)
         git = gitinfo.describe(src.root) if src.origin.startswith("tree:") else None
         series = series_of(src.version)
-        debian = spec in sources.KNOWN_SERIES
+        # expectations are per series: for the Debian package and for a tree
+        # of a series pywalk knows (by its version), e.g. --kernel ~/linux-7.3
+        debian = sources.is_series(spec) or series in AS_SHIPPED
         sets = [PatchSet("as shipped", (), AS_SHIPPED.get(series, {}) if debian else {})]
         if patch_specs:
             sets += given
@@ -166,7 +180,8 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
 
 
 def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None,
-        fuzz: int | None = None, allow_unused: bool = True, on_notes=None) -> bool:
+        fuzz: int | None = None, allow_unused: bool = True, on_notes=None,
+        instrumented: bool = True) -> bool:
     """Build and run every cell (in place).  Returns False if interrupted.
     fuzz, allow_unused: see pywalk.build(); on_notes(notes) gets each new
     variant's patch notes and warnings."""
@@ -176,7 +191,8 @@ def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None,
         if key not in variants:
             try:
                 variants[key] = runtime.build(cell.kernel_spec, cell.patch_set.paths(),
-                                              fuzz=fuzz, allow_unused=allow_unused)
+                                              fuzz=fuzz, allow_unused=allow_unused,
+                                              instrumented=instrumented)
                 if on_notes is not None:
                     on_notes(variants[key].result.notes)
             except BuildError as e:

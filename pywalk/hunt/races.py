@@ -11,19 +11,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pywalk.variant import oops
+
 
 @dataclass(frozen=True)
 class Race:
     name: str
     kind: str                # SEGV, WARN, ...
     function: str            # a kernel function among the innermost frames
-    message: str             # a part of the finding's message
+    message: str | tuple[str, ...]   # a part of the finding's message (or one of several)
     note: str = ""
 
     def matches(self, finding) -> bool:
         frames = finding.signature.split(" ", 1)[-1].split("<")
+        msgs = (self.message,) if isinstance(self.message, str) else self.message
         return (finding.kind == self.kind and self.function in frames
-                and self.message in finding.message)
+                and any(m in finding.message for m in msgs))
 
 
 WALKER_RACE = Race(
@@ -36,12 +39,15 @@ FAULT_RACE = Race(
     "With the upstream recheck the same symptom still shows, very rarely, through the "
     "recheck's own TOCTOU (PMD_ALLOC_TOCTOU's note)")
 PMD_ALLOC_TOCTOU = Race(
-    "pmd_alloc TOCTOU", "SEGV", "__handle_mm_fault", "low physical memory",
-    "pmd_alloc() computes pmd_offset() from a second read of the pud, which another thread "
-    "has just zapped (none: __va(0)); the 'raced with pmd_alloc?' recheck reads the pud a "
-    "third time, sees the table that thread then installed, and lets the fault use the "
-    "pointer into physical page 0.  When that read still saw the leaf, the pointer goes "
-    "into the huge page instead: the 2019 symptom itself")
+    "pmd_alloc TOCTOU", "SEGV", "__handle_mm_fault", ("low physical memory", "device memory"),
+    "pmd_alloc() reads the pud once (gcc merges pud_none(*pud) with pmd_offset()'s read): "
+    "it sees another thread's huge leaf, and that thread's write fault splits the leaf "
+    "(wp_huge_pud() -> __split_huge_pud()) and installs a PMD table (__pmd_alloc()) before "
+    "the 'raced with pmd_alloc?' recheck reads the pud again; the recheck sees a table and "
+    "the fault uses a pointer into the huge page: the 2019 symptom itself, so on a tree "
+    "with the recheck a device-memory fault here is this race.  Rarer: pmd_alloc() saw "
+    "none, __pmd_alloc() found a leaf, the leaf was split before pmd_offset()'s re-read "
+    "(none: a pointer into physical page 0) and a table installed before the recheck")
 BAD_PMD = Race(
     "bad pmd", "WARN", "pmd_trans_unstable", "pmd_clear_bad",
     "6.1 walk_pmd_range(): pmd_trans_unstable() after split_huge_pmd() sees a refaulted "
@@ -66,3 +72,11 @@ KNOWN = (WALKER_RACE, FAULT_RACE, PMD_ALLOC_TOCTOU, BAD_PMD, DIRTY_WRITABLE_PUD,
 
 def identify(finding) -> Race | None:
     return next((r for r in KNOWN if r.matches(finding)), None)
+
+
+def race_name(finding) -> str | None:
+    r = identify(finding)
+    return r.name if r else None
+
+
+oops.set_race_namer(race_name)      # KernelOops.race

@@ -5,7 +5,8 @@ Each thread loops in C (csrc/scenarios.c) for a batch of kernel operations
 with the GIL released; Python only starts the threads, checks the budget
 and collects findings.
 
-Window widening (on by default, ``delays=False`` turns it off): seeded
+Window widening (on by default, ``delays=None`` turns it off; per mm, see
+pywalk/variant/delays.py): seeded
 random short waits at the shim's shared-state hook (lock release, entry
 stores, the driver's fault return), as KCSAN does.  A delay only waits; the
 race always comes from real threads running the real code concurrently.
@@ -17,51 +18,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from pywalk.hunt import roles
+from pywalk.variant.delays import SITES, DelayProfile  # noqa: F401 (pywalk.hunt.stress.DelayProfile)
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, WALKERS, Variant  # WALKERS: ours and the tree's
-from pywalk.errors import UsageError
-from pywalk.variant.oops import Report
+from pywalk.variant.oops import Report, address_class, signature
+from pywalk.hunt import dataraces
 
 ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
-SITES = ("lock", "unlock", "load", "store", "fault_return")
 GiB = 1 << 30
-
-
-@dataclass(frozen=True)
-class DelayProfile:
-    """Chance (per 65536 hits) and maximum length (cpu_relax() spins) per hook site."""
-
-    prob: tuple[int, ...] = (0, 2048, 0, 512, 4096)
-    max_spins: tuple[int, ...] = (0, 1000, 0, 250, 1000)
-    yield_permille: int = 100
-
-    @classmethod
-    def parse(cls, spec: str) -> "DelayProfile":
-        """'unlock=2048:1000,fault_return=4096:1000,yield=100' on top of the defaults.
-
-        Each site takes chance-per-65536:max-spins; 'yield' the permille of
-        delays that also sched_yield().
-        """
-        prob, spins, yld = list(cls.prob), list(cls.max_spins), cls.yield_permille
-        for item in filter(None, (x.strip() for x in spec.split(","))):
-            name, _, value = item.partition("=")
-            try:
-                if name == "yield":
-                    yld = int(value)
-                    continue
-                i = SITES.index(name)
-                p, _, m = value.partition(":")
-                prob[i], spins[i] = int(p), int(m) if m else spins[i]
-            except ValueError:
-                raise UsageError(f"pywalk: --delays {item!r}: expected SITE=CHANCE[:SPINS] with "
-                                 f"SITE one of {', '.join(SITES)}, or yield=PERMILLE") from None
-            if not 0 <= prob[i] <= 65536:
-                raise UsageError(f"pywalk: --delays {item!r}: chance is per 65536")
-        return cls(tuple(prob), tuple(spins), yld)
-
-    def as_json(self) -> dict:
-        return {"sites": {s: {"prob_per_65536": p, "max_spins": m}
-                          for s, p, m in zip(SITES, self.prob, self.max_spins)},
-                "yield_permille": self.yield_permille}
 
 
 OFF = None
@@ -73,11 +37,10 @@ class Scenario:
     description: str
     size: int
     huge: str
-    write_notify: bool
+    write_notify: bool | str       # True, False (writable) or "half" (MM.map)
     # role -> (default thread count, walker kind or None, pause in us)
     roles: dict
-    walkers_role: str = "walker"
-    faulters_role: str = "reader"
+    faulters_role: str | None = "reader"    # what --faulters stands for (pywalk/hunt/roles.py)
 
 
 SCENARIOS = {
@@ -96,14 +59,15 @@ SCENARIOS = {
         "write faults on a write-notify mapping fall back while read faults install 1 GiB PUDs",
         1 * GiB, "pud", True,
         {"writer": (2, None, 0), "reader": (1, None, 0), "reaper": (1, None, 20)},
-        walkers_role="reader", faulters_role="writer"),
+        faulters_role="writer"),
     "mixed": Scenario(
         "mixed",
-        "reads, writes, three walker kinds, zaps and page-table teardown together",
-        4 * GiB, "pud", True,
+        "reads, writes, three walker kinds, zaps and page-table teardown together "
+        "(the first half write-notify, the second a writable mapping)",
+        4 * GiB, "pud", "half",
         {"walker/count-numa": (1, "count-numa", 0), "walker/count-dirty": (1, "count-dirty", 0),
          "walker/pmd_pte": (1, "pmd_pte", 0), "reader": (1, None, 0), "writer": (1, None, 0),
-         "zapper": (1, None, 20), "reaper": (1, None, 200)}),
+         "zapper": (1, None, 20), "reaper": (1, None, 200)}, faulters_role=None),
 }
 
 
@@ -121,20 +85,22 @@ class Finding:
     scenario: str
     variant: str
     seed: int
+    thread_name: str | None = None      # the Python thread ("pywalk-walker-0")
+    racing: list[dict] = field(default_factory=list)   # oops.Report.racing, role names
 
     @property
     def signature(self) -> str:
         """Kind and the innermost kernel frames: findings with one cause share it."""
-        frames = [b.split(" ", 1)[0] for b in self.backtrace
-                  if " " in b and not b.split(" ", 1)[1].startswith(("shim/", "csrc/", "??"))]
-        return " ".join([self.kind, "<".join(frames[:3])])
+        return signature(self.kind, self.backtrace)
 
     def as_json(self) -> dict:
         return {"kind": self.kind, "signature": self.signature, "address": self.address,
                 "backtrace": self.backtrace,
                 "message": self.message, "where": self.where, "thread": self.thread,
                 "role": self.role, "elapsed_s": round(self.elapsed_s, 4), "ops": self.ops,
-                "scenario": self.scenario, "variant": self.variant, "seed": self.seed}
+                "scenario": self.scenario, "variant": self.variant, "seed": self.seed,
+                "thread_name": self.thread_name, "address_class": address_class(self.message),
+                "racing": self.racing}
 
 
 @dataclass
@@ -153,11 +119,15 @@ class StressResult:
     findings: list[Finding] = field(default_factory=list)
     interrupted: bool = False
     python_s: float = 0.0
+    source: dict | None = None  # Variant.provenance: package version, file sha256s
     label: str = ""                     # the variant's label (pywalk/variant/labels.py)
     kernel_git: str | None = None       # git describe of a --kernel worktree
     patch_sha256: list[str] = field(default_factory=list)
     walker: str | None = None     # --walker: the walk client every walker thread runs
     driver: str | None = None     # --driver: whose huge_fault the mapping has
+    instrumented: bool = False   # the tree's code calls a hook before every access
+    data_races: list[Finding] = field(default_factory=list)   # hunt/dataraces.py
+    schedule: dict | None = None    # a controlled schedule's record (pywalk/hunt/schedule.py)
 
     @property
     def ops_per_s(self) -> float:
@@ -174,35 +144,27 @@ class StressResult:
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
-                "interrupted": self.interrupted,
-                "walker": self.walker, "driver": self.driver or "write-notify"}
+                "interrupted": self.interrupted, "instrumented": self.instrumented,
+                "walker": self.walker, "driver": self.driver or "write-notify",
+                "data_races": [f.as_json() for f in self.data_races], "source": self.source,
+                **({"schedule": self.schedule} if self.schedule is not None else {})}
 
 
-def thread_plan(scenario: Scenario, walkers: int | None, faulters: int | None) -> dict:
-    """thread group -> (count, walker kind, pause_us) with --walkers/--faulters applied.
-
-    A group is a role, optionally with a label after a slash ("walker/dirty");
-    --walkers and --faulters set the count of every group of their role.
-    """
-    plan = dict(scenario.roles)
-    for role, count in ((scenario.walkers_role, walkers), (scenario.faulters_role, faulters)):
-        if count is None:
-            continue
-        for group, (_, kind, pause) in plan.items():
-            if group.split("/")[0] == role:
-                plan[group] = (count, kind, pause)
-    return {g: v for g, v in plan.items() if v[0] > 0}
-
-
-def _set_delays(variant: Variant, profile: DelayProfile | None) -> None:
-    ffi, lib = variant.ffi, variant.lib
-    p = profile or DelayProfile()
-    lib.pw_set_delays(1 if profile else 0, ffi.new("unsigned int[]", list(p.prob)),
-                      ffi.new("unsigned int[]", list(p.max_spins)), p.yield_permille)
+def thread_plan(scenario: Scenario, walkers: int | None = None, faulters: int | None = None,
+                threads: dict | None = None) -> dict:
+    """thread group -> (count, walker kind, pause_us): threads gives a count per
+    role ("walker", "reader", ...; pywalk/hunt/roles.py checks them), walkers
+    is threads["walker"], faulters the scenario's faulting role.  A group is
+    a role, optionally with a label after a slash ("walker/dirty"); a role's
+    count applies to each of its groups."""
+    counts = dict(threads or {})
+    if walkers is not None:
+        counts["walker"] = walkers
+    return roles.plan(scenario, roles.counts_from(scenario, counts, faulters))
 
 
 def run(variant: Variant, scenario: str, *, walkers: int | None = None,
-        faulters: int | None = None, seconds: float | None = None, ops: int | None = None,
+        faulters: int | None = None, threads: dict | None = None, seconds: float | None = None, ops: int | None = None,
         seed: int = 1, delays: DelayProfile | None = DelayProfile(), keep_going: bool = False,
         batch: int = 16, progress=None, stop_when=None, walker: str | None = None,
         driver: str | None = None) -> StressResult:
@@ -213,16 +175,18 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     sc = SCENARIOS[scenario]
     if seconds is None and ops is None:
         seconds = 10.0
-    plan = thread_plan(sc, walkers, faulters)
+    plan = thread_plan(sc, walkers, faulters, threads)
     if walker is not None:    # --walker: every walker thread runs that client
         plan = {g: (n, walker if g.split("/")[0] == "walker" else kind, pause)
                 for g, (n, kind, pause) in plan.items()}
     result = StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                           {r: n for r, (n, _, _) in plan.items()},
-                          delays.as_json() if delays else None, walker=walker, driver=driver)
+                          delays.resolved(getattr(variant, "instrumented", False)).as_json()
+                          if delays else None, walker=walker, driver=driver)
+    result.source = getattr(variant, "provenance", None)
     result.label, result.kernel_git = variant.name, variant.kernel_git
     result.patch_sha256 = list(variant.patch_sha256)
-    _set_delays(variant, delays)
+    result.instrumented = getattr(variant, "instrumented", False)
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")
     lock = threading.Lock()
@@ -231,12 +195,13 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     state = {"mm": None, "start": 0}
 
     def new_mm():
-        mm = MM(variant)
+        mm = MM(variant, delays=delays)
         start = mm.map(sc.size, huge=sc.huge, write_notify=sc.write_notify, driver=driver)
         state["mm"], state["start"] = mm, start
         return mm
 
     new_mm()
+    dataraces.start(variant)
     generation = [0]
     recorded = [-1]
     warns_seen = [0]
@@ -303,7 +268,10 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         elapsed = time.perf_counter() - t0
         f = Finding(rep.kind, rep.address, rep.backtrace, rep.message, rep.where, rep.thread,
                     names.get(rep.role, str(rep.role)), elapsed, counters["ops"], scenario,
-                    variant.name, seed)
+                    variant.name, seed,
+                    f"pywalk-{roles_flat[rep.thread][0]}-{rep.thread}"
+                    if 0 <= rep.thread < len(roles_flat) else None)
+        f.racing = [dict(r, role=names.get(r["role"], str(r["role"]))) for r in rep.racing]
         result.findings.append(f)
         if result.first_finding_s is None:
             result.first_finding_s = elapsed
@@ -330,5 +298,8 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     result.ops = counters["ops"]
     result.elapsed_s = time.perf_counter() - t0
     result.python_s = counters["py"]
-    _set_delays(variant, None)
+    result.data_races = dataraces.collect(variant, lambda rep: Finding(
+        rep.kind, rep.address, rep.backtrace, rep.message, rep.where, rep.thread,
+        role_names.get(rep.role, str(rep.role)), result.elapsed_s, result.ops, scenario,
+        variant.name, seed), role_names)
     return result

@@ -33,12 +33,62 @@ def _n(x, nd: int = 0) -> str:
     return "-" if x is None else f"{x:,.{nd}f}"
 
 
+def _refault_lines(items: list[dict]) -> list[str]:
+    """Layouts timed under refault (a splitting walker): B/A and the split path per walk."""
+    rows = []
+    for x in items:
+        o = x["oopses"]
+        rows.append([x["layout"], x["size_human"], str(x["faulters"]),
+                     _n(x["a_ns_per_walk"]), _n(x["b_ns_per_walk"]), f"{x['ratio']:.4f}",
+                     f"{x['ci_low']:.4f}..{x['ci_high']:.4f}", x["verdict"],
+                     f"{x['a_splits_per_walk']:.2f} / {x['b_splits_per_walk']:.2f}",
+                     f"{x['a_retries_per_walk']:.2f} / {x['b_retries_per_walk']:.2f}",
+                     f"{x['a_entries_per_walk']:,.0f} / {x['b_entries_per_walk']:,.0f}",
+                     f"{o['a']['count']} / {o['b']['count']}"])
+    out = [_table(["layout", "size", "faulters", "A ns/walk", "B ns/walk", "B/A", "95% CI",
+                   "verdict", "splits/walk A / B", "retries/walk A / B", "entries/walk A / B",
+                   "oopses A / B"], rows)]
+    for x in items:
+        ea, eb = x["a_entries_per_walk"], x["b_entries_per_walk"]
+        if ea and eb and abs(eb / ea - 1) > 0.1:
+            out.append(f"{x['layout']}: NOTE A and B walked {ea:,.0f} and {eb:,.0f} entries per "
+                       "walk: their tables drifted apart, so B/A compares different work")
+        c = x.get("split_cost")
+        if c:
+            out.append(f"{x['layout']}: block time against splits per walk (least squares over "
+                       f"blocks): A {c['a_ns_per_split']:,.0f} ns/split (r2 {c['a_r2']:.2f}), "
+                       f"B {c['b_ns_per_split']:,.0f} ns/split (r2 {c['b_r2']:.2f}); a rough "
+                       "estimate, B/A is the comparison")
+        for side in ("a", "b"):
+            o = x["oopses"][side]
+            if o["count"]:
+                kinds = ", ".join(f"{n} x {k}" for k, n in o["kinds_of_first_8"].items())
+                seen = "" if o["count"] <= 8 else "the first 8: "
+                out.append(f"{x['layout']}: {side.upper()} oopsed {o['count']} time(s) in timed "
+                           f"walks ({seen}{kinds}); each time its mm was rebuilt and the block "
+                           "run again")
+    return out
+
+
 def render(result: dict) -> str:
     a, b = result["a"]["name"], result["b"]["name"]
-    out = [f"A = {a}", f"B = {b}" + ("  (the same variant: an A/A check)" if a == b else ""),
-           f"walker: {result['settings']['walker']} (never splits a huge leaf); ns per walk: "
-           "median over rounds of each block's interquartile mean; B/A: median over rounds of "
-           "B's block / A's block, run back to back", ""]
+    walker = result["settings"]["walker"]
+    out = [f"A = {a}", f"B = {b}" + ("  (the same variant: an A/A check)" if a == b else "")]
+    refaulted = [x for x in result["layouts"] if x.get("mode") == "refault"]
+    if refaulted:
+        out += [f"walker: {walker} (splits the huge leaves it meets), timed while refaulting "
+                "threads reinstall them (delays off); splits, retries (the walk went back to "
+                "the entry it had just split) and entries (callbacks) counted per walk; B/A: "
+                "median over rounds of B's block / A's block, run back to back", ""]
+        out += _refault_lines(refaulted)
+        out += ["", f"{len(result['layouts'])} layout(s) in {result['elapsed_s']:.1f} s; load "
+                f"average {result['host']['loadavg_start'][0]:.2f} at start, "
+                f"{result['host']['loadavg_end'][0]:.2f} at end on {result['host']['cpus']} "
+                "CPU(s)" + ("  (interrupted)" if result["interrupted"] else "")]
+        return "\n".join(out)
+    out += [f"walker: {walker} (never splits a huge leaf); ns per walk: "
+            "median over rounds of each block's interquartile mean; B/A: median over rounds of "
+            "B's block / A's block, run back to back", ""]
     rows = []
     for x in result["layouts"]:
         rows.append([x["layout"], x["size_human"], _n(x["entries"]["visited"]),

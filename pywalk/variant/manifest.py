@@ -37,7 +37,13 @@ WHOLE = ("mm/pagewalk.c",)
 SLICES: tuple[Take, ...] = (
     # -- types the races' code is written against ---------------------------
     Take("include/linux/mm_types.h", ("vm_fault_t", "vm_fault_reason", "fault_flag",
-                                      "zap_flags_t"), "types"),
+                                      "zap_flags_t",
+                                      # the THP-disable mm flags (7.x)
+                                      "MMF_DISABLE_THP_EXCEPT_ADVISED",
+                                      "MMF_DISABLE_THP_COMPLETELY", "MMF_DISABLE_THP_MASK"),
+         "types"),
+    # which level a fault or an rmap call is about (7.x: fix_spurious_fault())
+    Take("include/linux/pgtable.h", ("pgtable_level",), "types"),
     Take("include/linux/mm.h", ("vm_fault", "page_entry_size",
                                 # MADV_DONTNEED's zap_page_range_single() and its callees
                                 "zap_details", "ZAP_FLAG_DROP_MARKER", "ZAP_FLAG_UNMAP"), "types"),
@@ -46,10 +52,14 @@ SLICES: tuple[Take, ...] = (
           # folio_walk_start() (6.12 mm/pagewalk.c; never called here)
           "folio_walk_flags_t", "FW_MIGRATION", "FW_ZEROPAGE", "folio_walk_level",
           "folio_walk", "folio_walk_end"), "types"),
-    Take("include/linux/huge_mm.h", ("transparent_hugepage_flag",), "types"),
+    Take("include/linux/huge_mm.h", ("transparent_hugepage_flag",
+                                     # the THP policy's caller kind (7.x: enum tva_type)
+                                     "tva_type"), "types"),
+    # insert_pud()/insert_pmd()'s argument (7.x; passed by value, so a type)
+    Take("mm/huge_memory.c", ("folio_or_pfn",), "types"),
     # -- header helpers: the checks and lock/alloc wrappers the races are about
     Take("include/linux/pgtable.h", (
-        "PMD_ORDER", "PUD_ORDER",
+        "PMD_ORDER", "PUD_ORDER", "pmd_pgtable",
         "pte_offset_map", "__pte_map", "pte_unmap",
         "ptep_get_lockless", "pmdp_get_lockless",
         "pmdp_huge_get_and_clear_full", "pudp_huge_get_and_clear_full",
@@ -62,12 +72,17 @@ SLICES: tuple[Take, ...] = (
         "ptep_get_and_clear_full", "pte_clear_not_present_full",
         "get_and_clear_full_ptes", "clear_full_ptes", "clear_not_present_full_ptes",
         "arch_enter_lazy_mmu_mode", "arch_leave_lazy_mmu_mode",
+        # 7.x: the generic lazy-MMU section around zap_pte_range()'s loop
+        "lazy_mmu_mode_enable", "lazy_mmu_mode_disable", "clear_nonpresent_ptes",
     ), "helpers"),
     Take("include/linux/mm.h", (
         "p4d_alloc", "pud_alloc", "pmd_alloc", "pud_lock", "pmd_lock",
         "pte_offset_map", "pte_offset_map_lock", "pte_unmap_unlock", "vma_is_special_huge",
-        "vma_is_temporary_stack",
+        "vma_is_temporary_stack", "vma_can_grow", "vma_is_cow_mapping", "range_in_vma",
+        "vma_start_pgoff", "range_is_subset", "vma_flags_can_grow", "vma_flags_is_cow_mapping",
     ), "helpers"),
+    # zap_pmd_range() waits for a concurrent zap_huge_pmd() (7.x)
+    Take("mm/internal.h", ("sync_with_folio_pmd_zap",), "helpers"),
     Take("include/linux/huge_mm.h", (
         "is_swap_pmd", "split_huge_pud", "split_huge_pmd", "pud_trans_huge_lock",
         "pmd_trans_huge_lock", "vmf_insert_pfn_pud", "vmf_insert_pfn_pmd",
@@ -79,6 +94,7 @@ SLICES: tuple[Take, ...] = (
         "THP_ORDERS_ALL", "thp_vma_allowable_order", "thp_vma_allowable_orders",
         "hugepage_global_enabled", "hugepage_global_always", "highest_order", "next_order",
         "thp_vma_suitable_order", "file_thp_enabled", "vma_thp_disabled", "thp_disabled_by_hw",
+        "THP_ORDERS_ALL_SPECIAL_DAX", "pmd_is_huge",
     ), "helpers"),
     # -- the fault, alloc, split and zap paths --------------------------------
     Take("mm/memory.c", (
@@ -88,34 +104,47 @@ SLICES: tuple[Take, ...] = (
         # down to the ptes: 6.1 has should_zap_page(), 6.12 should_zap_folio()
         # and the batched zap_present_ptes()/zap_present_folio_ptes()
         "zap_page_range_single", "unmap_single_vma", "unmap_page_range",
+        # ... which 7.x calls zap_vma_range() -> zap_vma_range_batched() -> __zap_vma_range()
+        "zap_vma_range", "zap_vma_range_batched", "__zap_vma_range",
         "zap_p4d_range", "zap_pud_range", "zap_pmd_range", "zap_pte_range",
         "zap_present_ptes", "zap_present_folio_ptes",
         "should_zap_cows", "should_zap_page", "should_zap_folio",
         "zap_drop_file_uffd_wp", "zap_install_uffd_wp_if_needed",
         "init_rss_vec", "add_mm_rss_vec",
         # decides that our devmap/special ptes have no struct page
-        "vm_normal_page",
+        "vm_normal_page", "__vm_normal_page",
+        # ... and at the PMD/PUD level (zap_huge_pmd() asks it in 7.x)
+        "vm_normal_page_pmd", "vm_normal_folio_pmd", "vm_normal_page_pud",
+        # 7.x: the zap path's pte-table helpers and the fault path's spurious fix-up
+        "pte_table_reclaim_possible", "do_zap_pte_range", "zap_empty_pte_table",
+        "zap_pte_table_if_empty", "zap_drop_markers", "fix_spurious_fault",
+        "zap_nonpresent_ptes", "pgtable_level_has_pxx_special", "cond_install_uffd_wp_ptes",
     ), "functions"),
     Take("mm/huge_memory.c", (
         "__pud_trans_huge_lock", "__pmd_trans_huge_lock",
         "__split_huge_pud", "__split_huge_pud_locked",
-        "maybe_pud_mkwrite", "insert_pfn_pud", "vmf_insert_pfn_pud_prot", "vmf_insert_pfn_pud",
+        "maybe_pud_mkwrite", "insert_pfn_pud", "insert_pud", "vmf_insert_pfn_pud_prot",
+        "vmf_insert_pfn_pud",
         "touch_pud", "huge_pud_set_accessed",
-        "maybe_pmd_mkwrite", "insert_pfn_pmd", "vmf_insert_pfn_pmd_prot", "vmf_insert_pfn_pmd",
+        "maybe_pmd_mkwrite", "insert_pfn_pmd", "insert_pmd", "vmf_insert_pfn_pmd_prot",
+        "vmf_insert_pfn_pmd",
         "touch_pmd", "huge_pmd_set_accessed",
         "__split_huge_pmd", "split_huge_pmd_locked", "__split_huge_pmd_locked", "zap_huge_pud",
         "zap_huge_pmd",
         "hugepage_vma_check",
         "vma_file_bypass_thp_tuneables", "vma_file_allow_thp_tuneables",
         "vma_file_check_thp_tuneables", "vma_can_map_huge_file", "__thp_vma_allowable_orders",
+        # 7.x: static here rather than in a header
+        "vma_is_special_huge", "file_thp_enabled",
+        "normal_or_softleaf_folio_pmd", "has_deposited_pgtable", "zap_huge_pmd_folio",
     ), "functions"),
     # pte_offset_map_lock() is a function here since 6.5, and may return NULL
     Take("mm/pgtable-generic.c", (
         "pmdp_get_lockless_start", "pmdp_get_lockless_end",
-        "__pte_offset_map", "__pte_offset_map_lock",
+        "__pte_offset_map", "__pte_offset_map_lock", "pte_offset_map_rw_nolock",
+        # a function of its own (no longer a wrapper in mm.h) in 7.x
+        "pte_offset_map_lock",
     ), "functions"),
-    # what numa_maps' gather_pte_stats() asks of a huge pmd (and folio_walk_start())
-    Take("mm/memory.c", ("vm_normal_page_pmd",), "functions"),
 )
 
 # Names that must come from the tree (in at least one of the files above).
@@ -126,35 +155,49 @@ REQUIRED = (
     "split_huge_pud", "split_huge_pmd", "pud_trans_huge_lock",
     "__handle_mm_fault", "create_huge_pud", "wp_huge_pud", "__pud_alloc", "__pmd_alloc",
     "create_huge_pmd", "wp_huge_pmd",
-    "__pud_trans_huge_lock", "__split_huge_pud", "__split_huge_pud_locked", "insert_pfn_pud",
-    "vmf_insert_pfn_pud", "huge_pud_set_accessed", "insert_pfn_pmd", "vmf_insert_pfn_pmd",
+    "__pud_trans_huge_lock", "__split_huge_pud", "__split_huge_pud_locked",
+    "vmf_insert_pfn_pud", "huge_pud_set_accessed", "vmf_insert_pfn_pmd",
     "huge_pmd_set_accessed", "__split_huge_pmd", "__split_huge_pmd_locked",
     "pte_offset_map_lock", "pte_unmap_unlock", "pte_offset_map", "pte_unmap",
     # the zapper (MADV_DONTNEED): the tree's zap path, top to bottom
-    "zap_details", "zap_page_range_single", "unmap_single_vma", "unmap_page_range",
-    "zap_p4d_range", "zap_pud_range", "zap_pmd_range", "zap_pte_range",
+    "zap_details", "zap_p4d_range", "zap_pud_range", "zap_pmd_range", "zap_pte_range",
     "zap_huge_pud", "zap_huge_pmd", "vm_normal_page", "should_zap_cows",
 )
 
 # Names a tree must supply when it has an API that pywalk/tree/facts.py detects:
-# (fact, value, names).  Each fact is read from the tree's own sources.
-REQUIRED_IF: tuple[tuple[str, int, tuple[str, ...]], ...] = (
+# (facts, names): when every (fact, value) in facts holds, names must be found.
+# Each fact is read from the tree's own sources.
+REQUIRED_IF: tuple[tuple[tuple[tuple[str, int], ...], tuple[str, ...]], ...] = (
     # pte_offset_map_lock() wraps __pte_offset_map_lock() (mm/pgtable-generic.c)
-    ("PW_TREE_PTE_OFFSET_MAP_LOCK_FN", 1, ("__pte_offset_map_lock", "__pte_offset_map")),
+    ((("PW_TREE_PTE_OFFSET_MAP_LOCK_FN", 1),), ("__pte_offset_map_lock",)),
+    ((("PW_TREE_PTE_OFFSET_MAP_FN", 1),), ("__pte_offset_map",)),
+    # the zapper: zap_page_range_single() -> unmap_single_vma() -> unmap_page_range() ...
+    ((("PW_TREE_ZAP_VMA_RANGE", 0),),
+     ("zap_page_range_single", "unmap_single_vma", "unmap_page_range")),
+    # ... or zap_vma_range() -> zap_vma_range_batched() -> __zap_vma_range()
+    ((("PW_TREE_ZAP_VMA_RANGE", 1),), ("zap_vma_range", "zap_vma_range_batched", "__zap_vma_range")),
+    # vmf_insert_pfn_pud/pmd(pfn_t) -> insert_pfn_pud/pmd() ...
+    ((("PW_TREE_INSERT_PFN_T", 1),), ("insert_pfn_pud", "insert_pfn_pmd")),
+    # ... or vmf_insert_pfn_pud/pmd(unsigned long) -> insert_pud/pmd(folio_or_pfn)
+    ((("PW_TREE_INSERT_PFN_T", 0),), ("insert_pud", "insert_pmd", "folio_or_pfn")),
     # the fault path asks thp_vma_allowable_order() ...
-    ("PW_TREE_THP_ALLOWABLE_ORDERS", 1,
+    ((("PW_TREE_THP_ALLOWABLE_ORDERS", 1),),
      ("thp_vma_allowable_order", "thp_vma_allowable_orders", "__thp_vma_allowable_orders",
-      "TVA_IN_PF", "TVA_ENFORCE_SYSFS", "PUD_ORDER", "PMD_ORDER")),
+      "PUD_ORDER", "PMD_ORDER")),
+    # ... with TVA_* flag bits, or with an enum tva_type caller kind
+    ((("PW_TREE_THP_ALLOWABLE_ORDERS", 1), ("PW_TREE_TVA_TYPE", 0)),
+     ("TVA_IN_PF", "TVA_ENFORCE_SYSFS")),
+    ((("PW_TREE_TVA_TYPE", 1),), ("tva_type",)),
     # ... or, before that, hugepage_vma_check()
-    ("PW_TREE_THP_ALLOWABLE_ORDERS", 0, ("hugepage_vma_check",)),
+    ((("PW_TREE_THP_ALLOWABLE_ORDERS", 0),), ("hugepage_vma_check",)),
 )
 
 
 def required_names(facts: dict[str, int]) -> list[str]:
     """Every name this tree must supply, given its PW_TREE_* facts."""
     names = list(REQUIRED)
-    for fact, value, extra in REQUIRED_IF:
-        if facts.get(fact, 0) == value:
+    for when, extra in REQUIRED_IF:
+        if all(facts.get(fact, 0) == value for fact, value in when):
             names += [n for n in extra if n not in names]
     return names
 

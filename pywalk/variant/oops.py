@@ -16,16 +16,38 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_report_bad_entry"}
+_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry",
+                   "pw_lockdep_store", "pw_history_store", "pw_hist_frames",
+                   "pw_kcsan_watch", "pw_kcsan_check", "pw_kc_side", "pw_tsan"}
 _BUILD_DIR = re.compile(r"^.*/build/[^/]+/(tree/)?")
-KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC"}
+KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK", 8: "LEAK", 9: "DATA-RACE"}
 HEADLINES = {
     "SEGV": "BUG: unable to handle page fault for address: {addr:#x}",
     "BUS": "BUG: bus error for address: {addr:#x}",
     "BUG": "{msg} at {where}",
     "WARN": "WARNING: {msg} at {where}",
     "LOCKUP": "{msg}",
+    "LOCK": "WARNING: {msg} at {where}",
+    "LEAK": "BUG: {msg}",
 }
+
+
+_FAULT_PREFIX = "BUG: unable to handle page fault ("
+
+
+def signature(kind: str, backtrace: list[str]) -> str:
+    """Kind and the innermost kernel frames: findings with one cause share it."""
+    frames = [b.split(" ", 1)[0] for b in backtrace
+              if " " in b and not b.split(" ", 1)[1].startswith(("shim/", "csrc/", "??"))]
+    return " ".join([kind, "<".join(frames[:3])])
+
+
+def address_class(message: str) -> str | None:
+    """What a faulting address is ("device memory", ...), from a fault's message
+    (shim/src/physmem.c pw_classify_address())."""
+    if message.startswith(_FAULT_PREFIX) and message.endswith(")"):
+        return message[len(_FAULT_PREFIX):-1]
+    return None
 
 
 @dataclass
@@ -37,29 +59,89 @@ class Report:
     message: str
     where: str | None
     backtrace: list[str] = field(default_factory=list)
+    thread_name: str | None = None      # the Python thread's name, when known
+    role_name: str | None = None        # its role ("walker", ...), when known
+    # SEGV/BUS: the stores to the entry that mapped the address, newest first
+    # (shim/src/history.c): {thread, role, op, entry, old, new, backtrace}
+    racing: list[dict] = field(default_factory=list)
+
+    @property
+    def signature(self) -> str:
+        return signature(self.kind, self.backtrace)
 
     def text(self) -> str:
         head = HEADLINES.get(self.kind, "{msg}").format(
             addr=self.address, msg=self.message, where=self.where or "?")
-        lines = [head, f"thread {self.thread} (role {self.role})", "Call Trace:"]
+        cls = address_class(self.message)
+        if cls:
+            head += f" ({cls})"
+        who = f"thread {self.thread_name!r}" if self.thread_name else f"thread {self.thread}"
+        lines = [head, f"{who} ({self.role_name or f'role {self.role}'})", "Call Trace:"]
         lines += [f" {f}" for f in self.backtrace]
+        for r in self.racing:
+            lines.append(f"racing: thread {r['thread']} (role {r['role']}) {r['op']} "
+                         f"{r['old']:#x} -> {r['new']:#x}")
+            lines += [f"  {f}" for f in r["backtrace"]]
         return "\n".join(lines)
 
     def as_json(self) -> dict:
-        return {"kind": self.kind, "address": self.address, "thread": self.thread,
-                "role": self.role, "message": self.message, "where": self.where,
-                "backtrace": self.backtrace}
+        return {"kind": self.kind, "signature": self.signature, "address": self.address,
+                "address_class": address_class(self.message), "thread": self.thread,
+                "thread_name": self.thread_name, "role": self.role_name or self.role,
+                "message": self.message, "where": self.where, "backtrace": self.backtrace,
+                "racing": self.racing}
+
+
+# Known races are hunt knowledge (pywalk/hunt/races.py, an upper layer): it
+# installs the function that names a finding's race here when it is imported
+# (``import pywalk`` does).
+_race_namer = None
+
+
+def set_race_namer(fn) -> None:
+    """fn(oops) -> the known race's name or None (pywalk.hunt.races installs it)."""
+    global _race_namer
+    _race_namer = fn
 
 
 class KernelOops(Exception):
-    """Kernel code oopsed (fault, BUG, WARN or lockup) during a call."""
+    """Kernel code oopsed (fault, BUG, WARN or lockup) during a call.
+
+    kind, address, message, where, backtrace: the report; address_class:
+    what the faulting address is; thread (the C thread id), thread_name
+    (the Python thread's name), role (its declared role, pywalk.set_role());
+    signature: kind and innermost kernel frames; race: the known race
+    (pywalk.hunt.races) it is, or None.  A hunt (pywalk.Hunt) also sets ops
+    and elapsed_s: when it was found."""
 
     def __init__(self, report: Report):
         super().__init__(report.text())
         self.report = report
         self.kind = report.kind
         self.address = report.address
+        self.message = report.message
+        self.where = report.where
         self.backtrace = report.backtrace
+        self.thread = report.thread
+        self.thread_name = report.thread_name
+        self.role = report.role_name
+        self.address_class = address_class(report.message)
+        self.ops: int | None = None
+        self.elapsed_s: float | None = None
+
+    @property
+    def signature(self) -> str:
+        return self.report.signature
+
+    @property
+    def race(self) -> str | None:
+        return _race_namer(self) if _race_namer is not None else None
+
+    def as_json(self) -> dict:
+        d = self.report.as_json()
+        d.update(race=self.race, ops=self.ops,
+                 elapsed_s=None if self.elapsed_s is None else round(self.elapsed_s, 4))
+        return d
 
 
 class MMTainted(Exception):
@@ -132,11 +214,43 @@ def read_report(c_report, module_path: str, ffi) -> Report:
         where = f"{ffi.string(c_report.file).decode()}:{c_report.line}"
     bt = symbolize(module_path, frames, first_is_ip=c_report.ip != 0)
     # the oops machinery's own frames are not part of the story
-    while bt and bt[0].split(" ", 1)[0] in _RUNTIME_FRAMES:
-        bt.pop(0)
+    _drop_runtime(bt)
     if where is None or where.startswith("shim/src/runtime.c"):
         kernel = next((b.split(" ", 1)[1] for b in bt if " " in b and not b.split(" ", 1)[1]
                        .startswith(("shim/", "csrc/", "??"))), None)
         where = kernel or where
     return Report(kind, int(c_report.address), c_report.tid, c_report.role,
-                  ffi.string(c_report.msg).decode(errors="replace"), where, bt)
+                  ffi.string(c_report.msg).decode(errors="replace"), where, bt,
+                  racing=read_racing(c_report, module_path, ffi))
+
+
+def _drop_runtime(bt: list[str]) -> list[str]:
+    """Without the leading frames of the oops, history and watchpoint machinery."""
+    while bt and (bt[0].split(" ", 1)[0] in _RUNTIME_FRAMES or bt[0].startswith("__tsan_")):
+        bt.pop(0)
+    return bt
+
+
+_PRESENT, _PSE = 1, 1 << 7
+
+
+def store_op(old: int, new: int) -> str:
+    """What an entry store did, by its old and new value (x86 encoding)."""
+    def what(v: int) -> str:
+        return "none" if not v & _PRESENT else "leaf" if v & _PSE else "table"
+    if not new:
+        return f"clear {what(old)}"
+    return f"set {what(new)}" + (f" over {what(old)}" if old else "")
+
+
+def read_racing(c_report, module_path: str, ffi) -> list[dict]:
+    """The report's entry-store history (newest first), symbolised."""
+    out = []
+    for i in range(getattr(c_report, "nracing", 0)):
+        r = c_report.racing[i]
+        frames = [int(ffi.cast("unsigned long", r.frames[k])) for k in range(r.nframes)]
+        bt = _drop_runtime(symbolize(module_path, frames, first_is_ip=False))
+        out.append({"thread": r.tid, "role": r.role, "op": store_op(r.old, r.new),
+                    "entry": int(r.entry), "old": int(r.old), "new": int(r.new),
+                    "backtrace": bt})
+    return out

@@ -13,11 +13,14 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from pywalk.errors import UsageError
 from pywalk.variant import builder as _build
+from pywalk.variant.delays import DelayProfile, profile_of
 from pywalk.variant import labels
 from pywalk.variant.oops import KernelOops, MMTainted, read_report
 
-__all__ = ["Variant", "MM", "KernelOops", "MMTainted", "build", "CALLBACKS", "WALKERS"]
+__all__ = ["Variant", "MM", "KernelOops", "MMTainted", "DelayProfile", "build", "set_role",
+           "CALLBACKS", "WALKERS", "ROLES"]
 
 CALLBACKS = {"pgd_entry": 1, "p4d_entry": 2, "pud_entry": 4, "pmd_entry": 8,
              "pte_entry": 16, "pte_hole": 32}
@@ -32,6 +35,8 @@ HUGE_LEVELS = {True: 2, "pud": 2, "pmd": 1, False: 0, None: 0, "pte": 0}
 LEVELS = {1: "p4d", 2: "pud", 3: "pmd", 4: "pte"}
 STATES = {0: "none", 1: "table", 2: "leaf", 3: "present", 4: "bad"}
 ERR_OOPS, ERR_PANIC, ERR_TAINTED, ERR_NOVMA = -1000, -1001, -1002, -1003
+ROLES = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}  # PW_ROLE_*
+ROLE_NAMES = {v: k for k, v in ROLES.items()}
 VM_FAULT_NAMES = {0x1: "OOM", 0x2: "SIGBUS", 0x4: "MAJOR", 0x40: "SIGSEGV",
                   0x100: "NOPAGE", 0x200: "LOCKED", 0x400: "RETRY", 0x800: "FALLBACK"}
 
@@ -55,6 +60,51 @@ def _load(path: Path):
                 raise MemoryError("pywalk: cannot reserve fake physical memory")
             _modules[key] = mod
     return mod
+
+
+# -- who a thread is, in reports ------------------------------------------------
+# Each Python thread that calls into a variant gets a thread id (from 1000 up;
+# pywalk.stress numbers its own threads from 0) that C records in its
+# reports; the id leads back to the thread (its name) and the role it said
+# it plays (set_role()).
+_tls = threading.local()
+_tid_lock = threading.Lock()
+_next_tid = [1000]
+_threads: dict[int, tuple[threading.Thread, str | None]] = {}
+
+
+def set_role(role: str | None) -> None:
+    """Declare the calling thread's role ("walker", "reader", "writer", "zapper",
+    "reaper" or a name of your own): KernelOops.role reports it."""
+    if role is not None and not isinstance(role, str):
+        raise UsageError(f"pywalk: a role is a name, not {role!r}")
+    _tls.role = role
+    _tls.libs = set()           # register again, with the new role
+
+
+def _this_thread(lib) -> None:
+    libs = getattr(_tls, "libs", None)
+    if libs is None:
+        libs = _tls.libs = set()
+    if id(lib) in libs:
+        return
+    tid = getattr(_tls, "tid", None)
+    if tid is None:
+        with _tid_lock:
+            tid = _tls.tid = _next_tid[0]
+            _next_tid[0] += 1
+    role = getattr(_tls, "role", None)
+    _threads[tid] = (threading.current_thread(), role)
+    lib.pw_set_thread(tid, ROLES.get(role, 0))
+    libs.add(id(lib))
+
+
+def _who(tid: int, role: int) -> tuple[str | None, str | None]:
+    """The thread name and role name behind a report's thread id and role code."""
+    t = _threads.get(tid)
+    if t is None:
+        return None, ROLE_NAMES.get(role)
+    return t[0].name, t[1] if t[1] is not None else ROLE_NAMES.get(role)
 
 
 def _register_python_callback(mod) -> None:
@@ -89,9 +139,17 @@ class _PyWalker:
         r = fn(addr, end, val, depth)
         if r is None:
             return 0
-        if isinstance(r, str):
+        if isinstance(r, str) and r in self.ACTIONS:
             return 0x100000 | self.ACTIONS[r]
-        return int(r)
+        if isinstance(r, int) and not isinstance(r, bool) and -4095 <= r <= 0x7fffffff:
+            return int(r)
+        raise WalkCallbackError(
+            f"pywalk: the {name} callback returned {r!r}: expected None, "
+            f"{', '.join(repr(a) for a in self.ACTIONS)} or an int (non-zero ends the walk)")
+
+
+class WalkCallbackError(UsageError, ValueError):
+    """A Python walk callback returned something walk_page_range() cannot take."""
 
 
 class Variant:
@@ -106,6 +164,7 @@ class Variant:
         self.kernel_git = result.kernel_git   # git describe of a --kernel worktree, or None
         self.show_hash = False                # see pywalk/variant/labels.py
         self.module_path = result.module_path
+        self.instrumented = result.instrumented
         self._mod = _load(result.module_path)
         self.ffi = self._mod.ffi
         self.lib = self._mod.lib
@@ -128,33 +187,61 @@ class Variant:
         """Does this tree have the walk client ("numa_maps", "dirty", ...; ours always)?"""
         return bool(self.lib.pw_client_has(WALKERS[walker]))
 
-    def new_mm(self) -> "MM":
-        return MM(self)
+    def new_mm(self, delays=None) -> "MM":
+        """A new mm.  delays: window widening for every call on it (True: the
+        default DelayProfile; a DelayProfile; a spec string such as
+        "unlock=2048:1000,yield=100"; None/False: off)."""
+        return MM(self, delays=delays)
+
+    @property
+    def provenance(self) -> dict:
+        """Exactly what this variant was built from: the kernel's origin, package
+        version and archive sha256, the patches, and the sha256 of every tree file used."""
+        r = self.result
+        return {**r.kernel.as_json(), "variant": self.id,
+                "patches": [{"name": p.name, "sha256": p.sha256} for p in r.patches],
+                "sources": [{"path": s.path, "sha256": s.sha256} for s in r.sources]}
 
 
 def build(kernel=None, patches: Iterable = (), *, fetch: bool = True, fuzz: int | None = None,
-          allow_unused: bool = True) -> Variant:
+          allow_unused: bool = True, instrumented: bool = False) -> Variant:
     """Build (or take from the cache) and load a variant.
 
     fuzz: None applies patches strictly (like git apply); N allows offsets
     and N lines of context fuzz.  allow_unused False: a patch that changes
-    nothing the build uses is a PatchError (exit 125)."""
+    nothing the build uses is a PatchError (exit 125).  instrumented: the
+    tree's code calls a hook before every access (variant/instrument.py)."""
     return Variant(_build.build(kernel, list(patches), fetch=fetch, fuzz=fuzz,
-                                allow_unused=allow_unused))
+                                allow_unused=allow_unused, instrumented=instrumented))
 
 
 class MM:
     """One mm_struct of a variant: mappings, faults, walks."""
 
-    def __init__(self, variant: Variant):
+    def __init__(self, variant: Variant, delays=None):
         self.variant = variant
         self.lib = variant.lib
         self.ffi = variant.ffi
+        profile = profile_of(delays)
         self.lib.pw_install_signal_handlers()
         self._m = self.lib.pw_mm_new()
         if self._m == self.ffi.NULL:
             raise MemoryError("pywalk: cannot create an mm")
         self._warns_seen = 0
+        self.delays: DelayProfile | None = None
+        if profile is not None:
+            self.set_delays(profile)
+
+    def set_delays(self, delays) -> None:
+        """Window widening for every later call on this mm, from any thread
+        (see new_mm()); None or False turns it off."""
+        p = profile_of(delays)
+        q = (p or DelayProfile()).resolved(self.variant.instrumented)
+        self.lib.pw_mm_set_delays(self._m, 1 if p else 0,
+                                  self.ffi.new("unsigned int[]", list(q.prob)),
+                                  self.ffi.new("unsigned int[]", list(q.max_spins)),
+                                  q.yield_permille)
+        self.delays = p
 
     def close(self) -> None:
         if self._m is not None and self._m != self.ffi.NULL:
@@ -182,15 +269,19 @@ class MM:
     def tainted(self) -> bool:
         return bool(self.lib.pw_mm_panicked(self._m))
 
+    def _read(self, c_report):
+        rep = read_report(c_report, str(self.variant.module_path), self.ffi)
+        rep.thread_name, rep.role_name = _who(rep.thread, rep.role)
+        return rep
+
     def oops_report(self):
         if not self.tainted:
             return None
-        return read_report(self.lib.pw_mm_oops(self._m), str(self.variant.module_path), self.ffi)
+        return self._read(self.lib.pw_mm_oops(self._m))
 
     def warnings(self):
         n = min(self.lib.pw_mm_nwarns(self._m), 8)
-        return [read_report(self.lib.pw_mm_warn(self._m, i), str(self.variant.module_path),
-                            self.ffi) for i in range(n)]
+        return [self._read(self.lib.pw_mm_warn(self._m, i)) for i in range(n)]
 
     def _check(self, r: int) -> int:
         if r in (ERR_OOPS, ERR_PANIC):
@@ -205,31 +296,36 @@ class MM:
         return r
 
     # -- operations --------------------------------------------------------
-    def map(self, size: int, huge=True, write_notify: bool = False,
+    def map(self, size: int, huge=True, write_notify: bool | str = False,
             driver: str | None = None) -> int:
         """mmap() a huge-page device; returns the start address.
 
-        driver None or "write-notify": ours, with huge and write_notify;
+        driver None or "write-notify": ours (the fake huge-page device) with
+        huge and write_notify: True, writes fall back below huge leaves
+        (dirty tracking); False, a writable mapping (as a VFIO BAR or
+        device-dax): write faults get writable leaves; "half": two mappings
+        side by side, the first half write-notify, the second writable.
         "vfio" or "dax": the tree's driver, mapped as its mmap does
         (write_notify does not apply; huge is device-dax's alignment, "pud"
-        1 GiB or "pmd" 2 MiB; VFIO maps at the largest level alignment allows).  A driver this tree lacks is a
-        ValueError."""
+        1 GiB or "pmd" 2 MiB; VFIO maps at the largest level alignment
+        allows).  A driver this tree lacks is a ValueError."""
+        _this_thread(self.lib)
         start = self.ffi.new("unsigned long *")
         if driver not in (None, "write-notify"):
             if not self.variant.has_driver(driver):
                 raise ValueError(f"pywalk: {self.variant.kernel}: {driver_unavailable(driver)}")
             r = self._check(self.lib.pw_map_driver(self._m, size, DRIVERS[driver],
                                                    HUGE_LEVELS[huge], start))
-            if r:
-                raise OSError(-r, f"pywalk: map failed ({r})")
-            return int(start[0])
-        r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], int(write_notify), start))
+        else:
+            wn = 2 if write_notify == "half" else int(bool(write_notify))
+            r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], wn, start))
         if r:
             raise OSError(-r, f"pywalk: map failed ({r})")
         return int(start[0])
 
     def fault(self, addr: int, write: bool = False) -> int:
         """The tree's __handle_mm_fault() at addr; returns its vm_fault_t."""
+        _this_thread(self.lib)
         r = self._check(self.lib.pw_fault(self._m, addr, int(write)))
         if r == ERR_NOVMA:
             raise ValueError(f"pywalk: no mapping at {addr:#x}")
@@ -237,6 +333,7 @@ class MM:
 
     def lookup(self, addr: int) -> tuple[str, str]:
         """The deepest entry for addr: e.g. ("pud", "leaf"), ("pte", "present")."""
+        _this_thread(self.lib)
         level = self.ffi.new("int *")
         state = self.ffi.new("int *")
         self._check(self.lib.pw_lookup(self._m, addr, level, state))
@@ -244,6 +341,7 @@ class MM:
 
     def zap(self, start: int, end: int) -> None:
         """MADV_DONTNEED-like zap of [start, end) (see csrc/api.c)."""
+        _this_thread(self.lib)
         self._check(self.lib.pw_zap(self._m, start, end))
 
     def walk(self, start: int, end: int, callbacks=("pmd_entry", "pte_entry"),
@@ -255,8 +353,11 @@ class MM:
         return None, "continue", "again" or an int (non-zero ends the walk).
         walker: a built-in walker instead: ours ("count-numa", "count-dirty",
         "pmd_pte") or the tree's own client ("numa_maps", "dirty", "dirty-clean").
-        Returns the callback counts and "ret", walk_page_range()'s result.
+        Returns the callback counts, "splits" (huge entries the walk split),
+        "retries" (splits after which the walk went back to the same entry)
+        and "ret", walk_page_range()'s result.
         """
+        _this_thread(self.lib)
         counts = self.ffi.new("struct pw_walk_counts *")
         handle = self.ffi.NULL
         pycounts: dict = {}
@@ -281,15 +382,18 @@ class MM:
             out = {k: getattr(counts, k) for k in CALLBACKS}
             out.update(pud_leaf=counts.pud_leaf, pmd_leaf=counts.pmd_leaf,
                        pte_present=counts.pte_present)
+        out.update(splits=counts.pud_splits + counts.pmd_splits, retries=counts.retries)
         out["ret"] = r
         return out
 
     def selftest(self, what: str) -> int:
         """Exercise the oops machinery: "bug", "warn" or "use-after-free"."""
+        _this_thread(self.lib)
         return self._check(self.lib.pw_selftest(self._m, ["bug", "warn", "use-after-free"].index(what)))
 
     def poke_leaf(self, addr: int) -> int:
         """Read the frame behind the huge PUD leaf at addr from C (faults)."""
+        _this_thread(self.lib)
         return self._check(self.lib.pw_poke_leaf(self._m, addr))
 
 

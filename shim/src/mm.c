@@ -5,7 +5,10 @@
  */
 
 struct mm_struct init_mm;			/* kernel: init_mm */
-unsigned long transparent_hugepage_flags;	/* kernel: transparent_hugepage_flags (DAX faults need none) */
+/* kernel: transparent_hugepage_flags, as CONFIG_TRANSPARENT_HUGEPAGE_MADVISE
+ * sets them: THP "madvise".  DAX faults ask nothing of them; a special huge
+ * (non-DAX VM_MIXEDMAP) mapping needs MADV_HUGEPAGE under it (7.x). */
+unsigned long transparent_hugepage_flags = 1UL << TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG;
 unsigned long huge_anon_orders_always, huge_anon_orders_madvise, huge_anon_orders_inherit;	/* kernel: same (no anonymous THP here) */
 
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)	/* kernel: find_vma() */
@@ -26,7 +29,7 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
-	pmd_t pmdval = pmdp_get(vmf->pmd);
+	pmd_t pmdval = pw_pmdp_get(vmf->pmd);
 	spinlock_t *ptl;
 	pte_t *pte, entry;
 	unsigned long pfn;
@@ -46,9 +49,9 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		spin_unlock(ptl);
 		if (new)
 			pte_free(mm, new);
-		pmdval = pmdp_get(vmf->pmd);
+		pmdval = pw_pmdp_get(vmf->pmd);
 	}
-	if (pmd_none(pmdval) || pmd_leaf(pmdval) || pmd_devmap(pmdval) || !pmd_present(pmdval))
+	if (pmd_none(pmdval) || pmd_leaf(pmdval) || pw_pmd_devmap(pmdval) || !pmd_present(pmdval))
 		return 0;	/* kernel: pmd_devmap_trans_unstable(): retry the access */
 
 	pte = pte_offset_map(vmf->pmd, vmf->address);
@@ -56,11 +59,11 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		return 0;	/* retry the access */
 	ptl = pte_lockptr(mm, vmf->pmd);
 	spin_lock(ptl);
-	if (pte_none(ptep_get(pte))) {
+	if (pte_none(pw_ptep_get(pte))) {
 		pfn = pw_bar_pfn(vmf->pgoff << PAGE_SHIFT);
-		entry = pte_mkdevmap(pfn_pte(pfn, vma->vm_page_prot));
+		entry = pw_pte_mkdevice(pfn_pte(pfn, vma->vm_page_prot));
 		if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_WRITE))
-			entry = pte_mkdirty(pte_mkyoung(pte_mkwrite_novma(entry)));
+			entry = pte_mkdirty(pte_mkyoung(pw_pte_mkwrite(entry)));
 		set_pte_at(mm, vmf->address, pte, entry);
 	}
 	spin_unlock(ptl);
@@ -75,7 +78,7 @@ static struct mm_struct *pw_mm_create(void)	/* kernel: mm_alloc() + pgd_alloc() 
 
 	if (!mm)
 		return NULL;
-	pgd = pw_alloc_table_page();
+	pgd = pw_alloc_table(NULL, PW_PT_PGD);
 	if (!pgd) {
 		free(mm);
 		return NULL;

@@ -149,6 +149,10 @@ void pw_free_table_page(struct page *page)	/* kernel: freeing a page-table page 
 {
 	unsigned long pfn = pw_page_to_pfn(page);
 
+	if (page->pw_mm)	/* leaks.c: no longer this mm's */
+		__atomic_fetch_sub(&page->pw_mm->pw_live_tables, 1, __ATOMIC_RELAXED);
+	page->pw_mm = NULL;
+	page->pw_level = PW_PT_UNKNOWN;
 	pthread_mutex_lock(&pw_pool_lock);
 	pw_pages_in_use--;
 	mprotect(pw_physbase + (pfn << PAGE_SHIFT), PAGE_SIZE, PROT_NONE);

@@ -10,8 +10,9 @@
 #include <ucontext.h>
 #include <stdio.h>
 #include <time.h>
+#include <pthread.h>
 
-struct pw_delay_profile pw_delays;
+int pw_delays_users;
 __thread struct pw_thread pw_cur;
 
 /* A lock waiter that spins longer than this reports a soft lockup. */
@@ -25,17 +26,40 @@ static u64 pw_now_ns(void)
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* Count an mm turning its delays on (+1) or off (-1), and keep the hook's
+ * PW_HOOK_DELAYS bit set while any mm has them (a mutex: the count and the
+ * bit change together; this is not a hot path). */
+void pw_delays_users_add(int delta)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+	pthread_mutex_lock(&lock);
+	pw_delays_users += delta;
+	if (pw_delays_users > 0)
+		__atomic_fetch_or(&pw_hook_flags, PW_HOOK_DELAYS, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&pw_hook_flags, ~PW_HOOK_DELAYS, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&lock);
+}
+
+/* A delay at a hook, by the profile of the mm this thread's guarded call is on. */
 void pw_delay(enum pw_site site)
 {
-	u64 r = pw_rand();
+	struct pw_mm *m = pw_cur.mm;
+	struct pw_delay_profile *d;
 	unsigned int spins;
+	u64 r;
 
-	if ((r & 0xffff) >= pw_delays.prob[site])
+	if (!pw_cur.active || !m || !__atomic_load_n(&m->delays.enabled, __ATOMIC_ACQUIRE))
 		return;
-	spins = pw_delays.max_spins[site] ? (r >> 16) % (pw_delays.max_spins[site] + 1) : 0;
+	d = &m->delays;
+	r = pw_rand();
+	if ((r & 0xffff) >= d->prob[site])
+		return;
+	spins = d->max_spins[site] ? (r >> 16) % (d->max_spins[site] + 1) : 0;
 	while (spins--)
 		cpu_relax();
-	if (((r >> 48) % 1000) < pw_delays.yield_permille)
+	if (((r >> 48) % 1000) < d->yield_permille)
 		sched_yield();
 }
 
@@ -78,6 +102,8 @@ static void pw_fill_report(struct pw_report *r, int kind, const char *file, int 
 	for (; first < n && i < PW_MAX_FRAMES; first++)
 		r->frames[i++] = frames[first];
 	r->nframes = i;
+	if (kind == PW_OOPS_SEGV || kind == PW_OOPS_BUS)
+		pw_history_racing(r, address);	/* who changed the entry read */
 }
 
 void pw_oops(int kind, const char *file, int line, const char *msg,
@@ -98,7 +124,7 @@ void pw_oops(int kind, const char *file, int line, const char *msg,
 	siglongjmp(pw_cur.jb, 1);
 }
 
-void pw_warn(const char *file, int line, const char *msg)
+void pw_warn_kind(int kind, const char *file, int line, const char *msg)
 {
 	struct pw_mm *m = pw_cur.mm;
 	int n;
@@ -107,7 +133,14 @@ void pw_warn(const char *file, int line, const char *msg)
 		return;
 	n = __atomic_fetch_add(&m->nwarns, 1, __ATOMIC_ACQ_REL);
 	if (n < PW_MAX_WARNS)
-		pw_fill_report(&m->warns[n], PW_OOPS_WARN, file, line, msg, 0, NULL);
+		pw_fill_report(&m->warns[n], kind, file, line, msg, 0, NULL);
+	if (pw_sched_me >= 0)
+		pw_sched_note_warn();
+}
+
+void pw_warn(const char *file, int line, const char *msg)
+{
+	pw_warn_kind(PW_OOPS_WARN, file, line, msg);
 }
 
 void pw_panic_exit(void)
@@ -122,6 +155,7 @@ void pw_report_bad_entry(const char *level, unsigned long val)
 
 	snprintf(msg, sizeof(msg), "bad %s entry %016lx (%s_clear_bad)", level, val, level);
 	pw_warn(__FILE__, __LINE__, msg);
+	pw_cur.lockless = "*_clear_bad()";	/* the store that follows clears it */
 }
 
 void pw_spin_wait(unsigned int *iter, const char *what)
@@ -129,6 +163,10 @@ void pw_spin_wait(unsigned int *iter, const char *what)
 	static __thread u64 since;
 	unsigned int n = ++*iter;
 
+	if (pw_sched_me >= 0) {		/* under a schedule: hand over, never spin */
+		pw_sched_block(what);
+		return;
+	}
 	pw_check_panic();
 	if (n < 64) {
 		for (int i = 0; i < 32; i++)

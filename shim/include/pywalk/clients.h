@@ -21,26 +21,29 @@
  * vm_normal_page_pmd() (the tree's) find none behind our special/devmap
  * device entries, so numa_maps never counts a page here.  Reaching any of
  * these is reported as a BUG naming it (PW_UNMODELLED), never skipped.
+ * PW_U: each only for a tree that defines that name (PW_API, compiler.h).
  */
-#define PW_CU(ret, name, args) static inline ret name args { PW_UNMODELLED(#name); }
+#define PW_U(ret, name, args) static inline ret PW_API(name) args { PW_UNMODELLED(#name); }
 enum node_states { N_MEMORY };			/* kernel: enum node_states (the one asked) */
 typedef struct { unsigned long bits[1]; } nodemask_t;	/* kernel: nodemask_t */
-PW_CU(bool, pw_node_isset, (int nid, nodemask_t *mask))
+static inline bool pw_node_isset(int nid, nodemask_t *mask) { PW_UNMODELLED("node_isset"); }
 #define node_isset(nid, mask) pw_node_isset((nid), &(mask))	/* kernel: node_isset() */
 static nodemask_t node_states[1];		/* kernel: node_states[] (never read here) */
-PW_CU(int, page_to_nid, (const struct page *p))
-PW_CU(int, folio_nid, (const struct folio *f))
-PW_CU(bool, is_zone_device_page, (const struct page *p))
-PW_CU(int, PageReserved, (struct page *p))
-PW_CU(int, PageSwapCache, (struct page *p))
-PW_CU(int, PageActive, (struct page *p))
-PW_CU(int, PageUnevictable, (struct page *p))
-PW_CU(int, PageWriteback, (struct page *p))
-PW_CU(int, folio_precise_page_mapcount, (struct folio *f, struct page *p))
-PW_CU(bool, folio_test_swapcache, (struct folio *f))
-PW_CU(bool, folio_test_active, (struct folio *f))
-PW_CU(bool, folio_test_unevictable, (struct folio *f))
-PW_CU(bool, folio_test_writeback, (struct folio *f))
+PW_U(int, page_to_nid, (const struct page *p))
+PW_U(int, folio_nid, (const struct folio *f))
+PW_U(bool, is_zone_device_page, (const struct page *p))
+PW_U(int, PageReserved, (struct page *p))
+PW_U(int, PageSwapCache, (struct page *p))
+PW_U(int, PageActive, (struct page *p))
+PW_U(int, PageUnevictable, (struct page *p))
+PW_U(int, PageWriteback, (struct page *p))
+PW_U(int, folio_precise_page_mapcount, (struct folio *f, struct page *p))
+PW_U(int, folio_average_page_mapcount, (struct folio *f))	/* 7.x */
+PW_U(bool, folio_test_swapcache, (struct folio *f))
+PW_U(bool, folio_test_active, (struct folio *f))
+PW_U(bool, folio_test_unevictable, (struct folio *f))
+PW_U(bool, folio_test_writeback, (struct folio *f))
+#undef PW_U
 /* kernel: huge_ptep_get(): hugetlb only (CONFIG_HUGETLB_PAGE is off: the
  * tree's !HUGETLB gather_hugetlb_stats() is compiled, which returns 0) */
 

@@ -52,6 +52,17 @@ typedef struct { int counter; } atomic_t;	/* kernel: atomic_t */
 #define __pw_probe_1 ,
 #define __pw_arg2(...) __pw_arg2_(__VA_ARGS__)
 #define __pw_arg2_(a, b, ...) b
+/*
+ * PW_API(name): a shim definition of the kernel name `name`, visible to the
+ * tree's code only when the tree defines `name` too (PW_HAVE_name 1, set by
+ * pywalk/tree/facts.py from the tree's own headers); otherwise it is
+ * compiled as pw_not_in_this_tree__name, which nothing in the tree can call, so the
+ * tree's use of a name it lacks fails to compile as it would with Kbuild.
+ * Macros are guarded with "#if PW_HAVE_name" instead.
+ */
+#define PW_API(name) __pw_api(PW_HAVE_##name, name)
+#define __pw_api(have, name) ___pw_api(have, name)
+#define ___pw_api(have, name) __pw_arg2(__pw_probe_##have name, pw_not_in_this_tree__##name)
 #define BUILD_BUG_ON(c) _Static_assert(!(c), #c)	/* kernel: BUILD_BUG_ON() */
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))	/* kernel: container_of() */

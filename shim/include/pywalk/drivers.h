@@ -10,12 +10,8 @@
 #ifndef PYWALK_SHIM_DRIVERS_H
 #define PYWALK_SHIM_DRIVERS_H
 
-/* x86 selects ARCH_SUPPORTS_HUGE_PFNMAP with TRANSPARENT_HUGEPAGE (6.12+), and
- * with it PMD and PUD pfnmaps; the core slices never test these (the shim's
- * pud_special()/pmd_special() are x86's), VFIO's huge_fault does */
-#define CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP 1
-#define CONFIG_ARCH_SUPPORTS_PMD_PFNMAP 1
-#define CONFIG_ARCH_SUPPORTS_PUD_PFNMAP 1
+/* CONFIG_ARCH_SUPPORTS_{HUGE,PMD,PUD}_PFNMAP, which VFIO's huge_fault tests:
+ * pywalk/mm.h (x86 selects them with TRANSPARENT_HUGEPAGE, 6.12+) */
 
 struct device { int pw_unused; };		/* kernel: struct device (only printed) */
 /* kernel: dev_dbg() and friends: no console here; arguments are not evaluated */
@@ -46,13 +42,17 @@ struct dev_dax {				/* kernel: struct dev_dax, the members device.c reads */
 static inline bool dax_alive(struct dax_device *d) { return d->alive; }	/* kernel: dax_alive() */
 static inline int dax_read_lock(void) { return 0; }	/* kernel: dax_read_lock() (SRCU vs. kill_dax(); no kill here) */
 static inline void dax_read_unlock(int id) { }		/* kernel: dax_read_unlock() */
+/* pfn_t and what takes it: only for a tree that has pfn_t (7.x removed it) */
+#if PW_HAVE_pfn_t
 /* kernel: phys_to_pfn_t() */
 static inline pfn_t phys_to_pfn_t(phys_addr_t addr, u64 flags) { return __pfn_to_pfn_t(addr >> PAGE_SHIFT, flags); }
-static inline struct page *compound_head(struct page *p) { return p; }	/* kernel: compound_head() (no compound pages here) */
-/* kernel: vmf_insert_mixed()/vmf_insert_pfn(): 4 KiB device faults are served
- * by the shim's handle_pte_fault() stand-in, which never calls ->fault */
+/* kernel: vmf_insert_mixed(): 4 KiB device faults are served by the shim's
+ * handle_pte_fault() stand-in, which never calls ->fault */
 static inline vm_fault_t vmf_insert_mixed(struct vm_area_struct *vma, unsigned long a, pfn_t pfn)
 { PW_UNMODELLED("vmf_insert_mixed"); }
+#endif
+static inline struct page *compound_head(struct page *p) { return p; }	/* kernel: compound_head() (no compound pages here) */
+/* kernel: vmf_insert_pfn(): as vmf_insert_mixed() */
 static inline vm_fault_t vmf_insert_pfn(struct vm_area_struct *vma, unsigned long a, unsigned long pfn)
 { PW_UNMODELLED("vmf_insert_pfn"); }
 

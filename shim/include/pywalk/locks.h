@@ -13,11 +13,13 @@
 typedef struct spinlock {	/* kernel: spinlock_t */
 	int locked;
 	int owner;		/* pw_cur.tid + 1 of the holder, for diagnostics */
+	void *holder;		/* &pw_cur of the holding thread (lockdep.c) */
 } spinlock_t;
 
 struct rw_semaphore {		/* kernel: struct rw_semaphore (mmap_lock) */
 	int count;		/* >0 readers, -1 a writer */
 	int writers_waiting;	/* as the kernel's rwsem: a waiting writer holds off new readers */
+	void *writer;		/* &pw_cur of the writer (lockdep.c) */
 };
 
 /* slow path of every lock: back off, yield, stop on panic, report lockups */
@@ -38,16 +40,26 @@ static inline void spin_lock(spinlock_t *l)	/* kernel: spin_lock() */
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 		pw_spin_wait(&iter, "spinlock");
 	l->owner = pw_cur.tid + 1;
+	l->holder = &pw_cur;
 }
 
 static inline void spin_unlock(spinlock_t *l)	/* kernel: spin_unlock() */
 {
 	l->owner = 0;
+	l->holder = NULL;
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 	pw_hook(PW_SITE_UNLOCK);
 }
 
 #define spin_lock_nested(l, sub) spin_lock(l)	/* kernel: spin_lock_nested() */
+static inline int spin_trylock(spinlock_t *l)	/* kernel: spin_trylock() */
+{
+	pw_hook(PW_SITE_LOCK);
+	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		return 0;
+	l->owner = pw_cur.tid + 1;
+	return 1;
+}
 
 /*
  * kernel: rcu_read_lock()/rcu_read_unlock() (pte_offset_map() takes it since
@@ -99,10 +111,12 @@ static inline void down_write(struct rw_semaphore *s)	/* kernel: down_write() */
 		pw_spin_wait(&iter, "mmap_lock (write)");
 	}
 	__atomic_fetch_sub(&s->writers_waiting, 1, __ATOMIC_ACQ_REL);
+	s->writer = &pw_cur;
 }
 
 static inline void up_write(struct rw_semaphore *s)	/* kernel: up_write() */
 {
+	s->writer = NULL;
 	__atomic_store_n(&s->count, 0, __ATOMIC_RELEASE);
 	pw_hook(PW_SITE_UNLOCK);
 }

@@ -25,7 +25,11 @@
 #define CONFIG_X86_64 1
 #define CONFIG_64BIT 1
 #define CONFIG_PGTABLE_LEVELS 4
-#define CONFIG_PGTABLE_HAS_HUGE_LEAVES 1	/* kernel: def_bool TRANSPARENT_HUGEPAGE || HUGETLB_PAGE (6.11+) */
+#define CONFIG_PGTABLE_HAS_HUGE_LEAVES 1	/* TRANSPARENT_HUGEPAGE || HUGETLB_PAGE (6.10+) */
+/* x86: select ARCH_SUPPORTS_HUGE_PFNMAP if TRANSPARENT_HUGEPAGE (6.12+) */
+#define CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP 1
+#define CONFIG_ARCH_SUPPORTS_PMD_PFNMAP 1
+#define CONFIG_ARCH_SUPPORTS_PUD_PFNMAP 1
 #define USE_SPLIT_PTE_PTLOCKS 1
 #define USE_SPLIT_PMD_PTLOCKS 1
 /* Off: CONFIG_HIGHPTE (pte tables are always mapped), CONFIG_PER_VMA_LOCK
@@ -39,9 +43,12 @@ struct page {			/* kernel: struct page, what page-table pages need */
 	pgtable_t pmd_huge_pte;	/* kernel: page->pmd_huge_pte (deposit; unused on x86) */
 	unsigned long flags;
 	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */
+	int pw_level;		/* a table page's level, PW_PT_* (set at allocation; lockdep.c) */
+	struct mm_struct *pw_mm;	/* the mm it was allocated to, NULL once freed (leaks.c) */
 	struct address_space *mapping;	/* kernel: page->mapping (device-dax's dax_set_mapping()) */
 	pgoff_t index;		/* kernel: page->index (same) */
 };
+enum { PW_PT_UNKNOWN, PW_PT_PTE, PW_PT_PMD, PW_PT_PUD, PW_PT_PGD };
 struct folio {			/* kernel: struct folio (only &folio->page is taken, by
 				 * zap_huge_pmd()'s tail for pages with a struct page) */
 	struct page page;
@@ -75,24 +82,37 @@ struct vm_fault;
 struct mm_walk;		/* kernel: forward declaration in linux/pagewalk.h */
 struct pw_mm;
 
+#if PW_HAVE_MMF_DISABLE_THP
 #define MMF_DISABLE_THP 24	/* kernel: MMF_DISABLE_THP */
+#endif
 #define PW_MAX_VMAS 64
 struct mm_struct {		/* kernel: struct mm_struct */
 	pgd_t *pgd;
 	spinlock_t page_table_lock;
 	struct rw_semaphore mmap_lock;
 	unsigned long flags;	/* kernel: mm->flags (MMF_*) */
-	long nr_ptes, nr_pmds, nr_puds;	/* kernel: mm counters (approximate) */
+	long nr_ptes, nr_pmds, nr_puds;	/* kernel: mm counters (mm_inc_nr_pmds() & co) */
+	long pw_live_tables;	/* table pages allocated to this mm, not freed (leaks.c) */
+	int pw_leak_reported;	/* leaks.c: each kind of finding once per mm */
 	int nr_vmas;		/* kernel: the maple tree of vmas, here a sorted array */
 	struct vm_area_struct *vmas[PW_MAX_VMAS];
 	struct pw_mm *pw;	/* harness state: panic flag, reports */
 };
 
+/* kernel: vma_flags_t (7.x): the vma flag bitmap, the same bits as vm_flags */
+typedef struct { unsigned long __vma_flags[1]; } PW_API(vma_flags_t);
 struct vm_area_struct {		/* kernel: struct vm_area_struct */
 	unsigned long vm_start, vm_end;
 	struct mm_struct *vm_mm;
 	pgprot_t vm_page_prot;
+#if PW_HAVE_vma_flags_t
+	union {
+		unsigned long vm_flags;
+		vma_flags_t flags;	/* kernel: vma->flags (7.x) */
+	};
+#else
 	unsigned long vm_flags;
+#endif
 	unsigned long vm_pgoff;
 	struct file *vm_file;
 	void *vm_private_data;
@@ -158,17 +178,30 @@ static inline void mmap_write_unlock(struct mm_struct *mm) { up_write(&mm->mmap_
 /* ---- page-table page allocation (shim/src/physmem.c) ---- */
 struct page *pw_alloc_table_page(void);		/* a zeroed page-table page */
 void pw_free_table_page(struct page *page);	/* into the PROT_NONE quarantine */
-static inline pud_t *pud_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pud_alloc_one() */
+/* a table page of that level for mm (NULL: not counted, the pgd) */
+static inline struct page *pw_alloc_table(struct mm_struct *mm, int level)
 {
 	struct page *p = pw_alloc_table_page();
+
+	if (p) {
+		p->pw_level = level;
+		p->pw_mm = mm;
+		if (mm)
+			__atomic_fetch_add(&mm->pw_live_tables, 1, __ATOMIC_RELAXED);
+	}
+	return p;
+}
+static inline pud_t *pud_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pud_alloc_one() */
+{
+	struct page *p = pw_alloc_table(mm, PW_PT_PUD);
 	return p ? (pud_t *)page_address(p) : NULL;
 }
 static inline pmd_t *pmd_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pmd_alloc_one() */
 {
-	struct page *p = pw_alloc_table_page();
+	struct page *p = pw_alloc_table(mm, PW_PT_PMD);
 	return p ? (pmd_t *)page_address(p) : NULL;
 }
-static inline pgtable_t pte_alloc_one(struct mm_struct *mm) { return pw_alloc_table_page(); }	/* kernel: pte_alloc_one() */
+static inline pgtable_t pte_alloc_one(struct mm_struct *mm) { return pw_alloc_table(mm, PW_PT_PTE); }	/* kernel: pte_alloc_one() */
 static inline void pud_free(struct mm_struct *mm, pud_t *pud) { pw_free_table_page(virt_to_page(pud)); }	/* kernel: pud_free() */
 static inline void pmd_free(struct mm_struct *mm, pmd_t *pmd) { pw_free_table_page(virt_to_page(pmd)); }	/* kernel: pmd_free() */
 static inline void pte_free(struct mm_struct *mm, pgtable_t pte) { pw_free_table_page(pte); }	/* kernel: pte_free() */
@@ -179,6 +212,8 @@ static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long a)
 #define mm_inc_nr_pmds(mm) __atomic_fetch_add(&(mm)->nr_pmds, 1, __ATOMIC_RELAXED)	/* kernel: mm_inc_nr_pmds() */
 #define mm_inc_nr_ptes(mm) __atomic_fetch_add(&(mm)->nr_ptes, 1, __ATOMIC_RELAXED)	/* kernel: mm_inc_nr_ptes() */
 #define mm_dec_nr_ptes(mm) __atomic_fetch_sub(&(mm)->nr_ptes, 1, __ATOMIC_RELAXED)	/* kernel: mm_dec_nr_ptes() */
+#define mm_dec_nr_pmds(mm) __atomic_fetch_sub(&(mm)->nr_pmds, 1, __ATOMIC_RELAXED)	/* kernel: mm_dec_nr_pmds() */
+#define mm_dec_nr_puds(mm) __atomic_fetch_sub(&(mm)->nr_puds, 1, __ATOMIC_RELAXED)	/* kernel: mm_dec_nr_puds() */
 #define count_vm_event(e) do { } while (0)		/* kernel: count_vm_event() (vmstat off) */
 #define count_vm_events(e, n) do { } while (0)		/* kernel: count_vm_events() */
 
@@ -192,7 +227,9 @@ static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long a)
 #endif
 #define mmu_notifier_invalidate_range_start(r) do { } while (0)	/* kernel: same (no notifiers) */
 #define mmu_notifier_invalidate_range_end(r) do { } while (0)		/* kernel: same */
+#if PW_HAVE_mmu_notifier_invalidate_range_only_end
 #define mmu_notifier_invalidate_range_only_end(r) do { } while (0)	/* kernel: same */
+#endif
 #define MMU_NOTIFY_CLEAR 1						/* kernel: enum mmu_notifier_event */
 #define flush_pud_tlb_range(vma, s, e) do { } while (0)	/* kernel: flush_pud_tlb_range() (no TLB) */
 #define flush_pmd_tlb_range(vma, s, e) do { } while (0)	/* kernel: flush_pmd_tlb_range() */
@@ -219,15 +256,21 @@ static inline void tlb_finish_mmu(struct mmu_gather *tlb) { }	/* kernel: tlb_fin
 #define tlb_end_vma(tlb, vma) do { } while (0)			/* kernel: tlb_end_vma() */
 #define tlb_change_page_size(tlb, size) do { } while (0)	/* kernel: tlb_change_page_size() (x86: nothing) */
 #define tlb_remove_tlb_entry(tlb, ptep, a) do { } while (0)	/* kernel: tlb_remove_tlb_entry() (no TLB) */
+#if PW_HAVE_tlb_remove_tlb_entries
 #define tlb_remove_tlb_entries(tlb, ptep, nr, a) do { } while (0)	/* kernel: tlb_remove_tlb_entries() */
+#endif
 #define tlb_flush_mmu_tlbonly(tlb) do { } while (0)		/* kernel: tlb_flush_mmu_tlbonly() (no TLB) */
 #define tlb_flush_mmu(tlb) do { } while (0)			/* kernel: tlb_flush_mmu() (nothing gathered) */
 #define flush_tlb_batched_pending(mm) do { } while (0)		/* kernel: flush_tlb_batched_pending() (no reclaim batching) */
 #define update_hiwater_rss(mm) do { } while (0)			/* kernel: update_hiwater_rss() (no rss statistics) */
 #define lru_add_drain() do { } while (0)			/* kernel: lru_add_drain() (no LRU pages here) */
 #define uprobe_munmap(vma, s, e) do { } while (0)		/* kernel: uprobe_munmap() (no uprobes registered) */
+#if PW_HAVE_ksm_might_unmap_zero_page
 #define ksm_might_unmap_zero_page(mm, pte) do { } while (0)	/* kernel: ksm_might_unmap_zero_page() (CONFIG_KSM off) */
+#endif
+#if PW_HAVE_arch_check_zapped_pte
 #define arch_check_zapped_pte(vma, pte) do { (void)(vma); (void)(pte); } while (0)	/* kernel: same (x86: no shadow stacks) */
+#endif
 struct task_struct {		/* kernel: struct task_struct, the member we use */
 	struct mm_struct *mm;
 };
@@ -240,7 +283,9 @@ static inline struct task_struct *pw_current(void)
 	return &task;
 }
 #define current (pw_current())
+#if PW_HAVE_sync_mm_rss
 #define sync_mm_rss(mm) do { } while (0)	/* kernel: sync_mm_rss() (no per-task rss cache here) */
+#endif
 /* kernel: need_resched()/cond_resched(): no preemption model here; the
  * zappers' "stop early and come back" branches are never taken */
 static inline int need_resched(void) { return 0; }
@@ -248,15 +293,21 @@ static inline int cond_resched(void) { return 0; }
 /* kernel: pudp_huge_clear_flush(): clear, then flush the (absent) TLB */
 static inline pud_t pudp_huge_clear_flush(struct vm_area_struct *vma, unsigned long a, pud_t *pudp)
 {
+	pw_note_split(2, a & PUD_MASK);	/* the split path's clear: counted for pywalk bench */
 	return pudp_huge_get_and_clear(vma->vm_mm, a, pudp);
 }
+#if PW_HAVE_pudp_huge_clear_flush_notify
 #define pudp_huge_clear_flush_notify pudp_huge_clear_flush	/* kernel: same (no notifiers) */
+#endif
 /* kernel: pmdp_huge_clear_flush() */
 static inline pmd_t pmdp_huge_clear_flush(struct vm_area_struct *vma, unsigned long a, pmd_t *pmdp)
 {
+	pw_note_split(3, a & PMD_MASK);	/* the split path's clear: counted for pywalk bench */
 	return pmdp_huge_get_and_clear(vma->vm_mm, a, pmdp);
 }
+#if PW_HAVE_pmdp_huge_clear_flush_notify
 #define pmdp_huge_clear_flush_notify pmdp_huge_clear_flush	/* kernel: same (no notifiers) */
+#endif
 /* kernel: pudp_set_access_flags() (x86): store the new flags when they changed */
 static inline int pudp_set_access_flags(struct vm_area_struct *vma, unsigned long a,
 					pud_t *pudp, pud_t entry, int dirty)
@@ -277,11 +328,17 @@ static inline int pmdp_set_access_flags(struct vm_area_struct *vma, unsigned lon
 		set_pmd(pmdp, entry);
 	return changed;
 }
+#if PW_HAVE_track_pfn_insert
 #define track_pfn_insert(vma, prot, pfn) do { } while (0)	/* kernel: track_pfn_insert() (no PAT) */
+#endif
 /* kernel: arch_check_zapped_pud() (x86, 6.6+): warns when a zapped entry looks
  * like a shadow-stack entry in a vma that is none; no shadow stacks here */
+#if PW_HAVE_arch_check_zapped_pud
 #define arch_check_zapped_pud(vma, pud) do { (void)(vma); (void)(pud); } while (0)
+#endif
+#if PW_HAVE_arch_check_zapped_pmd
 #define arch_check_zapped_pmd(vma, pmd) do { (void)(vma); (void)(pmd); } while (0)	/* kernel: same */
+#endif
 
 /* ---- vma predicates ---- */
 static inline bool vma_is_anonymous(struct vm_area_struct *vma) { return !vma->vm_ops; }	/* kernel: vma_is_anonymous() */
@@ -292,7 +349,7 @@ static inline bool inode_is_open_for_write(const struct inode *inode)	/* kernel:
 	return __atomic_load_n(&inode->i_writecount.counter, __ATOMIC_RELAXED) > 0;
 }
 static inline bool vma_is_accessible(struct vm_area_struct *vma) { return vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC); }	/* kernel: vma_is_accessible() */
-static inline bool is_cow_mapping(unsigned long flags) { return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE; }	/* kernel: is_cow_mapping() */
+static inline bool PW_API(is_cow_mapping)(unsigned long flags) { return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE; }	/* kernel: is_cow_mapping() */
 static inline bool is_vm_hugetlb_page(struct vm_area_struct *vma) { return false; }	/* kernel: is_vm_hugetlb_page() (no hugetlbfs) */
 static inline unsigned long vma_pages(struct vm_area_struct *vma) { return (vma->vm_end - vma->vm_start) >> PAGE_SHIFT; }	/* kernel: vma_pages() */
 static inline pgoff_t linear_page_index(struct vm_area_struct *vma, unsigned long a)	/* kernel: linear_page_index() */

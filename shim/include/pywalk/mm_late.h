@@ -28,17 +28,19 @@ struct vm_operations_struct {	/* kernel: struct vm_operations_struct, the member
  * never secretmem; the policy returns for DAX before it looks further.
  */
 static inline bool shmem_file(struct file *file) { return false; }	/* kernel: shmem_file(): not a shmem file */
-static inline bool secretmem_mapping(struct address_space *mapping) { return false; }	/* kernel: secretmem_mapping() */
+static inline bool PW_API(secretmem_mapping)(struct address_space *mapping) { return false; }	/* kernel: secretmem_mapping() */
 extern unsigned long huge_anon_orders_always, huge_anon_orders_madvise, huge_anon_orders_inherit;	/* kernel: mTHP sysfs knobs (anonymous only) */
+#if PW_HAVE_MAX_PAGECACHE_ORDER
 #define MAX_PAGECACHE_ORDER HPAGE_PMD_ORDER	/* kernel: MAX_PAGECACHE_ORDER on x86-64 (min(MAX_XAS_ORDER, PMD order)) */
+#endif
 
 /* kernel: huge zero pages exist only for anonymous THP: never here */
-static inline bool is_huge_zero_pmd(pmd_t pmd) { return false; }
-static inline bool is_huge_zero_pud(pud_t pud) { return false; }
+static inline bool PW_API(is_huge_zero_pmd)(pmd_t pmd) { return false; }
+static inline bool PW_API(is_huge_zero_pud)(pud_t pud) { return false; }
 /* kernel: THP migration (CONFIG_ARCH_ENABLE_THP_MIGRATION) is off */
-static inline bool thp_migration_supported(void) { return false; }
-static inline int is_pmd_migration_entry(pmd_t pmd) { return 0; }	/* kernel: is_pmd_migration_entry() */
-static inline int pmd_uffd_wp(pmd_t pmd) { return 0; }			/* kernel: pmd_uffd_wp() (no uffd-wp) */
+static inline bool PW_API(thp_migration_supported)(void) { return false; }
+static inline int PW_API(is_pmd_migration_entry)(pmd_t pmd) { return 0; }	/* kernel: is_pmd_migration_entry() */
+static inline int PW_API(pmd_uffd_wp)(pmd_t pmd) { return 0; }			/* kernel: pmd_uffd_wp() (no uffd-wp) */
 
 /*
  * Paths only anonymous memory, NUMA balancing, migration or userfaultfd
@@ -52,10 +54,10 @@ static inline vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf) { PW_U
 static inline vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf) { PW_UNMODELLED("do_huge_pmd_wp_page"); }
 static inline vm_fault_t do_huge_pmd_numa_page(struct vm_fault *vmf) { PW_UNMODELLED("do_huge_pmd_numa_page"); }
 static inline void pmd_migration_entry_wait(struct mm_struct *mm, pmd_t *pmd) { PW_UNMODELLED("pmd_migration_entry_wait"); }
-static inline bool userfaultfd_huge_pmd_wp(struct vm_area_struct *vma, pmd_t pmd) { return false; }	/* kernel: no uffd */
+static inline bool PW_API(userfaultfd_huge_pmd_wp)(struct vm_area_struct *vma, pmd_t pmd) { return false; }	/* kernel: no uffd */
 static inline vm_fault_t handle_userfault(struct vm_fault *vmf, unsigned long reason) { PW_UNMODELLED("handle_userfault"); }
-static inline bool shmem_huge_enabled(struct vm_area_struct *vma, bool shmem_huge_force) { PW_UNMODELLED("shmem_huge_enabled"); }
-static inline unsigned long shmem_allowable_huge_orders(struct inode *inode, struct vm_area_struct *vma,
+static inline bool PW_API(shmem_huge_enabled)(struct vm_area_struct *vma, bool shmem_huge_force) { PW_UNMODELLED("shmem_huge_enabled"); }
+static inline unsigned long PW_API(shmem_allowable_huge_orders)(struct inode *inode, struct vm_area_struct *vma,
 		pgoff_t index, loff_t write_end, bool shmem_huge_force) { PW_UNMODELLED("shmem_allowable_huge_orders"); }
 
 /* kernel: handle_pte_fault() (static in mm/memory.c): the shim's stand-in,

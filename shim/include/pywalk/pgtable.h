@@ -43,8 +43,12 @@
 #define HPAGE_PUD_SHIFT PUD_SHIFT			/* kernel: HPAGE_PUD_SHIFT */
 #define HPAGE_PUD_SIZE PUD_SIZE				/* kernel: HPAGE_PUD_SIZE */
 #define HPAGE_PUD_MASK PUD_MASK				/* kernel: HPAGE_PUD_MASK */
+#if PW_HAVE_HPAGE_PUD_ORDER
 #define HPAGE_PUD_ORDER (PUD_SHIFT - PAGE_SHIFT)	/* kernel: HPAGE_PUD_ORDER */
-#define HPAGE_PUD_NR (1 << HPAGE_PUD_ORDER)		/* kernel: HPAGE_PUD_NR */
+#endif
+#if PW_HAVE_HPAGE_PUD_NR
+#define HPAGE_PUD_NR (1 << (PUD_SHIFT - PAGE_SHIFT))	/* kernel: HPAGE_PUD_NR */
+#endif
 
 /* entry bits, as arch/x86/include/asm/pgtable_types.h documents them */
 #define _PAGE_PRESENT	(1UL << 0)	/* kernel: _PAGE_PRESENT */
@@ -75,7 +79,7 @@ typedef struct { p4dval_t p4d; } p4d_t;		/* kernel: p4d_t (folded into pgd) */
 typedef struct { pgdval_t pgd; } pgd_t;		/* kernel: pgd_t */
 typedef struct { pgprotval_t pgprot; } pgprot_t;	/* kernel: pgprot_t */
 typedef struct { unsigned long pd; } hugepd_t;	/* kernel: hugepd_t (unused on x86) */
-typedef struct { u64 val; } pfn_t;		/* kernel: pfn_t */
+typedef struct { u64 val; } PW_API(pfn_t);	/* kernel: pfn_t */
 typedef struct page *pgtable_t;			/* kernel: pgtable_t (x86) */
 
 #define pte_val(x) ((x).pte)			/* kernel: pte_val() */
@@ -90,8 +94,12 @@ typedef struct page *pgtable_t;			/* kernel: pgtable_t (x86) */
 #define __p4d(x) ((p4d_t){ (x) })		/* kernel: __p4d() */
 #define __pgd(x) ((pgd_t){ (x) })		/* kernel: __pgd() */
 #define __pgprot(x) ((pgprot_t){ (x) })		/* kernel: __pgprot() */
+#if PW_HAVE___hugepd
 #define __hugepd(x) ((hugepd_t){ (x) })		/* kernel: __hugepd() */
+#endif
+#if PW_HAVE_is_hugepd
 #define is_hugepd(hpd) (0)			/* kernel: is_hugepd(): no hugepd on x86 */
+#endif
 
 #define PAGE_NONE __pgprot(_PAGE_PROTNONE | _PAGE_ACCESSED)	/* kernel: PAGE_NONE */
 #define PAGE_SHARED __pgprot(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_NX)
@@ -109,10 +117,13 @@ unsigned long pw_page_to_pfn(const struct page *page);
 #define page_address(page) __va(page_to_pfn(page) << PAGE_SHIFT)	/* kernel: page_address() */
 
 /* ---- hooked entry access: every shared load/store of the shim ---- */
-#define PW_LOAD(p) ({ pw_hook(PW_SITE_LOAD); __atomic_load_n(&(p), __ATOMIC_RELAXED); })
-#define PW_STORE(p, v) do { __atomic_store_n(&(p), (v), __ATOMIC_RELEASE); pw_hook(PW_SITE_STORE); } while (0)
+#include "history.h"
+#define PW_LOAD(p) ({ pw_hook_at(PW_SITE_LOAD, &(p)); __atomic_load_n(&(p), __ATOMIC_RELAXED); })
+#define PW_STORE(p, v) do { __typeof__(p) __o = __atomic_load_n(&(p), __ATOMIC_RELAXED); \
+			    __atomic_store_n(&(p), (v), __ATOMIC_RELEASE); \
+			    pw_history_store(&(p), __o, (v)); pw_hook_at(PW_SITE_STORE, &(p)); } while (0)
 #define PW_XCHG(p, v) ({ __typeof__(p) __o = __atomic_exchange_n(&(p), (v), __ATOMIC_ACQ_REL); \
-			 pw_hook(PW_SITE_STORE); __o; })
+			 pw_history_store(&(p), __o, (v)); pw_hook_at(PW_SITE_STORE, &(p)); __o; })
 
 /* ---- flags and pfns ---- */
 static inline unsigned long pud_pfn_mask(pud_t pud)	/* kernel: pud_pfn_mask() */
@@ -168,15 +179,20 @@ static inline int pud_none(pud_t pud) { return pud_val(pud) == 0; }		/* kernel: 
 static inline int pud_present(pud_t pud) { return pud_flags(pud) & _PAGE_PRESENT; }	/* kernel: pud_present() */
 static inline int pud_bad(pud_t pud) { return (pud_flags(pud) & ~(_KERNPG_TABLE | _PAGE_USER)) != 0; }	/* kernel: pud_bad() */
 static inline int pud_leaf(pud_t pud) { return pud_val(pud) & _PAGE_PSE; }	/* kernel: pud_leaf()/pud_large() */
-#define pud_large pud_leaf
-#define pud_huge pud_leaf
+#if PW_HAVE_pud_large
+#define pud_large pud_leaf	/* kernel: pud_large() (x86, before 6.9) */
+#endif
+#if PW_HAVE_pud_huge
+#define pud_huge pud_leaf	/* kernel: pud_huge() (before 6.10) */
+#endif
 static inline int pud_trans_huge(pud_t pud) { return (pud_val(pud) & (_PAGE_PSE | _PAGE_DEVMAP)) == _PAGE_PSE; }	/* kernel: pud_trans_huge() */
-static inline int pud_devmap(pud_t pud) { return !!(pud_val(pud) & _PAGE_DEVMAP); }	/* kernel: pud_devmap() */
+static inline int pw_pud_devmap(pud_t pud) { return !!(pud_val(pud) & _PAGE_DEVMAP); }
+static inline int PW_API(pud_devmap)(pud_t pud) { return pw_pud_devmap(pud); }	/* kernel: pud_devmap() */
 static inline int pud_write(pud_t pud) { return !!(pud_val(pud) & _PAGE_RW); }	/* kernel: pud_write() */
 static inline int pud_dirty(pud_t pud) { return !!(pud_val(pud) & _PAGE_DIRTY); }	/* kernel: pud_dirty() */
 static inline int pud_young(pud_t pud) { return !!(pud_val(pud) & _PAGE_ACCESSED); }	/* kernel: pud_young() */
 static inline pud_t pud_mkhuge(pud_t pud) { return __pud(pud_val(pud) | _PAGE_PSE); }	/* kernel: pud_mkhuge() */
-static inline pud_t pud_mkdevmap(pud_t pud) { return __pud(pud_val(pud) | _PAGE_DEVMAP); }	/* kernel: pud_mkdevmap() */
+static inline pud_t PW_API(pud_mkdevmap)(pud_t pud) { return __pud(pud_val(pud) | _PAGE_DEVMAP); }	/* kernel: pud_mkdevmap() */
 static inline pud_t pud_mkyoung(pud_t pud) { return __pud(pud_val(pud) | _PAGE_ACCESSED); }	/* kernel: pud_mkyoung() */
 static inline pud_t pud_mkold(pud_t pud) { return __pud(pud_val(pud) & ~_PAGE_ACCESSED); }	/* kernel: pud_mkold() */
 static inline pud_t pud_mkdirty(pud_t pud) { return __pud(pud_val(pud) | _PAGE_DIRTY | _PAGE_SOFT_DIRTY); }	/* kernel: pud_mkdirty() */
@@ -184,7 +200,9 @@ static inline pud_t pud_mkwrite(pud_t pud) { return __pud(pud_val(pud) | _PAGE_R
 static inline pud_t pud_wrprotect(pud_t pud) { return __pud(pud_val(pud) & ~_PAGE_RW); }	/* kernel: pud_wrprotect() */
 static inline int pud_same(pud_t a, pud_t b) { return pud_val(a) == pud_val(b); }	/* kernel: pud_same() */
 static inline pud_t pfn_pud(unsigned long pfn, pgprot_t prot) { return __pud((pfn << PAGE_SHIFT) | pgprot_val(prot)); }	/* kernel: pfn_pud() */
-static inline pud_t pudp_get(pud_t *pudp) { return __pud(PW_LOAD(pudp->pud)); }	/* kernel: pudp_get() */
+/* the shim's own entry loads (hooked); pudp_get() & co stand for the tree's */
+static inline pud_t pw_pudp_get(pud_t *pudp) { return __pud(PW_LOAD(pudp->pud)); }
+static inline pud_t PW_API(pudp_get)(pud_t *pudp) { return pw_pudp_get(pudp); }	/* kernel: pudp_get() */
 static inline void set_pud(pud_t *pudp, pud_t pud) { PW_STORE(pudp->pud, pud_val(pud)); }	/* kernel: set_pud() */
 static inline void set_pud_at(struct mm_struct *mm, unsigned long a, pud_t *pudp, pud_t pud) { set_pud(pudp, pud); }	/* kernel: set_pud_at() */
 static inline void pud_clear(pud_t *pudp) { set_pud(pudp, __pud(0)); }	/* kernel: pud_clear() */
@@ -217,10 +235,15 @@ static inline int pmd_bad(pmd_t pmd)	/* kernel: pmd_bad() */
 	return (pmd_flags(pmd) & ~(_PAGE_USER | _PAGE_ACCESSED)) != (_KERNPG_TABLE & ~_PAGE_ACCESSED);
 }
 static inline int pmd_leaf(pmd_t pmd) { return pmd_val(pmd) & _PAGE_PSE; }	/* kernel: pmd_leaf()/pmd_large() */
-#define pmd_large pmd_leaf
-#define pmd_huge pmd_leaf
+#if PW_HAVE_pmd_large
+#define pmd_large pmd_leaf	/* kernel: pmd_large() (x86, before 6.9) */
+#endif
+#if PW_HAVE_pmd_huge
+#define pmd_huge pmd_leaf	/* kernel: pmd_huge() (before 6.10) */
+#endif
 static inline int pmd_trans_huge(pmd_t pmd) { return (pmd_val(pmd) & (_PAGE_PSE | _PAGE_DEVMAP)) == _PAGE_PSE; }	/* kernel: pmd_trans_huge() */
-static inline int pmd_devmap(pmd_t pmd) { return !!(pmd_val(pmd) & _PAGE_DEVMAP); }	/* kernel: pmd_devmap() */
+static inline int pw_pmd_devmap(pmd_t pmd) { return !!(pmd_val(pmd) & _PAGE_DEVMAP); }
+static inline int PW_API(pmd_devmap)(pmd_t pmd) { return pw_pmd_devmap(pmd); }	/* kernel: pmd_devmap() */
 static inline int pmd_write(pmd_t pmd) { return !!(pmd_val(pmd) & _PAGE_RW); }	/* kernel: pmd_write() */
 static inline int pmd_dirty(pmd_t pmd) { return !!(pmd_val(pmd) & _PAGE_DIRTY); }	/* kernel: pmd_dirty() */
 static inline int pmd_young(pmd_t pmd) { return !!(pmd_val(pmd) & _PAGE_ACCESSED); }	/* kernel: pmd_young() */
@@ -229,15 +252,17 @@ static inline int pmd_protnone(pmd_t pmd)	/* kernel: pmd_protnone() */
 	return (pmd_flags(pmd) & (_PAGE_PROTNONE | _PAGE_PRESENT)) == _PAGE_PROTNONE;
 }
 static inline pmd_t pmd_mkhuge(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_PSE); }	/* kernel: pmd_mkhuge() */
-static inline pmd_t pmd_mkdevmap(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_DEVMAP); }	/* kernel: pmd_mkdevmap() */
+static inline pmd_t PW_API(pmd_mkdevmap)(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_DEVMAP); }	/* kernel: pmd_mkdevmap() */
 static inline pmd_t pmd_mkyoung(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_ACCESSED); }	/* kernel: pmd_mkyoung() */
 static inline pmd_t pmd_mkold(pmd_t pmd) { return __pmd(pmd_val(pmd) & ~_PAGE_ACCESSED); }	/* kernel: pmd_mkold() */
 static inline pmd_t pmd_mkdirty(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_DIRTY | _PAGE_SOFT_DIRTY); }	/* kernel: pmd_mkdirty() */
-static inline pmd_t pmd_mkwrite_novma(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_RW); }	/* kernel: pmd_mkwrite_novma() (pmd_mkwrite() before 6.6) */
+static inline pmd_t pw_pmd_mkwrite(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_RW); }
+static inline pmd_t PW_API(pmd_mkwrite_novma)(pmd_t pmd) { return pw_pmd_mkwrite(pmd); }	/* kernel: pmd_mkwrite_novma() (pmd_mkwrite() before 6.6) */
 static inline pmd_t pmd_wrprotect(pmd_t pmd) { return __pmd(pmd_val(pmd) & ~_PAGE_RW); }	/* kernel: pmd_wrprotect() */
 static inline int pmd_same(pmd_t a, pmd_t b) { return pmd_val(a) == pmd_val(b); }	/* kernel: pmd_same() */
 static inline pmd_t pfn_pmd(unsigned long pfn, pgprot_t prot) { return __pmd((pfn << PAGE_SHIFT) | pgprot_val(prot)); }	/* kernel: pfn_pmd() */
-static inline pmd_t pmdp_get(pmd_t *pmdp) { return __pmd(PW_LOAD(pmdp->pmd)); }	/* kernel: pmdp_get() */
+static inline pmd_t pw_pmdp_get(pmd_t *pmdp) { return __pmd(PW_LOAD(pmdp->pmd)); }
+static inline pmd_t PW_API(pmdp_get)(pmd_t *pmdp) { return pw_pmdp_get(pmdp); }	/* kernel: pmdp_get() */
 static inline void set_pmd(pmd_t *pmdp, pmd_t pmd) { PW_STORE(pmdp->pmd, pmd_val(pmd)); }	/* kernel: set_pmd() */
 static inline void set_pmd_at(struct mm_struct *mm, unsigned long a, pmd_t *pmdp, pmd_t pmd) { set_pmd(pmdp, pmd); }	/* kernel: set_pmd_at() */
 static inline void pmd_clear(pmd_t *pmdp) { set_pmd(pmdp, __pmd(0)); }	/* kernel: pmd_clear() */
@@ -264,16 +289,25 @@ static inline int pte_write(pte_t pte) { return !!(pte_val(pte) & _PAGE_RW); }	/
 static inline int pte_young(pte_t pte) { return !!(pte_val(pte) & _PAGE_ACCESSED); }	/* kernel: pte_young() */
 static inline int pte_dirty(pte_t pte) { return !!(pte_val(pte) & _PAGE_DIRTY); }	/* kernel: pte_dirty() */
 static inline int pte_special(pte_t pte) { return !!(pte_val(pte) & _PAGE_SPECIAL); }	/* kernel: pte_special() */
-static inline int pte_devmap(pte_t pte) { return !!(pte_val(pte) & _PAGE_DEVMAP); }	/* kernel: pte_devmap() */
+static inline int PW_API(pte_devmap)(pte_t pte) { return !!(pte_val(pte) & _PAGE_DEVMAP); }	/* kernel: pte_devmap() */
 static inline pte_t pte_mkspecial(pte_t pte) { return __pte(pte_val(pte) | _PAGE_SPECIAL); }	/* kernel: pte_mkspecial() */
-static inline pte_t pte_mkdevmap(pte_t pte) { return __pte(pte_val(pte) | _PAGE_SPECIAL | _PAGE_DEVMAP); }	/* kernel: pte_mkdevmap() */
+/* what the shim's stand-in fault handler maps: special, and devmap where the tree has it */
+#if PW_HAVE_pte_devmap
+#define PW_PTE_DEVMAP _PAGE_DEVMAP
+#else
+#define PW_PTE_DEVMAP 0UL
+#endif
+static inline pte_t pw_pte_mkdevice(pte_t pte) { return __pte(pte_val(pte) | _PAGE_SPECIAL | PW_PTE_DEVMAP); }
+static inline pte_t PW_API(pte_mkdevmap)(pte_t pte) { return __pte(pte_val(pte) | _PAGE_SPECIAL | _PAGE_DEVMAP); }	/* kernel: pte_mkdevmap() */
 static inline pte_t pte_mkyoung(pte_t pte) { return __pte(pte_val(pte) | _PAGE_ACCESSED); }	/* kernel: pte_mkyoung() */
 static inline pte_t pte_mkold(pte_t pte) { return __pte(pte_val(pte) & ~_PAGE_ACCESSED); }	/* kernel: pte_mkold() */
 static inline pte_t pte_mkdirty(pte_t pte) { return __pte(pte_val(pte) | _PAGE_DIRTY | _PAGE_SOFT_DIRTY); }	/* kernel: pte_mkdirty() */
-static inline pte_t pte_mkwrite_novma(pte_t pte) { return __pte(pte_val(pte) | _PAGE_RW); }	/* kernel: pte_mkwrite_novma() (pte_mkwrite() before 6.6) */
+static inline pte_t pw_pte_mkwrite(pte_t pte) { return __pte(pte_val(pte) | _PAGE_RW); }
+static inline pte_t PW_API(pte_mkwrite_novma)(pte_t pte) { return pw_pte_mkwrite(pte); }	/* kernel: pte_mkwrite_novma() (pte_mkwrite() before 6.6) */
 static inline pte_t pte_wrprotect(pte_t pte) { return __pte(pte_val(pte) & ~_PAGE_RW); }	/* kernel: pte_wrprotect() */
 static inline pte_t pfn_pte(unsigned long pfn, pgprot_t prot) { return __pte((pfn << PAGE_SHIFT) | pgprot_val(prot)); }	/* kernel: pfn_pte() */
-static inline pte_t ptep_get(pte_t *ptep) { return __pte(PW_LOAD(ptep->pte)); }	/* kernel: ptep_get() */
+static inline pte_t pw_ptep_get(pte_t *ptep) { return __pte(PW_LOAD(ptep->pte)); }
+static inline pte_t PW_API(ptep_get)(pte_t *ptep) { return pw_ptep_get(ptep); }	/* kernel: ptep_get() */
 static inline void set_pte(pte_t *ptep, pte_t pte) { PW_STORE(ptep->pte, pte_val(pte)); }	/* kernel: set_pte() */
 static inline void set_pte_at(struct mm_struct *mm, unsigned long a, pte_t *ptep, pte_t pte) { set_pte(ptep, pte); }	/* kernel: set_pte_at() */
 static inline void pte_clear(struct mm_struct *mm, unsigned long a, pte_t *ptep) { set_pte(ptep, __pte(0)); }	/* kernel: pte_clear() */
@@ -290,23 +324,24 @@ static inline pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long a, pt
  */
 #if PW_TREE_MKWRITE_VMA
 struct vm_area_struct;
-static inline pte_t pte_mkwrite(pte_t pte, struct vm_area_struct *vma) { return pte_mkwrite_novma(pte); }	/* kernel: pte_mkwrite() */
-static inline pmd_t pmd_mkwrite(pmd_t pmd, struct vm_area_struct *vma) { return pmd_mkwrite_novma(pmd); }	/* kernel: pmd_mkwrite() */
+static inline pte_t pte_mkwrite(pte_t pte, struct vm_area_struct *vma) { return pw_pte_mkwrite(pte); }	/* kernel: pte_mkwrite() */
+static inline pmd_t pmd_mkwrite(pmd_t pmd, struct vm_area_struct *vma) { return pw_pmd_mkwrite(pmd); }	/* kernel: pmd_mkwrite() */
 #define pte_mkwrite pte_mkwrite
 #define pmd_mkwrite pmd_mkwrite
 #else
-#define pte_mkwrite(pte) pte_mkwrite_novma(pte)		/* kernel: pte_mkwrite() (one argument) */
-#define pmd_mkwrite(pmd) pmd_mkwrite_novma(pmd)		/* kernel: pmd_mkwrite() (one argument) */
+#define pte_mkwrite(pte) pw_pte_mkwrite(pte)		/* kernel: pte_mkwrite() (one argument) */
+#define pmd_mkwrite(pmd) pw_pmd_mkwrite(pmd)		/* kernel: pmd_mkwrite() (one argument) */
 #endif
 
 /* kernel: the "special" bit on huge leaves (pmd_mkspecial() & co, x86 since
  * 6.12 for huge pfnmaps): the same software bit as pte_special() */
-static inline pud_t pud_mkspecial(pud_t pud) { return __pud(pud_val(pud) | _PAGE_SPECIAL); }	/* kernel: pud_mkspecial() */
-static inline pmd_t pmd_mkspecial(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_SPECIAL); }	/* kernel: pmd_mkspecial() */
-static inline int pud_special(pud_t pud) { return !!(pud_val(pud) & _PAGE_SPECIAL); }	/* kernel: pud_special() */
-static inline int pmd_special(pmd_t pmd) { return !!(pmd_val(pmd) & _PAGE_SPECIAL); }	/* kernel: pmd_special() */
+static inline pud_t PW_API(pud_mkspecial)(pud_t pud) { return __pud(pud_val(pud) | _PAGE_SPECIAL); }	/* kernel: pud_mkspecial() */
+static inline pmd_t PW_API(pmd_mkspecial)(pmd_t pmd) { return __pmd(pmd_val(pmd) | _PAGE_SPECIAL); }	/* kernel: pmd_mkspecial() */
+static inline int PW_API(pud_special)(pud_t pud) { return !!(pud_val(pud) & _PAGE_SPECIAL); }	/* kernel: pud_special() */
+static inline int PW_API(pmd_special)(pmd_t pmd) { return !!(pmd_val(pmd) & _PAGE_SPECIAL); }	/* kernel: pmd_special() */
 
 /* ---- pfn_t (include/linux/pfn_t.h): device memory is PFN_DEV|PFN_MAP ---- */
+#if PW_HAVE_pfn_t
 #define PFN_FLAGS_MASK (((u64)~PAGE_MASK) << (64 - PAGE_SHIFT))	/* kernel: PFN_FLAGS_MASK */
 #define PFN_SG_CHAIN (1ULL << 63)				/* kernel: PFN_SG_CHAIN */
 #define PFN_SG_LAST (1ULL << 62)				/* kernel: PFN_SG_LAST */
@@ -319,5 +354,6 @@ static inline bool pfn_t_devmap(pfn_t pfn) { return (pfn.val & (PFN_DEV | PFN_MA
 static inline pud_t pfn_t_pud(pfn_t pfn, pgprot_t prot) { return pfn_pud(pfn_t_to_pfn(pfn), prot); }	/* kernel: pfn_t_pud() */
 static inline pmd_t pfn_t_pmd(pfn_t pfn, pgprot_t prot) { return pfn_pmd(pfn_t_to_pfn(pfn), prot); }	/* kernel: pfn_t_pmd() */
 static inline pte_t pfn_t_pte(pfn_t pfn, pgprot_t prot) { return pfn_pte(pfn_t_to_pfn(pfn), prot); }	/* kernel: pfn_t_pte() */
+#endif
 
 #endif

@@ -14,9 +14,25 @@ enum pw_oops_kind {
 	PW_OOPS_WARN,		/* WARN_ON() and friends: recorded, execution goes on */
 	PW_OOPS_LOCKUP,		/* a spinlock or mmap_lock spun for too long */
 	PW_OOPS_PANIC,		/* this thread was stopped by another thread's oops */
+	PW_OOPS_LOCK,		/* an entry store without its page-table lock (lockdep.c) */
+	PW_OOPS_LEAK,		/* page-table accounting or a leaked/freed table (leaks.c) */
+	PW_OOPS_DATA_RACE,	/* a KCSAN-style data race (kcsan.c): not an oops */
 };
 
 #define PW_MAX_FRAMES 48
+#define PW_MAX_RACING 6
+#define PW_RACING_FRAMES 8
+/* One store to the page-table entry the oopsing thread read (history.h). */
+struct pw_racing {
+	int tid;
+	int role;
+	unsigned long entry;	/* the entry's address */
+	unsigned long old;
+	unsigned long new;
+	int nframes;
+	void *frames[PW_RACING_FRAMES];	/* return addresses, innermost first */
+};
+
 struct pw_report {
 	int kind;
 	int tid;		/* harness thread id (role-specific, set by callers) */
@@ -28,6 +44,8 @@ struct pw_report {
 	char msg[160];
 	int nframes;
 	void *frames[PW_MAX_FRAMES];
+	int nracing;		/* SEGV/BUS: stores to the entry that mapped address, newest first */
+	struct pw_racing racing[PW_MAX_RACING];
 };
 
 #endif

@@ -20,17 +20,27 @@ enum pw_site {			/* where a hook sits */
 	PW_SITE_LOAD,		/* before a page-table entry load by the shim */
 	PW_SITE_STORE,		/* after a page-table entry store */
 	PW_SITE_FAULT_RETURN,	/* the fake driver's huge_fault returning */
+	/* instrumented builds (shim/src/tsan.c): before each access the tree's
+	 * compiled code makes, by kind (KCSAN's plain / marked / atomic) */
+	PW_SITE_READ,		/* a plain load */
+	PW_SITE_WRITE,		/* a plain store */
+	PW_SITE_MARKED_READ,	/* a volatile load: READ_ONCE() and the like */
+	PW_SITE_MARKED_WRITE,	/* a volatile store: WRITE_ONCE() */
+	PW_SITE_ATOMIC,		/* an __atomic builtin (any operation) */
 	PW_NR_SITES,
 };
 
-/* Delay profile, set from Python (pywalk/hunt/stress.py documents it). */
+/* Delay profile of one mm, set from Python (pywalk/variant/delays.py documents it). */
 struct pw_delay_profile {
 	int enabled;
 	unsigned int prob[PW_NR_SITES];	/* chance per hit, in 1/65536 */
 	unsigned int max_spins[PW_NR_SITES];	/* a delay is 0..max cpu_relax() */
 	unsigned int yield_permille;	/* share of delays that also sched_yield() */
 };
-extern struct pw_delay_profile pw_delays;
+/* How many mms have delays on; while there are any, PW_HOOK_DELAYS is set
+ * in pw_hook_flags, so a hook stays one load and a branch while none has. */
+extern int pw_delays_users;
+void pw_delays_users_add(int delta);
 
 #include "report.h"
 
@@ -45,6 +55,16 @@ struct pw_mm {
 	struct pw_report warns[PW_MAX_WARNS];
 	unsigned long next_addr;	/* where the next map() goes */
 	struct mm_struct *mm;
+	struct pw_delay_profile delays;	/* window widening for every call on this mm */
+};
+
+/* What a walk did on the split path (pw_note_split()); kept in the walk's
+ * own private data, so that its callbacks reach it without TLS. */
+struct pw_split_watch {
+	int level;		/* the last split's level (2 PUD, 3 PMD) until the walk moves on */
+	unsigned long addr;	/* and its (aligned) address */
+	long splits[2];		/* entries cleared by a split: [0] PUD, [1] PMD */
+	long retries;		/* splits after which the walk went back to that entry */
 };
 
 /* Per-thread state: which mm the thread works on, and where to go on oops. */
@@ -56,13 +76,18 @@ struct pw_thread {
 	volatile int *panic;	/* the mm's panic flag */
 	u64 rng;
 	unsigned long ops;	/* kernel operations completed (scenario loops) */
+	struct pw_split_watch *watch;	/* the walk this thread is in, if it counts splits */
+	const char *lockless;	/* the next entry store is a documented lockless one
+				 * (shim/src/lockdep.c says which) */
 };
 extern __thread struct pw_thread pw_cur;
 
 void pw_delay(enum pw_site site);
+#include "sched.h"
 void pw_oops(int kind, const char *file, int line, const char *msg,
 	     unsigned long address, void *uc) __attribute__((noreturn));
 void pw_warn(const char *file, int line, const char *msg);
+void pw_warn_kind(int kind, const char *file, int line, const char *msg);
 void pw_panic_exit(void) __attribute__((noreturn));
 
 static inline u64 pw_rand(void)	/* xorshift64*, per thread, seeded by callers */
@@ -76,11 +101,61 @@ static inline u64 pw_rand(void)	/* xorshift64*, per thread, seeded by callers */
 	return x * 0x2545f4914f6cdd1dULL;
 }
 
-/* The one hook on shared state. */
+/*
+ * Whether the hook's slow path runs: bit 0 delays (some mm has them on:
+ * pw_delays_users; pw_delay() then asks the calling thread's mm),
+ * bit 1 the controlled scheduler (shim/src/sched.c).  One flag word, so the
+ * disabled path stays one predictable branch.
+ */
+#define PW_HOOK_DELAYS 1
+#define PW_HOOK_SCHED 2
+extern int pw_hook_flags;
+void pw_hook_slow(enum pw_site site, const volatile void *p);
+
+/* The one hook on shared state; p is the entry loaded or stored, if any. */
+static __always_inline void pw_hook_at(enum pw_site site, const volatile void *p)
+{
+	if (unlikely(pw_hook_flags))
+		pw_hook_slow(site, p);
+}
+
 static __always_inline void pw_hook(enum pw_site site)
 {
-	if (unlikely(pw_delays.enabled))
-		pw_delay(site);
+	pw_hook_at(site, NULL);
+}
+
+/*
+ * The walk's next step at a level (2 PUD, 3 PMD, 4 PTE) and address, as a
+ * walker callback or a split sees it.  Right after a split, the same level
+ * and entry again (another split, a hole, an entry callback) means the walk
+ * went back to the entry it had just split (goto again / ACTION_AGAIN): a
+ * retry.  Anything else means it went on (descended or moved past); the
+ * next step at the split's level elsewhere says so too, so pte-level steps
+ * need not be watched.
+ */
+static __always_inline void pw_watch_step(struct pw_split_watch *w, int level, unsigned long addr)
+{
+	if (unlikely(w->level)) {
+		unsigned long mask = w->level == 2 ? ~((1UL << 30) - 1) : ~((1UL << 21) - 1);
+
+		if (level == w->level && (addr & mask) == w->addr)
+			w->retries++;
+		w->level = 0;
+	}
+}
+
+/* A split path cleared the huge entry at (level, haddr): counted for the
+ * walk this thread is in (none: not counted). */
+static __always_inline void pw_note_split(int level, unsigned long haddr)
+{
+	struct pw_split_watch *w = pw_cur.watch;
+
+	if (!w)
+		return;
+	pw_watch_step(w, level, haddr);
+	w->splits[level - 2]++;
+	w->level = level;
+	w->addr = haddr;
 }
 
 /* Called from every spin loop: another thread's oops stops this one. */

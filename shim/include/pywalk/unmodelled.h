@@ -13,7 +13,8 @@ typedef struct { unsigned long val; } swp_entry_t;	/* kernel: swp_entry_t */
 enum node_stat_item { NR_ANON_THPS, NR_FILE_THPS };	/* kernel: enum node_stat_item (two of them) */
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };	/* kernel: mm counters */
 
-#define PW_U(ret, name, args) static inline ret name args { PW_UNMODELLED(#name); }
+/* each stub exists only for a tree that has the name (PW_API, compiler.h) */
+#define PW_U(ret, name, args) static inline ret PW_API(name) args { PW_UNMODELLED(#name); }
 /* struct page flags and refcounts (include/linux/page-flags.h, page_ref.h) */
 PW_U(int, PageAnon, (struct page *p))
 PW_U(int, PageAnonExclusive, (struct page *p))
@@ -92,7 +93,9 @@ PW_U(struct folio *, pmd_folio, (pmd_t pmd))
 PW_U(void, set_ptes, (struct mm_struct *mm, unsigned long a, pte_t *ptep, pte_t pte, unsigned int nr))
 PW_U(bool, userfaultfd_wp_async, (struct vm_area_struct *vma))
 /* kernel: mm_counter_file() takes a page before 6.9 and a folio since: any argument */
+#if PW_HAVE_mm_counter_file
 #define mm_counter_file(p) ({ (void)(p); PW_UNMODELLED("mm_counter_file"); 0; })
+#endif
 /* folio_walk_start() (6.12 mm/pagewalk.c): nothing here calls it, so all it
  * needs below the walk to a pte is unmodelled; its first call BUGs */
 PW_U(void, vma_pgtable_walk_begin, (struct vm_area_struct *vma))
@@ -122,11 +125,19 @@ PW_U(void, folio_mark_accessed, (struct folio *f))
 PW_U(void, folio_remove_rmap_ptes, (struct folio *f, struct page *p, int nr, struct vm_area_struct *vma))
 PW_U(void, folio_remove_rmap_pte, (struct folio *f, struct page *p, struct vm_area_struct *vma))
 PW_U(bool, vma_has_recency, (struct vm_area_struct *vma))
+#if PW_HAVE_fpb_t
 typedef int fpb_t;					/* kernel: fpb_t (mm/internal.h) */
+#endif
+#if PW_HAVE_FPB_IGNORE_DIRTY
 #define FPB_IGNORE_DIRTY ((fpb_t)1)			/* kernel: FPB_IGNORE_DIRTY */
+#endif
+#if PW_HAVE_FPB_IGNORE_SOFT_DIRTY
 #define FPB_IGNORE_SOFT_DIRTY ((fpb_t)2)		/* kernel: FPB_IGNORE_SOFT_DIRTY */
-PW_U(int, folio_pte_batch, (struct folio *f, unsigned long a, pte_t *ptep, pte_t pte, int max_nr,
-			    fpb_t flags, bool *any_writable, bool *any_young, bool *any_dirty))
+#endif
+/* kernel: folio_pte_batch() (its arguments differ between trees) */
+#if PW_HAVE_folio_pte_batch
+#define folio_pte_batch(...) ({ PW_UNMODELLED("folio_pte_batch"); 0; })
+#endif
 PW_U(bool, is_device_private_entry, (swp_entry_t e))
 PW_U(bool, is_device_exclusive_entry, (swp_entry_t e))
 PW_U(int, non_swap_entry, (swp_entry_t e))
@@ -145,21 +156,33 @@ static inline bool pfn_valid(unsigned long pfn) { return pw_pfn_has_memmap(pfn);
 PW_U(void, adjust_range_if_pmd_sharing_possible, (struct vm_area_struct *vma,
 						  unsigned long *start, unsigned long *end))
 /* kernel: mm_counter() takes a page before 6.9 and a folio since: any argument */
+#if PW_HAVE_mm_counter
 #define mm_counter(p) ({ (void)(p); PW_UNMODELLED("mm_counter"); 0; })
+#endif
 /* kernel: highest_memmap_pfn (mm/internal.h): vm_normal_page() reads it only
  * for a pte that is not special, which our driver never installs */
 #define highest_memmap_pfn ({ PW_UNMODELLED("highest_memmap_pfn"); 0UL; })
 /* kernel: untrack_pfn() (PAT; VM_PFNMAP only; 3 arguments before 6.6, 4 since) */
+#if PW_HAVE_untrack_pfn
 #define untrack_pfn(vma, ...) PW_UNMODELLED("untrack_pfn")
+#endif
 /* kernel: hugetlbfs zaps (__unmap_hugepage_range_final() before 6.7,
  * __unmap_hugepage_range() since): no hugetlb vmas here */
+#if PW_HAVE___unmap_hugepage_range_final
 #define __unmap_hugepage_range_final(...) PW_UNMODELLED("__unmap_hugepage_range_final")
+#endif
+#if PW_HAVE___unmap_hugepage_range
 #define __unmap_hugepage_range(...) PW_UNMODELLED("__unmap_hugepage_range")
+#endif
 /* kernel: hugetlb_zap_begin()/hugetlb_zap_end() (6.7+): only hugetlb vmas do anything */
+#if PW_HAVE_hugetlb_zap_begin
 #define hugetlb_zap_begin(vma, s, e) \
 	do { if (is_vm_hugetlb_page(vma)) PW_UNMODELLED("hugetlb_zap_begin"); } while (0)
+#endif
+#if PW_HAVE_hugetlb_zap_end
 #define hugetlb_zap_end(vma, d) \
 	do { if (is_vm_hugetlb_page(vma)) PW_UNMODELLED("hugetlb_zap_end"); } while (0)
+#endif
 #undef PW_U
 
 /* kernel: print_bad_pte() ("BUG: Bad page map", then the kernel goes on,
@@ -169,15 +192,18 @@ PW_U(void, adjust_range_if_pmd_sharing_possible, (struct vm_area_struct *vma,
 /* kernel: pr_alert() (no console; zap_pte_range()'s WARN_ON_ONCE(1) after it reports) */
 #define pr_alert(...) do { } while (0)
 /* kernel: userfaultfd_pte_wp() (no userfaultfd-wp here) */
-static inline bool userfaultfd_pte_wp(struct vm_area_struct *vma, pte_t pte) { return false; }
+static inline bool PW_API(userfaultfd_pte_wp)(struct vm_area_struct *vma, pte_t pte) { return false; }
 /* kernel: pte_install_uffd_wp_if_needed() (include/linux/mm_inline.h):
  * does nothing without CONFIG_PTE_MARKER_UFFD_WP, which is off here */
-static inline bool pte_install_uffd_wp_if_needed(struct vm_area_struct *vma, unsigned long a,
+static inline bool PW_API(pte_install_uffd_wp_if_needed)(struct vm_area_struct *vma, unsigned long a,
 						 pte_t *pte, pte_t pteval) { return false; }
 
 /* kernel: walk_page_mapping()'s i_mmap interval tree: no file rmap here */
 static inline struct vm_area_struct *pw_no_i_mmap(void) { PW_UNMODELLED("vma_interval_tree_foreach"); }
 #define vma_interval_tree_foreach(vma, root, start, last) \
 	for ((vma) = pw_no_i_mmap(); (vma); (vma) = NULL)
+
+/* 7.x: software leaves, vma flag bitmaps, folio inserts */
+#include "pywalk/leaf.h"
 
 #endif

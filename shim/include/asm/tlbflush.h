@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stands for arch/x86/include/asm/tlbflush.h when mm/pagewalk.c is compiled
+ * whole.  Intentionally empty: no TLB here; see shim/include/pywalk/mm.h.
+ */

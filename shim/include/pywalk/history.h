@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim: a short history of page-table entry stores, for two-sided
+ * crash reports (shim/src/history.c).  No kernel counterpart: this is what
+ * a debugger's watch log would give.
+ */
+#ifndef PYWALK_SHIM_HISTORY_H
+#define PYWALK_SHIM_HISTORY_H
+
+struct pw_report;
+
+/* Every entry store of the shim's accessors (PW_STORE, PW_XCHG) records
+ * who stored what over what, and where from. */
+void pw_history_store(void *entry, unsigned long old, unsigned long new);
+/* Lock discipline of that store, as lockdep_assert_held() would check it
+ * (shim/src/lockdep.c); called by pw_history_store(). */
+void pw_lockdep_store(void *entry, unsigned long old, unsigned long new);
+/* This thread's return addresses by frame pointers, innermost first. */
+int pw_hist_frames(void **out, int max);
+/* KCSAN-style watchpoints (shim/src/kcsan.c), from the __tsan_* entry points */
+struct pw_kcsan_cfg {
+	int enabled;
+	unsigned int interval;	/* about one access in this many arms a watchpoint */
+	unsigned int spins;	/* how long a watchpoint stays armed (cpu_relax()) */
+};
+extern struct pw_kcsan_cfg pw_kcsan;
+extern int pw_kcsan_active;	/* armed watchpoints: the fast path's one load */
+void pw_kcsan_check(void *p, int size, int type);
+void pw_kcsan_watch(void *p, int size, int type);
+/* At an oops on address: the history of the entry whose value maps it. */
+void pw_history_racing(struct pw_report *r, unsigned long address);
+
+/* Page-table accounting and leaks (shim/src/leaks.c), under mmap_lock for write. */
+struct mm_struct;
+void pw_check_tables(struct mm_struct *mm);
+void pw_uncount_pmd_table(struct mm_struct *mm, pmd_t *pmd);
+
+#endif

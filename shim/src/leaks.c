@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pywalk shim: page-table accounting and leaks, checked whenever the
+ * harness holds mmap_lock for write (the reaper's teardown passes), when
+ * no fault, walk or zap of the mm is under way.
+ *
+ * - check_mm() (kernel/fork.c): the mm's counters, which the tree's code
+ *   keeps (mm_inc_nr_pmds() in __pmd_alloc(), ...), must count the tables
+ *   reachable from the pgd ("BUG: non-zero pgtables_bytes on freeing mm"
+ *   is the same check at the very end).
+ * - kmemleak: every table page allocated to the mm (pud/pmd/pte_alloc_one())
+ *   and not freed must be reachable from the pgd; one that is not was
+ *   leaked, e.g. overwritten by a populate that did not look.
+ * - a reachable table must not have been freed (or handed to another mm):
+ *   a table freed while still linked.
+ * The harness's teardown (the reaper, standing for free_pgtables()) keeps
+ * the counters as free_pmd_range()/free_pte_range() do: pw_uncount_pmd_table().
+ * No kernel counterpart beyond those named.
+ */
+
+static void pw_leak_report(struct mm_struct *mm, int bit, const char *msg)
+{
+	if (__atomic_fetch_or(&mm->pw_leak_reported, bit, __ATOMIC_RELAXED) & bit)
+		return;		/* a leak stays: once per mm */
+	pw_warn_kind(PW_OOPS_LEAK, NULL, 0, msg);
+}
+
+static int pw_leak_table_ok(struct mm_struct *mm, void *table, int level, const char *what)
+{
+	struct page *pg = virt_to_page(table);
+	char msg[160];
+
+	if (pg->pw_mm == mm && pg->pw_level == level)
+		return 1;
+	snprintf(msg, sizeof(msg), "page table freed while reachable: a %s table at %#lx is %s",
+		 what, __pa(table), pg->pw_mm ? "another mm's" : "free");
+	pw_leak_report(mm, 4, msg);
+	return 0;
+}
+
+/* kernel: free_pmd_range()/free_pte_range()'s mm_dec_nr_pmds()/mm_dec_nr_ptes() */
+void pw_uncount_pmd_table(struct mm_struct *mm, pmd_t *pmd)
+{
+	for (int i = 0; i < PTRS_PER_PMD; i++) {
+		pmd_t v = pw_pmdp_get(&pmd[i]);
+
+		if (!pmd_none(v) && !pmd_leaf(v))
+			mm_dec_nr_ptes(mm);
+	}
+	mm_dec_nr_pmds(mm);
+}
+
+/* Under mmap_lock for write: counters and reachability (see above). */
+void pw_check_tables(struct mm_struct *mm)
+{
+	long puds = 0, pmds = 0, ptes = 0, live;
+	char msg[200];
+
+	for (int i = 0; i < PTRS_PER_PGD; i++) {
+		p4d_t p4d = *(p4d_t *)&mm->pgd[i];
+		pud_t *pud;
+
+		if (p4d_none(p4d))
+			continue;
+		pud = p4d_pgtable(p4d);
+		if (!pw_leak_table_ok(mm, pud, PW_PT_PUD, "pud"))
+			continue;
+		puds++;
+		for (int j = 0; j < PTRS_PER_PUD; j++) {
+			pud_t u = pw_pudp_get(&pud[j]);
+			pmd_t *pmd;
+
+			if (pud_none(u) || pud_leaf(u))
+				continue;
+			pmd = pud_pgtable(u);
+			if (!pw_leak_table_ok(mm, pmd, PW_PT_PMD, "pmd"))
+				continue;
+			pmds++;
+			for (int k = 0; k < PTRS_PER_PMD; k++) {
+				pmd_t d = pw_pmdp_get(&pmd[k]);
+
+				if (pmd_none(d) || pmd_leaf(d))
+					continue;
+				if (pw_leak_table_ok(mm, page_address(pmd_page(d)), PW_PT_PTE, "pte"))
+					ptes++;
+			}
+		}
+	}
+	if (mm->nr_puds != puds || mm->nr_pmds != pmds || mm->nr_ptes != ptes) {
+		snprintf(msg, sizeof(msg), "check_mm: counters nr_puds %ld nr_pmds %ld nr_ptes %ld, "
+			 "reachable tables %ld pud %ld pmd %ld pte", mm->nr_puds, mm->nr_pmds,
+			 mm->nr_ptes, puds, pmds, ptes);
+		pw_leak_report(mm, 1, msg);
+	}
+	live = __atomic_load_n(&mm->pw_live_tables, __ATOMIC_RELAXED);
+	if (live != puds + pmds + ptes) {
+		snprintf(msg, sizeof(msg), "kmemleak: %ld page-table page(s) allocated to this mm "
+			 "are neither reachable nor freed (%ld allocated, %ld reachable)",
+			 live - (puds + pmds + ptes), live, puds + pmds + ptes);
+		pw_leak_report(mm, 2, msg);
+	}
+}
