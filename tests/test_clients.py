@@ -154,6 +154,8 @@ def test_a_tree_without_the_driver_files_builds_without_those_drivers(tmp_path, 
     src, dest = v612.result.kernel, tmp_path / "linux"
     for rel in ["Makefile"] + manifest.files_used() + list(builder.EXTRA_READS) + [
             "fs/proc/task_mmu.c", "mm/mapping_dirty_helpers.c"]:
+        if not src.has(rel):        # an API header this tree lacks
+            continue
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src.path(rel), dest / rel)
     r = builder.build(str(dest))
