@@ -34,11 +34,24 @@ def add_args(p) -> None:
 
 def unavailable(variant: Variant, walker: str | None, driver: str | None) -> str | None:
     """Why this variant cannot run that client or driver, or None."""
+    notes = getattr(getattr(variant, "result", None), "notes", [])
     if walker in TREE_CLIENTS and not variant.has_client(walker):
+        if _left_out(notes, "clients"):
+            return (f"{variant.kernel}: this tree's walk clients do not build against "
+                    "pywalk's shim (see the build's note)")
         return f"{variant.kernel}: the tree's {walker} walk is not in this build"
     if driver not in (None, "write-notify") and not variant.has_driver(driver):
+        if _left_out(notes, "drivers"):
+            return (f"{variant.kernel}: this tree's drivers do not build against pywalk's "
+                    "shim (see the build's note)")
         return f"{variant.kernel}: {driver_unavailable(driver)}"
     return None
+
+
+def _left_out(notes, group: str) -> bool:
+    """Did the build leave that group out (pywalk/variant/builder.py's note)?"""
+    return any(n.startswith("note: this tree's walk ") and group in n.split(" do not build")[0]
+               for n in notes)
 
 
 def check(variant: Variant, walker: str | None, driver: str | None) -> None:
