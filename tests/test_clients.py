@@ -164,3 +164,33 @@ def test_a_tree_without_the_driver_files_builds_without_those_drivers(tmp_path, 
     import pywalk
     v = pywalk.build(str(dest))
     assert v.has_client("numa_maps") and not v.has_driver("vfio") and not v.has_driver("dax")
+
+
+def test_clients_and_drivers_are_in_the_instrumented_half(tmp_path):
+    """Client and driver code is the tree's: an instrumented build compiles it
+    with -fsanitize=thread, beside mm/pagewalk.c; the harness reaches it only
+    through the pw_tree_ pointers defined there."""
+    from pywalk.tree import sources
+    from pywalk.variant import builder, instrument
+    files = builder._read_tree(sources.resolve("6.12"), [])[0]
+    tu, _ = builder.generate(files, tmp_path / "tree")
+    tree, harness = instrument.split(tu)
+    in_tree, in_harness = instrument._static_defs(tree), instrument._static_defs(harness)
+    for name in ("gather_pte_stats", "wp_clean_pmd_entry", "vfio_pci_mmap_huge_fault",
+                 "dev_dax_huge_fault"):
+        assert name in in_tree and name not in in_harness, name
+    assert "pw_tree_show_numa_ops = &show_numa_ops" in tree
+    assert "pw_tree_show_numa_ops = " not in harness
+
+
+def test_a_schedule_runs_the_trees_client_and_driver(v612_revert):
+    """--schedule with --walker/--driver: the spec records the driver (a
+    replay maps the same one) and every walker thread runs the client."""
+    from pywalk.hunt import schedule
+    r = schedule.hunt(v612_revert, "walk-vs-refault", seed=1, schedules=300,
+                      walker="numa_maps", driver="vfio")
+    assert (r.walker, r.driver) == ("numa_maps", "vfio")
+    assert r.findings and WALKER_RACE.matches(r.findings[0])
+    assert r.schedule["driver"] == "vfio"
+    assert {k for _, k, *_ in schedule.Spec.from_json("walk-vs-refault",
+                                                      r.schedule).threads if k} == {"numa_maps"}
