@@ -18,11 +18,11 @@ from pywalk.bench.layouts import GiB, Layout, Seg
 from pywalk.errors import EXIT_FINDING, PywalkError
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, ERR_TAINTED, MM, WALKERS, Variant
 
-WALKER = "dirty"            # the default walker: never splits a huge leaf
+WALKER = "count-dirty"      # the default walker (ours): never splits a huge leaf
 # walkers that split huge leaves on their way down (no pud_entry / pmd_entry
 # that stops at a leaf): timed under refault (pywalk/bench/refault.py)
-SPLITTING = ("numa_maps", "pmd_pte")
-BENCH_WALKERS = ("dirty",) + SPLITTING
+SPLITTING = ("count-numa", "pmd_pte")   # ours (csrc/walkers.c), not the tree's clients
+BENCH_WALKERS = (WALKER,) + SPLITTING
 FLOOR_MODES = {"floor": 0, "floor_raw": 1, "floor_cb": 2}
 FLOOR_WEIGHT = 0.25         # time share of each floor arm, relative to a or b
 

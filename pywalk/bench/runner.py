@@ -25,11 +25,11 @@ so a slow phase of a shared machine (another job on the other core, for
 seconds) cancels in their ratio, where a plain ratio of medians would take
 it in whole (both are reported).
 
-Walker: by default the built-in "dirty" walker (mm/mapping_dirty_helpers.c-
-like) for every layout: its pud_entry and pmd_entry return ACTION_CONTINUE
+Walker: by default our built-in "count-dirty" walker
+(mm/mapping_dirty_helpers.c-like) for every layout: its pud_entry and pmd_entry return ACTION_CONTINUE
 on huge leaves, so no walk splits (zaps) a leaf and the tables stay as
 populated (checked by the fingerprint at the end); its pte_entry counts
-ptes.  The numa_maps-like and pmd_entry+pte_entry walkers split every huge
+ptes.  Our numa_maps-like ("count-numa") and pmd_entry+pte_entry walkers split every huge
 leaf they meet, so they are timed under refault instead
 (pywalk/bench/refault.py): the path a walker fix changes.
 """
