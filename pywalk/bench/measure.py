@@ -257,6 +257,21 @@ def paired(a: Arm, b: Arm) -> tuple[list[float], list[float]]:
     return xs, ys
 
 
+def ab_json(A: Arm, B: Arm, ci: stats.RatioCI, nrounds: int, arms: list[Arm]) -> dict:
+    """The A/B fields every layout's JSON has, whatever the mode."""
+    r = lambda x, nd=1: None if x is None else round(x, nd)
+    return {
+        "a_ns_per_walk": r(A.median), "b_ns_per_walk": r(B.median),
+        "a_min_ns": A.min_ns, "a_max_ns": A.max_ns, "b_min_ns": B.min_ns, "b_max_ns": B.max_ns,
+        "ratio": round(ci.ratio, 5), "ci_low": round(ci.low, 5), "ci_high": round(ci.high, 5),
+        "ratio_of_medians": round(B.median / A.median, 5),
+        "ci_half_width_pct": round(ci.half_width / ci.ratio * 100, 3),
+        "verdict": stats.verdict(ci.ratio, ci.low, ci.high),
+        "rounds": nrounds, "a_walks": A.walks, "b_walks": B.walks,
+        "walks_per_block": {arm.name: arm.iters for arm in arms},
+    }
+
+
 def ratio_of(a: Arm, b: Arm, seed: int, resamples: int = 2000) -> stats.RatioCI:
     """The median over rounds of b's block / a's block, and its bootstrap CI."""
     xs, ys = paired(a, b)
