@@ -133,6 +133,68 @@ int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify
 	return r;
 }
 
+/* A mapping of one of the tree's drivers (csrc/clients.c), as pw_map() does ours. */
+static int pw_do_map_driver(struct mm_struct *mm, unsigned long start, unsigned long size,
+			    int driver, int huge_level)
+{
+	struct vm_area_struct *vma = NULL;
+
+	mmap_write_lock(mm);
+	if (mm->nr_vmas == PW_MAX_VMAS) {
+		mmap_write_unlock(mm);
+		return -ENOMEM;
+	}
+#if PW_CLIENT_VFIO
+	if (driver == PW_DRIVER_VFIO)
+		vma = pw_vfio_mmap(mm, start, size);
+#endif
+#if PW_CLIENT_DAX
+	if (driver == PW_DRIVER_DAX)	/* the device's alignment: 1 GiB or 2 MiB (daxctl --align) */
+		vma = pw_dax_mmap(mm, start, size, huge_level == 2 ? PUD_SIZE : PMD_SIZE);
+#endif
+	if (!vma) {
+		mmap_write_unlock(mm);
+		return -ENOMEM;
+	}
+	mm->vmas[mm->nr_vmas++] = vma;
+	mmap_write_unlock(mm);
+	return 0;
+}
+
+int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, int huge_level,
+		  unsigned long *start)
+{
+	unsigned long s = m->next_addr;
+	long r;
+
+	if (driver == PW_DRIVER_WRITE_NOTIFY)
+		return pw_map(m, size, huge_level, 1, start);
+	if (!pw_driver_available(driver))
+		return -EOPNOTSUPP;
+	if (!size || (size & ~PAGE_MASK))
+		return -EINVAL;
+	r = PW_GUARDED(m, pw_do_map_driver(m->mm, s, size, driver, huge_level));
+	if (r == 0) {
+		*start = s;
+		m->next_addr = ((s + size + PUD_SIZE - 1) & PUD_MASK) + PUD_SIZE;
+	}
+	return r;
+}
+
+int pw_driver_has(int driver) { return pw_driver_available(driver); }
+int pw_client_has(int walker)
+{
+	switch (walker) {
+	case PW_WALK_TREE_NUMA_MAPS:
+		return PW_CLIENT_NUMA_MAPS + 0;
+	case PW_WALK_TREE_DIRTY:
+		return PW_CLIENT_DIRTY + 0;
+	case PW_WALK_TREE_CLEAN:
+		return PW_CLIENT_DIRTY_CLEAN + 0;
+	}
+	return 1;
+}
+
 static int pw_do_fault(struct mm_struct *mm, unsigned long addr, int write)
 {
 	struct vm_area_struct *vma;
@@ -204,6 +266,8 @@ static int pw_do_walk(struct mm_struct *mm, unsigned long start, unsigned long e
 	struct pw_walk_priv priv = { counts, pyhandle };
 	int r;
 
+	if (pw_is_client(walker))
+		return pw_client_walk(mm, start, end, walker, counts);
 	pw_walker_ops(&ops, walker, mask);
 	pw_watch_begin(&priv);
 	mmap_read_lock(mm);

@@ -16,6 +16,14 @@
 #define PW_WALK_DIRTY 2		/* pud_entry leaves huge PUDs alone (ACTION_CONTINUE) + pmd/pte */
 #define PW_WALK_PYTHON 3	/* callbacks into Python */
 #define PW_WALK_PMD_PTE 4	/* counting, pmd_entry + pte_entry + pte_hole only */
+#define PW_WALK_TREE_NUMA_MAPS 5	/* the tree's show_numa_ops (fs/proc/task_mmu.c) */
+#define PW_WALK_TREE_DIRTY 6	/* the tree's wp_walk_ops (mm/mapping_dirty_helpers.c) */
+#define PW_WALK_TREE_CLEAN 7	/* the tree's clean_walk_ops (same) */
+
+/* huge-fault drivers (csrc/driver.c, csrc/clients.c) */
+#define PW_DRIVER_WRITE_NOTIFY 0	/* ours: a DAX-like device, write faults may fall back */
+#define PW_DRIVER_DAX 1		/* the tree's dev_dax_huge_fault() */
+#define PW_DRIVER_VFIO 2	/* the tree's vfio_pci_mmap_huge_fault() */
 
 /* callback mask for PW_WALK_COUNT / PW_WALK_PYTHON */
 #define PW_CB_PGD 1
@@ -50,6 +58,10 @@ int pw_kcsan_nreports(void);
 struct pw_report *pw_kcsan_report(int i);
 #define PW_MAP_HALF_WRITE_NOTIFY 2	/* pw_map(): first half write-notify, second writable */
 int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify, unsigned long *start);
+int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, int huge_level,
+		  unsigned long *start);
+int pw_driver_has(int driver);
+int pw_client_has(int walker);
 int pw_fault(struct pw_mm *m, unsigned long addr, int write);
 int pw_lookup(struct pw_mm *m, unsigned long addr, int *level, int *state);
 int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker, int cbmask,

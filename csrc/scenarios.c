@@ -69,6 +69,13 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 
 		switch (c->role) {
 		case PW_ROLE_WALKER:
+			if (pw_is_client(c->walker)) {	/* the tree's own (csrc/clients.c) */
+				err = pw_client_walk(mm, c->start, c->start + c->size,
+						     c->walker, NULL);
+				if (err)
+					return -err;
+				break;
+			}
 			pw_walker_ops(&ops, c->walker, PW_CB_PMD | PW_CB_PTE | PW_CB_HOLE);
 			mmap_read_lock(mm);
 			err = walk_page_range(mm, c->start, c->start + c->size, &ops, &priv);

@@ -120,16 +120,16 @@ def test_splits_and_retries_are_what_the_tree_did(v61, v61_fix, fixed):
     s = mm.map(4 * GiB, huge="pud")
     for i in range(4):
         mm.fault(s + i * GiB)
-    first = mm.walk(s, s + 4 * GiB, walker="numa_maps")
+    first = mm.walk(s, s + 4 * GiB, walker="count-numa")
     assert (first["splits"], first["retries"], first["pte_hole"]) == (4, 4, 4)
-    again = mm.walk(s, s + 4 * GiB, walker="numa_maps")
+    again = mm.walk(s, s + 4 * GiB, walker="count-numa")
     assert (again["splits"], again["retries"], again["pte_hole"]) == (0, 0, 4)
     # a PMD leaf under a pmd_entry that handles it (numa_maps) is not split ...
     mm = v.new_mm()
     s = mm.map(GiB, huge="pmd")
     for i in range(3):
         mm.fault(s + i * (2 << 20))
-    kept = mm.walk(s, s + GiB, walker="numa_maps")
+    kept = mm.walk(s, s + GiB, walker="count-numa")
     assert (kept["splits"], kept["retries"], kept["pmd_leaf"]) == (0, 0, 3)
     # ... one under a counting pmd_entry is, and walk_pmd_range() goes back to it
     split = mm.walk(s, s + GiB, walker="pmd_pte")
@@ -138,17 +138,17 @@ def test_splits_and_retries_are_what_the_tree_did(v61, v61_fix, fixed):
     mm = v.new_mm()
     s = mm.map(2 * GiB, huge="pud")
     mm.fault(s)
-    dirty = mm.walk(s, s + 2 * GiB, walker="dirty")
+    dirty = mm.walk(s, s + 2 * GiB, walker="count-dirty")
     assert (dirty["splits"], dirty["retries"], dirty["pud_leaf"]) == (0, 0, 1)
 
 
 def test_refault_bench_structure(v61, v61_fix):
     st = runner.Settings(["pud"], {"pud": [4 * GiB]}, {"pud": 4 * GiB}, seconds=0.2,
-                         faulters=1, warmup_s=0.05, resamples=200, walker="numa_maps")
+                         faulters=1, warmup_s=0.05, resamples=200, walker="count-numa")
     r = runner.run(v61, v61_fix, st)
     json.dumps(r)
     (x,) = r["layouts"]
-    assert x["mode"] == "refault" and r["settings"]["walker"] == "numa_maps"
+    assert x["mode"] == "refault" and r["settings"]["walker"] == "count-numa"
     assert x["ci_low"] <= x["ratio"] <= x["ci_high"] and x["rounds"] >= 10
     # every block's first walk splits what its faulters refaulted before the timing
     for side in ("a", "b"):
@@ -161,14 +161,14 @@ def test_refault_bench_structure(v61, v61_fix):
     assert x["contention"] is None and x["scaling"] is None
     from pywalk.report.bench import render
     text = render(r)
-    assert "splits/walk" in text and "numa_maps" in text
+    assert "splits/walk" in text and "count-numa" in text
 
 
 def test_an_oops_in_a_timed_walk_rebuilds_the_side(v61):
     from pywalk.bench import refault
     from pywalk.bench.measure import BenchOops, Side
     lay = bench_layouts.LAYOUTS["pud"]
-    side = Side(v61, lay, 4 * GiB, "numa_maps")
+    side = Side(v61, lay, 4 * GiB, "count-numa")
     segs = lay.plan(4 * GiB)
     side.populate(segs)
     fl = refault.Refaulters(side, segs, 1, 1)
@@ -203,7 +203,7 @@ def test_bench_cli_walker_choice():
     with pytest.raises(SystemExit):
         cli(["--walker", "bogus"])
     with pytest.raises(UsageError):
-        cli(["--walker", "numa_maps", "--faulters", "0"])
+        cli(["--walker", "count-numa", "--faulters", "0"])
     with pytest.raises(UsageError):
         cli(["--walker", "pmd_pte", "--callgrind"])
 
@@ -221,7 +221,7 @@ def test_the_upstream_fix_backported_to_61_is_clean_and_goes_back(v61):
     s = mm.map(4 * GiB, huge="pud")
     for i in range(4):
         mm.fault(s + i * GiB)
-    w = mm.walk(s, s + 4 * GiB, walker="numa_maps")
+    w = mm.walk(s, s + 4 * GiB, walker="count-numa")
     assert (w["splits"], w["retries"], w["pte_hole"]) == (4, 4, 4)
     # the budget of the 2019 fix's clean case (tests/test_stress.py), ten times
     r = stress.run(v, "walk-vs-refault", ops=2_000_000, seed=1, keep_going=True,

@@ -75,7 +75,7 @@ def test_walk_with_pmd_and_pte_entries_zaps_the_huge_pud_and_refault_maps_it_aga
 def test_dirty_walker_leaves_huge_puds_alone(mm):
     start = mm.map(2 * GiB, huge=True)
     mm.fault(start)
-    c = mm.walk(start, start + 2 * GiB, walker="dirty")
+    c = mm.walk(start, start + 2 * GiB, walker="count-dirty")
     assert c["pud_leaf"] == 1 and c["pte_entry"] == 0
     assert mm.lookup(start) == ("pud", "leaf")
 
@@ -84,7 +84,7 @@ def test_numa_maps_walker_counts_ptes(mm):
     start = mm.map(1 * GiB, huge=True, write_notify=True)
     for i in range(5):
         mm.fault(start + i * 4096, write=True)
-    c = mm.walk(start, start + 2 * MiB, walker="numa_maps")
+    c = mm.walk(start, start + 2 * MiB, walker="count-numa")
     assert c["pte_present"] == 5 and c["pte_entry"] == 512 and c["pmd_entry"] == 1
 
 

@@ -53,13 +53,13 @@ def test_plan_per_role():
     assert stress.thread_plan(sc, faulters=5)["writer"][0] == 5
     wvr = stress.SCENARIOS["walk-vs-refault"]
     assert stress.thread_plan(wvr, walkers=2, faulters=3) == {
-        "walker": (2, "numa_maps", 0), "reader": (3, None, 0)}
+        "walker": (2, "count-numa", 0), "reader": (3, None, 0)}
     with pytest.raises(UsageError, match="give one of them"):
         roles.counts_from(wvr, {"reader": 1}, faulters=2)
     with pytest.raises(UsageError, match="several faulting roles"):
         roles.counts_from(stress.SCENARIOS["mixed"], {}, faulters=2)
     mixed = stress.thread_plan(stress.SCENARIOS["mixed"], threads={"walker": 2, "zapper": 0})
-    assert mixed["walker/dirty"][0] == 2 and "zapper" not in mixed
+    assert mixed["walker/count-dirty"][0] == 2 and "zapper" not in mixed
     with pytest.raises(UsageError, match="at most 256"):
         stress.thread_plan(stress.SCENARIOS["mixed"], threads={"walker": 100})
     with pytest.raises(UsageError):
@@ -90,7 +90,7 @@ def test_usage_hint_names_the_command():
 
 
 def test_bench_walker_that_splits_needs_faulters():
-    line = one_line_usage(pywalk_cli("bench", "--walker", "numa_maps", "--faulters", "0"))
+    line = one_line_usage(pywalk_cli("bench", "--walker", "count-numa", "--faulters", "0"))
     assert "--faulters" in line
     one_line_usage(pywalk_cli("bench", "--faulters", "1000"))
 

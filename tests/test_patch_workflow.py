@@ -196,13 +196,13 @@ def test_a_patch_without_effect_on_the_build_is_a_warning(tmp_path):
     doc = tmp_path / "doc.patch"
     doc.write_text("--- a/mm/Kconfig\n+++ b/mm/Kconfig\n@@ -1,3 +1,4 @@\n"
                    "+# a comment\n" + "".join(f" {l}\n" for l in kconfig[:3]))
-    elsewhere = tmp_path / "procfs.patch"      # fs/ is not in the cached subset
-    elsewhere.write_text("--- a/fs/proc/task_mmu.c\n+++ b/fs/proc/task_mmu.c\n"
+    elsewhere = tmp_path / "procfs.patch"      # fs/ext4 is not in the cached subset
+    elsewhere.write_text("--- a/fs/ext4/inode.c\n+++ b/fs/ext4/inode.c\n"
                          "@@ -1,1 +1,1 @@\n-a\n+b\n")
     files, notes = builder._read_tree(src, load_patches([str(doc), str(elsewhere)]))
     assert ("warning: patch doc.patch touches only files this build does not use (mm/Kconfig): "
             "it has no effect on the variant") in notes
-    assert any(n.startswith("warning: procfs.patch: fs/proc/task_mmu.c not applied: ")
+    assert any(n.startswith("warning: procfs.patch: fs/ext4/inode.c not applied: ")
                for n in notes)
     assert files["mm/pagewalk.c"] == src.read("mm/pagewalk.c")
     p = pywalk_cli("build", "--kernel", "6.1", "--patch", doc)
@@ -303,8 +303,8 @@ def test_unused_patches_are_warnings_for_build(tmp_path):
 @pytest.mark.parametrize("which", ["doc", "memory", "elsewhere"])
 def test_stress_refuses_a_patch_without_effect(tmp_path, which):
     doc, mem = _comment_patches(tmp_path)
-    elsewhere = tmp_path / "procfs.patch"      # fs/ is not in the cached subset
-    elsewhere.write_text("--- a/fs/proc/task_mmu.c\n+++ b/fs/proc/task_mmu.c\n"
+    elsewhere = tmp_path / "procfs.patch"      # fs/ext4 is not in the cached subset
+    elsewhere.write_text("--- a/fs/ext4/inode.c\n+++ b/fs/ext4/inode.c\n"
                          "@@ -1,1 +1,1 @@\n-a\n+b\n")
     patch = {"doc": doc, "memory": mem, "elsewhere": elsewhere}[which]
     p = pywalk_cli("stress", "--kernel", "6.1", "--patch", patch, "--scenario",
@@ -315,7 +315,7 @@ def test_stress_refuses_a_patch_without_effect(tmp_path, which):
     assert last.startswith(f"pywalk: patch {patch.name} changes nothing this build uses: ")
     assert last.endswith("(--allow-unused-patch runs it anyway)")
     if which == "elsewhere":
-        assert "this build does not use (fs/proc/task_mmu.c)" in last
+        assert "this build does not use (fs/ext4/inode.c)" in last
 
 
 @pytest.mark.stress

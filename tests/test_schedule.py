@@ -156,7 +156,7 @@ def test_every_thread_blocked_is_a_deadlock_with_stacks(v61):
     page_table_lock in split_huge_pud(): some schedule within one switch
     blocks both, and the finding names where each thread waits."""
     spec = replace(explore.small_form("walk-vs-refault"),
-                   threads=[("walker", "numa_maps"), ("abba", None)])
+                   threads=[("walker", "count-numa"), ("abba", None)])
     out, count, exhausted, _ = explore.explore(v61, spec, 2)
     assert out is not None and out.deadlock and not exhausted
     f = out.finding

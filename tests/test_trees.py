@@ -32,6 +32,10 @@ def _copy_subset(series: str, dest: Path) -> Path:
             continue
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src.path(rel), dest / rel)
+    for rel in manifest.client_files():     # the walk clients' and drivers' files
+        if src.has(rel) and not (dest / rel).exists():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src.path(rel), dest / rel)
     return dest
 
 
@@ -230,3 +234,17 @@ def test_73_revert_finds_the_walker_race(v73_revert, seed):
     r = stress.run(v73_revert, "walk-vs-refault", ops=3_000_000, seed=seed,
                    keep_going=True, stop_when=WALKER_RACE.matches)
     assert any(WALKER_RACE.matches(f) for f in r.findings), f"no walker race in {r.ops} ops"
+
+
+def test_73_builds_its_walk_clients_and_leaves_out_drivers_the_shim_cannot_serve(v73):
+    """7.x device-dax inserts folios and VFIO wants helpers the shim lacks:
+    the variant builds without the drivers, says so, and runs the tree's
+    numa_maps client; asking for the driver is one clear line."""
+    from pywalk.hunt import clients
+    assert any(n.startswith("note: this tree's walk drivers do not build") for n in v73.result.notes)
+    assert v73.has_client("numa_maps") and not v73.has_driver("vfio")
+    assert "do not build against pywalk's shim" in clients.unavailable(v73, None, "vfio")
+    mm = v73.new_mm()
+    s = mm.map(2 * GiB, huge="pud")
+    mm.fault(s)
+    assert mm.walk(s, s + 2 * GiB, walker="numa_maps")["ret"] == 0

@@ -18,11 +18,11 @@ from pywalk.bench.layouts import GiB, Layout, Seg
 from pywalk.errors import EXIT_FINDING, PywalkError
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, ERR_TAINTED, MM, WALKERS, Variant
 
-WALKER = "dirty"            # the default walker: never splits a huge leaf
+WALKER = "count-dirty"      # the default walker (ours): never splits a huge leaf
 # walkers that split huge leaves on their way down (no pud_entry / pmd_entry
 # that stops at a leaf): timed under refault (pywalk/bench/refault.py)
-SPLITTING = ("numa_maps", "pmd_pte")
-BENCH_WALKERS = ("dirty",) + SPLITTING
+SPLITTING = ("count-numa", "pmd_pte")   # ours (csrc/walkers.c), not the tree's clients
+BENCH_WALKERS = (WALKER,) + SPLITTING
 FLOOR_MODES = {"floor": 0, "floor_raw": 1, "floor_cb": 2}
 FLOOR_WEIGHT = 0.25         # time share of each floor arm, relative to a or b
 
@@ -255,6 +255,21 @@ def paired(a: Arm, b: Arm) -> tuple[list[float], list[float]]:
             xs.append(m)
             ys.append(bm[r])
     return xs, ys
+
+
+def ab_json(A: Arm, B: Arm, ci: stats.RatioCI, nrounds: int, arms: list[Arm]) -> dict:
+    """The A/B fields every layout's JSON has, whatever the mode."""
+    r = lambda x, nd=1: None if x is None else round(x, nd)
+    return {
+        "a_ns_per_walk": r(A.median), "b_ns_per_walk": r(B.median),
+        "a_min_ns": A.min_ns, "a_max_ns": A.max_ns, "b_min_ns": B.min_ns, "b_max_ns": B.max_ns,
+        "ratio": round(ci.ratio, 5), "ci_low": round(ci.low, 5), "ci_high": round(ci.high, 5),
+        "ratio_of_medians": round(B.median / A.median, 5),
+        "ci_half_width_pct": round(ci.half_width / ci.ratio * 100, 3),
+        "verdict": stats.verdict(ci.ratio, ci.low, ci.high),
+        "rounds": nrounds, "a_walks": A.walks, "b_walks": B.walks,
+        "walks_per_block": {arm.name: arm.iters for arm in arms},
+    }
 
 
 def ratio_of(a: Arm, b: Arm, seed: int, resamples: int = 2000) -> stats.RatioCI:

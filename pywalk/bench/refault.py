@@ -31,7 +31,7 @@ import time
 
 from pywalk.bench import stats
 from pywalk.bench.layouts import Layout, Seg
-from pywalk.bench.measure import (Arm, BenchError, BenchOops, Side, calibrate, ratio_of,
+from pywalk.bench.measure import (Arm, BenchError, BenchOops, Side, ab_json, calibrate, ratio_of,
                                   run_rounds)
 from pywalk.hunt.races import identify
 
@@ -184,14 +184,7 @@ def compare(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progress) ->
     cost = _split_cost(A, ra.block_splits, B, rb.block_splits)
     return {
         "mode": "refault", "faulters": st.faulters,
-        "a_ns_per_walk": _r(A.median), "b_ns_per_walk": _r(B.median),
-        "a_min_ns": A.min_ns, "a_max_ns": A.max_ns, "b_min_ns": B.min_ns, "b_max_ns": B.max_ns,
-        "ratio": round(ci.ratio, 5), "ci_low": round(ci.low, 5), "ci_high": round(ci.high, 5),
-        "ratio_of_medians": round(B.median / A.median, 5),
-        "ci_half_width_pct": round(ci.half_width / ci.ratio * 100, 3),
-        "verdict": stats.verdict(ci.ratio, ci.low, ci.high),
-        "rounds": nrounds, "a_walks": A.walks, "b_walks": B.walks,
-        "walks_per_block": {arm.name: arm.iters for arm in arms},
+        **ab_json(A, B, ci, nrounds, arms),
         "splits_per_walk": both["splits"], "retries_per_walk": both["retries"],
         "entries_per_walk": both["entries"],
         "a_splits_per_walk": pa["splits"], "b_splits_per_walk": pb["splits"],

@@ -25,11 +25,11 @@ so a slow phase of a shared machine (another job on the other core, for
 seconds) cancels in their ratio, where a plain ratio of medians would take
 it in whole (both are reported).
 
-Walker: by default the built-in "dirty" walker (mm/mapping_dirty_helpers.c-
-like) for every layout: its pud_entry and pmd_entry return ACTION_CONTINUE
+Walker: by default our built-in "count-dirty" walker
+(mm/mapping_dirty_helpers.c-like) for every layout: its pud_entry and pmd_entry return ACTION_CONTINUE
 on huge leaves, so no walk splits (zaps) a leaf and the tables stay as
 populated (checked by the fingerprint at the end); its pte_entry counts
-ptes.  The numa_maps-like and pmd_entry+pte_entry walkers split every huge
+ptes.  Our numa_maps-like ("count-numa") and pmd_entry+pte_entry walkers split every huge
 leaf they meet, so they are timed under refault instead
 (pywalk/bench/refault.py): the path a walker fix changes.
 """
@@ -45,6 +45,7 @@ from pywalk.bench import refault, stats
 from pywalk.bench.layouts import LAYOUTS, PAGE, Layout, fmt_size, rss_bytes
 from pywalk.variant.runtime import Variant
 from pywalk.bench.measure import (FLOOR_MODES, FLOOR_WEIGHT, SPLITTING, WALKER, Arm,  # noqa: F401
+                                  ab_json,
                                   BenchError, Faulters, Side, calibrate, ratio_of, run_rounds)
 
 TARGET_ROUNDS = 300         # rounds aimed at per measuring phase
@@ -195,15 +196,8 @@ def _compare(sa: Side, sb: Side, size: int, visited: int, st: Settings, rng, pro
     rest = ratio_of(by["floor_cb"], A, st.seed, 500)
     ci2 = lambda c: [round(c.low, 4), round(c.high, 4)]
     out = {
-        "a_ns_per_walk": _r(A.median), "b_ns_per_walk": _r(B.median),
+        **ab_json(A, B, ci, nrounds, arms),
         "a_ns_per_entry": _r(A.median / visited, 3), "b_ns_per_entry": _r(B.median / visited, 3),
-        "a_min_ns": A.min_ns, "a_max_ns": A.max_ns, "b_min_ns": B.min_ns, "b_max_ns": B.max_ns,
-        "ratio": round(ci.ratio, 5), "ci_low": round(ci.low, 5), "ci_high": round(ci.high, 5),
-        "ratio_of_medians": round(B.median / A.median, 5),
-        "ci_half_width_pct": round(ci.half_width / ci.ratio * 100, 3),
-        "verdict": stats.verdict(ci.ratio, ci.low, ci.high),
-        "rounds": nrounds, "a_walks": A.walks, "b_walks": B.walks,
-        "walks_per_block": {arm.name: arm.iters for arm in arms},
         "mode": "static",
         "splits_per_walk": pa["splits"], "retries_per_walk": pa["retries"],
         "entries_per_walk": pa["entries"],

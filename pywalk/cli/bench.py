@@ -35,12 +35,12 @@ def register(sub) -> None:
     p.add_argument("--seconds", type=float, default=6.0,
                    help="measuring time per layout for the A/B comparison (default 6); "
                         "contention and scaling get a third of it each")
-    p.add_argument("--walker", choices=BENCH_WALKERS, default="dirty",
-                   help="dirty (default: stops at huge leaves, tables stay as populated); "
-                        "numa_maps or pmd_pte split huge leaves: timed while --faulters "
-                        "threads refault them (the path a walker fix changes)")
+    p.add_argument("--walker", choices=BENCH_WALKERS, default=BENCH_WALKERS[0],
+                   help="our walkers: count-dirty (default: stops at huge leaves, tables stay "
+                        "as populated); count-numa or pmd_pte split huge leaves: timed while "
+                        "--faulters threads refault them (the path a walker fix changes)")
     p.add_argument("--faulters", type=int, default=None,
-                   help="refaulting threads: in the contention phase (dirty; default 1, 0: "
+                   help="refaulting threads: in the contention phase (count-dirty; default 1, 0: "
                         "none) or around every timed walk (splitting walkers; default 1)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", metavar="FILE", help="write the result here (atomically)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from pywalk.hunt import matrix
+from pywalk.hunt import clients, matrix
 from pywalk.hunt import stress
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.hunt.races import BAD_PMD, FAULT_RACE, WALKER_RACE
@@ -33,6 +33,11 @@ def register(sub) -> None:
     add_patch_rules(p, allow_unused=True)
     p.add_argument("--scenario", action="append", default=[], choices=sorted(stress.SCENARIOS),
                    help="repeatable (default: walk-vs-refault)")
+    p.add_argument("--walker", action="append", default=[], choices=clients.WALKER_CHOICES,
+                   help="walk client, repeatable: the tree's (numa_maps, dirty, dirty-clean) or "
+                        "ours (count-numa, ...); default: the scenario's")
+    p.add_argument("--driver", action="append", default=[], choices=clients.DRIVER_CHOICES,
+                   help="huge-fault driver, repeatable: write-notify (ours, default), vfio, dax")
     p.add_argument("--ops", type=int, default=300_000,
                    help="op budget per cell; a cell stops at its first finding (default 300000)")
     p.add_argument("--seed", type=int, default=1)
@@ -67,7 +72,8 @@ def cmd_matrix(args) -> int:
         raise UsageError("pywalk: --expect states what --patch sets show: give --patch")
     kernels = args.kernel or ["6.1", "6.12"]
     scenarios = args.scenario or ["walk-vs-refault"]
-    cells = matrix.plan(kernels, args.patch, scenarios)
+    cells = matrix.plan(kernels, args.patch, scenarios, walkers=args.walker or [None],
+                        drivers=args.driver or [None])
     if args.expect:
         expect_user_sets(cells, args.patch, args.expect)
     complete = matrix.run(cells, ops=args.ops, seed=args.seed, delays=not args.no_delays,
@@ -81,6 +87,8 @@ def cmd_matrix(args) -> int:
     for c in cells:
         if c.error is not None:
             print(f"\n{c.label}: not built:\n{c.error}")
+        elif c.na is not None:
+            print(f"\n{c.label}: not run: {c.na}")
     if args.json:
         write_json_atomic(args.json, {
             "ok": complete and all(c.ok for c in cells), "ops": args.ops, "seed": args.seed,

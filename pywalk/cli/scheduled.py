@@ -34,7 +34,8 @@ def cmd_stress_scheduled(args, variant) -> int:
                            depth=args.depth, schedules=args.schedules,
                            ops_per_thread=args.sched_ops,
                            sites=schedule.parse_sites(args.sched_sites),
-                           counts=args.threads, ops_budget=args.ops)
+                           counts=args.threads, ops_budget=args.ops,
+                           walker=args.walker, driver=args.driver)
     result.label, result.kernel_git = variant.name, variant.kernel_git
     result.patch_sha256 = list(variant.patch_sha256)
     report = result.as_json()

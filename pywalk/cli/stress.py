@@ -7,7 +7,7 @@ from collections import Counter
 from types import SimpleNamespace
 
 from pywalk.variant import runtime
-from pywalk.hunt import compare, roles, stress
+from pywalk.hunt import clients, compare, roles, stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.report.progress import Progress
@@ -37,6 +37,7 @@ def register(sub) -> None:
                         help="delay profile, e.g. unlock=2048:1000,fault_return=4096:1000,yield=100 "
                              "(sites: " + ", ".join(stress.SITES) + "; chance per 65536, "
                              "max cpu_relax() spins)")
+    clients.add_args(p)
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
     sched_args(p)
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
@@ -70,6 +71,7 @@ def cmd_stress(args) -> int:
     variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
                             allow_unused=args.allow_unused_patch,
                             instrumented=_instrumented(args))
+    clients.check(variant, args.walker, args.driver)
     print_notes(variant.result.notes)
     if args.schedule:
         return cmd_stress_scheduled(args, variant)
@@ -78,7 +80,8 @@ def cmd_stress(args) -> int:
     result = stress.run(variant, args.scenario, threads=threads,
                         seconds=args.seconds, ops=args.ops, seed=args.seed,
                         delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
-                        keep_going=args.keep_going, progress=progress)
+                        keep_going=args.keep_going, progress=progress,
+                        walker=args.walker, driver=args.driver)
     progress.done()
     report = result.as_json()
     failing = result.findings + (result.data_races if "data-race" in args.fail_on else [])
@@ -114,7 +117,7 @@ def compare_unpatched(args, result):
     base = stress.run(variant, args.scenario, threads=args.threads,
                       seconds=args.seconds, ops=args.ops, seed=args.seed,
                       delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
-                      keep_going=True, progress=progress)
+                      keep_going=True, progress=progress, walker=args.walker, driver=args.driver)
     progress.done()
     only = compare.only_in(result, base)
     races = compare.only_in(SimpleNamespace(findings=result.data_races),

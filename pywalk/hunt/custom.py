@@ -13,7 +13,7 @@ collects the kernel oopses they meet::
 
     @hunt.thread(role="walker", name="walker")
     def walk(mm, ctx, rng):             # one call is one operation
-        mm.walk(ctx, ctx + (4 << 30), walker="numa_maps")
+        mm.walk(ctx, ctx + (4 << 30), walker="count-numa")
 
     result = hunt.run(ops=100_000)      # result.findings: KernelOops
 

@@ -36,7 +36,7 @@ def small_form(scenario: str, *, ops: int = 1, seed: int = 1, sites=schedule.DEF
         if bad or len(roles) > 16:
             raise UsageError(f"pywalk: --threads: roles are {', '.join(stress.ROLE)} "
                              "(at most 16 threads)")
-        threads = [(r, kinds.get(r, "numa_maps" if r == "walker" else None)) for r in roles]
+        threads = [(r, kinds.get(r, "count-numa" if r == "walker" else None)) for r in roles]
     unit = 1 << (30 if sc.huge == "pud" else 21)
     return schedule.Spec(scenario, threads, [ops] * len(threads), "replay", seed, 0, 0,
                          tuple(sites), [], unit, PREFAULT.get(scenario, False))

@@ -27,7 +27,7 @@ from pywalk.tree import gitinfo
 from pywalk.variant import labels, runtime
 from pywalk.variant.patches import load_patches
 from pywalk.tree import sources
-from pywalk.hunt import stress
+from pywalk.hunt import clients, stress
 from pywalk.assets import patch_path
 from pywalk.errors import BuildError
 from pywalk.hunt.races import BAD_PMD, FAULT_RACE, WALKER_RACE, Race
@@ -99,14 +99,22 @@ class Cell:
     result: stress.StressResult | None = None
     error: str | None = None        # the build's error (first line in the table)
     kernel_git: str | None = None   # git describe of a --kernel worktree
+    walker: str | None = None       # --walker (None: the scenario's)
+    driver: str | None = None       # --driver (None: ours)
+    na: str | None = None           # why this tree cannot run that client x driver
 
     @property
     def label(self) -> str:
-        return f"{labels.kernel_label(self.kernel, self.kernel_git)} {self.patch_set.label}"
+        base = f"{labels.kernel_label(self.kernel, self.kernel_git)} {self.patch_set.label}"
+        if self.walker is None and self.driver is None:
+            return base
+        return f"{base} [{self.walker or 'default'} x {self.driver or 'write-notify'}]"
 
     @property
     def ok(self) -> bool:
         """As expected (a cell without an expectation is always ok)."""
+        if self.na is not None:
+            return True
         if self.error is not None or self.result is None:
             return False
         return as_expected(self.race, self.expect_race, self.result)
@@ -117,7 +125,9 @@ class Cell:
              "patch_set": self.patch_set.label, "patch_files": self.patch_set.paths(),
              "scenario": self.scenario, "race": self.race.name if self.race else None,
              "expect_race": self.expect_race,
-             "built": self.error is None, "error": self.error, "as_expected": self.ok}
+             "built": self.error is None, "error": self.error, "as_expected": self.ok,
+             "walker": self.walker, "driver": self.driver or "write-notify",
+             "not_applicable": self.na}
         if self.result is not None:
             d.update(self.result.as_json())
         return d
@@ -136,8 +146,10 @@ def user_sets(patch_specs: list[str]) -> list[PatchSet]:
 
 
 def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
-         *, fetch: bool = True) -> list[Cell]:
-    """The cells, kernel by kernel, patch set by patch set, scenario by scenario."""
+         *, fetch: bool = True, walkers=(None,), drivers=(None,)) -> list[Cell]:
+    """The cells, kernel by kernel, patch set by patch set, scenario by scenario,
+    then walk client by driver.  Expectations hold only for the scenarios' own
+    walkers and our driver; other client x driver cells look for any finding."""
     cells = []
     given = user_sets(patch_specs)
     for spec in kernel_specs:
@@ -155,9 +167,15 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
                      for s in DEFAULT_SETS.get(series, ())]
         for ps in sets:
             for sc in scenarios:
-                race, expect = ps.expect.get(sc, (None, None))
-                cells.append(Cell(spec, src.version, src.origin, ps, sc, race, expect,
-                                  kernel_git=git))
+                # --walker applies where the scenario has walker threads
+                has_walkers = any(g.split("/")[0] == "walker" for g in stress.SCENARIOS[sc].roles)
+                for w in (walkers if has_walkers else (None,)):
+                    for d in drivers:
+                        race, expect = (ps.expect.get(sc, (None, None))
+                                        if w is None and d in (None, "write-notify")
+                                        else (None, None))
+                        cells.append(Cell(spec, src.version, src.origin, ps, sc, race, expect,
+                                          kernel_git=git, walker=w, driver=d))
     return cells
 
 
@@ -183,12 +201,16 @@ def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None,
         if isinstance(v, BuildError):
             cell.error = str(v)
             continue
+        cell.na = clients.unavailable(v, cell.walker, cell.driver)
+        if cell.na is not None:
+            continue
         prog = progress(f"{cell.label} {cell.scenario}") if progress else None
         # a cell that looks for one race hunts past other findings
         cell.result = stress.run(v, cell.scenario, ops=ops, seed=seed,
                                  delays=stress.DelayProfile() if delays else None,
                                  progress=prog, keep_going=cell.race is not None,
-                                 stop_when=cell.race.matches if cell.race else None)
+                                 stop_when=cell.race.matches if cell.race else None,
+                                 walker=cell.walker, driver=cell.driver)
         if prog is not None:
             prog.done()
         if cell.result.interrupted:

@@ -53,7 +53,21 @@ BAD_PMD = Race(
     "6.1 walk_pmd_range(): pmd_trans_unstable() after split_huge_pmd() sees a refaulted "
     "devmap PMD as pmd_bad() and pmd_clear_bad() wipes it")
 
-KNOWN = (WALKER_RACE, FAULT_RACE, PMD_ALLOC_TOCTOU, BAD_PMD)
+# Not a race: the tree's dirty-tracking walk (mm/mapping_dirty_helpers.c)
+# checks that a huge entry in a dirty-tracked range is neither writable nor
+# dirty.  On a mapping that is not write-notify (vm_page_prot writable, as
+# walk-vs-refault's and a VFIO BAR's) a read fault installs a writable leaf,
+# and the tree WARNs, as it would in the kernel for that misuse.
+DIRTY_WRITABLE_PUD = Race(
+    "writable huge PUD under dirty tracking", "WARN", "wp_clean_pud_entry", "pud_write",
+    "wp_clean_pud_entry() WARNs on a writable/dirty huge PUD: dirty tracking needs a "
+    "write-notify mapping (vmwgfx's are); not a race")
+DIRTY_WRITABLE_PMD = Race(
+    "writable huge PMD under dirty tracking", "WARN", "wp_clean_pmd_entry", "pmd_write",
+    "the same at PMD level (wp_clean_pmd_entry())")
+
+KNOWN = (WALKER_RACE, FAULT_RACE, PMD_ALLOC_TOCTOU, BAD_PMD, DIRTY_WRITABLE_PUD,
+         DIRTY_WRITABLE_PMD)
 
 
 def identify(finding) -> Race | None:

@@ -6,6 +6,11 @@ Rows (variant, scenario, the race looked for, expectation):
   6.1 + 2019 walker fix  walk-vs-refault  walker race  absent for the op budget
   6.1 as shipped         fault-vs-fault   2019 fault   absent (upstream pud_trans_unstable() retry)
   6.1 - that retry       fault-vs-fault   2019 fault   shows
+and the CVE's real trigger, the tree's own numa_maps walk against the tree's
+own VFIO huge_fault (a second kernel: VFIO maps BARs with PUD leaves since 6.12):
+  6.12 - CVE fix         walk-vs-refault  walker race  shows  (numa_maps x VFIO)
+  6.12 as shipped        walk-vs-refault  walker race  absent for the op budget
+  6.1                    numa_maps x VFIO: not applicable, 6.1's VFIO has no huge_fault
 Instrumented (the default), row 3 looks for the pmd_alloc TOCTOU instead and
 expects it: delays at the tree's own READ_ONCE()s widen the recheck's
 window enough that it shows within a second or so (without, 1 in ~10^7 ops).
@@ -22,12 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pywalk.variant import runtime
-from pywalk.hunt import stress
+from pywalk.hunt import clients, stress
 from pywalk.assets import patch_path
 from pywalk.hunt.races import FAULT_RACE, PMD_ALLOC_TOCTOU, WALKER_RACE, Race
 
 FIX = "6.1/0001-mm-pagewalk-recheck-pud-after-split.patch"
 REVERT = "6.1/revert-pud-alloc-race-check.patch"
+CVE_REVERT = "6.12/revert-cve-2026-31456-fix.patch"
+VFIO_KERNEL = "6.12"   # the newest supported series whose VFIO has huge_fault
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,10 @@ class Row:
     patches: tuple[str, ...]
     scenario: str
     race: Race
-    expect_race: bool
+    expect_race: bool | None        # None: not applicable to this tree (the row says why)
+    second_kernel: bool = False     # runs on the VFIO kernel, not on --kernel
+    walker: str | None = None       # --walker (None: the scenario's)
+    driver: str | None = None       # --driver (None: ours)
 
 
 ROWS = (
@@ -44,29 +54,43 @@ ROWS = (
     Row("6.1 + walker fix", (FIX,), "walk-vs-refault", WALKER_RACE, False),
     Row("6.1 as shipped", (), "fault-vs-fault", FAULT_RACE, False),
     Row("6.1 - pmd_alloc recheck", (REVERT,), "fault-vs-fault", FAULT_RACE, True),
+    Row("6.12 - CVE fix, numa_maps x VFIO", (CVE_REVERT,), "walk-vs-refault", WALKER_RACE, True,
+        True, "numa_maps", "vfio"),
+    Row("6.12 as shipped, numa_maps x VFIO", (), "walk-vs-refault", WALKER_RACE, False,
+        True, "numa_maps", "vfio"),
+    Row("6.1, numa_maps x VFIO", (), "walk-vs-refault", WALKER_RACE, None,
+        False, "numa_maps", "vfio"),
 )
 INSTRUMENTED_ROWS = (ROWS[0], ROWS[1],
                      Row("6.1 as shipped", (), "fault-vs-fault", PMD_ALLOC_TOCTOU, True),
-                     ROWS[3])
+                     ROWS[3]) + ROWS[4:]
 
 
 def run_rows(kernel: str, *, clean_ops: int, race_seconds: float, seed: int, delays: bool,
              progress=None, fuzz: int | None = None, on_notes=None,
-             instrumented: bool = True):
+             vfio_kernel: str = VFIO_KERNEL, instrumented: bool = True):
+    """(row, StressResult or None, why not run) per row; a row whose tree lacks
+    its client or driver is not run, and says why."""
     results = []
     for row in INSTRUMENTED_ROWS if instrumented else ROWS:
-        variant = runtime.build(kernel, [patch_path(p) for p in row.patches], fuzz=fuzz,
+        variant = runtime.build(vfio_kernel if row.second_kernel else kernel,
+                                [patch_path(p) for p in row.patches], fuzz=fuzz,
                                 instrumented=instrumented)
         if on_notes is not None:
             on_notes(variant.result.notes)
+        why = clients.unavailable(variant, row.walker, row.driver)
+        if why is not None:
+            results.append((row, None, why))
+            continue
         prog = progress(f"{row.label} {row.scenario}") if progress else None
         kw = {"seconds": race_seconds} if row.expect_race else {"ops": clean_ops}
         r = stress.run(variant, row.scenario, seed=seed,
                        delays=stress.DelayProfile() if delays else None,
-                       progress=prog, keep_going=True, stop_when=row.race.matches, **kw)
+                       progress=prog, keep_going=True, stop_when=row.race.matches,
+                       walker=row.walker, driver=row.driver, **kw)
         if prog is not None:
             prog.done()
-        results.append((row, r))
+        results.append((row, r, None))
         if r.interrupted:
             break
     return results

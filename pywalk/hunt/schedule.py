@@ -77,6 +77,7 @@ class Spec:
     prefault: bool = False   # fault every huge leaf in before the threads start
     local: bool = False      # replay switches by (deciding thread, its own count), not step
     skip: list = field(default_factory=list)   # per thread: bit j = skip operation j (shrink)
+    driver: str | None = None   # --driver: the tree's huge_fault driver (None: ours)
 
     def tid(self, i: int) -> int:
         """Thread i's id (seeds its addresses); a shrunk plan keeps the original ids."""
@@ -89,7 +90,8 @@ class Spec:
                 "threads": [list(t) for t in self.threads], "ops": list(self.ops),
                 "switches": [list(s) for s in self.switches],
                 "size": self.size, "prefault": self.prefault, "local": self.local,
-                "skip": list(self.skip)}
+                "skip": list(self.skip),
+                **({"driver": self.driver} if self.driver else {})}
 
     @classmethod
     def from_json(cls, scenario: str, d: dict) -> "Spec":
@@ -97,7 +99,7 @@ class Spec:
                    int(d["run_seed"]), int(d.get("depth", 0)), int(d.get("expect_steps", 0)),
                    tuple(d["sites"]), [tuple(s) for s in d["switches"]],
                    int(d.get("size", 0)), bool(d.get("prefault", False)), bool(d.get("local", False)),
-                   list(d.get("skip", [])))
+                   list(d.get("skip", [])), d.get("driver"))
 
 
 @dataclass
@@ -115,8 +117,11 @@ class Outcome:
 
 
 def plan_threads(scenario: str, walkers=None, faulters=None, ops_per_thread=None,
-                 counts: dict | None = None) -> tuple[list, list]:
+                 counts: dict | None = None, walker: str | None = None) -> tuple[list, list]:
     plan = stress.thread_plan(stress.SCENARIOS[scenario], walkers, faulters, counts)
+    if walker is not None:    # --walker: every walker thread runs that client
+        plan = {g: (n, walker if g.split("/")[0] == "walker" else kind, pause)
+                for g, (n, kind, pause) in plan.items()}
     threads = [(g.split("/")[0], kind) for g, (n, kind, _) in plan.items() for _ in range(n)]
     if not 0 < len(threads) <= 16:
         raise UsageError("pywalk: a schedule runs 1 to 16 threads")
@@ -134,7 +139,7 @@ def run_once(variant: Variant, spec: Spec, *, trace_cap: int = 0, hunt_seed: int
         mm = MM(variant)        # no delays: they belong to an mm, and this one has none
         try:
             size = spec.size or sc.size
-            start = mm.map(size, huge=sc.huge, write_notify=sc.write_notify)
+            start = mm.map(size, huge=sc.huge, write_notify=sc.write_notify, driver=spec.driver)
             if spec.prefault:
                 unit = 1 << (30 if sc.huge == "pud" else 21)
                 for a in range(start, start + size, unit):
@@ -249,15 +254,16 @@ def schedule_json(spec: Spec, outcome: Outcome, *, hunt_seed: int, index: int,
 def hunt(variant: Variant, scenario: str, *, kind: str = "pct", seed: int = 1, depth: int = 3,
          schedules: int = 1000, ops_per_thread: int | None = None, sites=DEFAULT_SITES,
          walkers=None, faulters=None, ops_budget: int | None = None,
-         progress=None, counts: dict | None = None) -> stress.StressResult:
+         progress=None, counts: dict | None = None, walker: str | None = None,
+         driver: str | None = None) -> stress.StressResult:
     """Scheduled runs until the first finding, `schedules` runs, or `ops_budget` ops."""
     if kind not in ("pct", "random"):
         raise UsageError(f"pywalk: --schedule {kind}: pct or random")
     if depth < 1:
         raise UsageError("pywalk: --depth must be at least 1")
-    threads, ops = plan_threads(scenario, walkers, faulters, ops_per_thread, counts)
+    threads, ops = plan_threads(scenario, walkers, faulters, ops_per_thread, counts, walker)
     result = stress.StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
-                                 {}, None)
+                                 {}, None, walker=walker, driver=driver)
     result.source = getattr(variant, "provenance", None)
     for r, _ in threads:
         result.threads[r] = result.threads.get(r, 0) + 1
@@ -265,13 +271,14 @@ def hunt(variant: Variant, scenario: str, *, kind: str = "pct", seed: int = 1, d
     # PCT draws its change points from 1..k: k is the longest run seen so far,
     # first measured by a run-on (no switch) run.  Deterministic.
     calib = run_once(variant, Spec(scenario, threads, ops, "replay", run_seed(seed, -1), depth, 0,
-                                   tuple(sites)))
+                                   tuple(sites), driver=driver))
     k = max(calib.steps, 1)
     total_ops = total_steps = 0
     last = None
     i = 0
     for i in range(schedules):
-        spec = Spec(scenario, threads, ops, kind, run_seed(seed, i), depth, k, tuple(sites))
+        spec = Spec(scenario, threads, ops, kind, run_seed(seed, i), depth, k, tuple(sites),
+                    driver=driver)
         try:
             out = run_once(variant, spec, hunt_seed=seed)
         except KeyboardInterrupt:     # between runs: keep what was measured

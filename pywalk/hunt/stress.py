@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 
 from pywalk.hunt import roles
 from pywalk.variant.delays import SITES, DelayProfile  # noqa: F401 (pywalk.hunt.stress.DelayProfile)
-from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, Variant
+from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, WALKERS, Variant  # WALKERS: ours and the tree's
 from pywalk.variant.oops import Report, address_class, signature
 from pywalk.hunt import dataraces, teardown
 
 ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
-WALKERS = {"numa_maps": 1, "dirty": 2, "pmd_pte": 4, "count": 0}
 GiB = 1 << 30
 
 
@@ -49,7 +48,7 @@ SCENARIOS = {
         "walk-vs-refault",
         "numa_maps-like walks (no pud_entry) split 1 GiB PUD leaves while readers refault them",
         4 * GiB, "pud", False,
-        {"walker": (1, "numa_maps", 0), "reader": (2, None, 0)}),
+        {"walker": (1, "count-numa", 0), "reader": (2, None, 0)}),
     "walk-vs-refault-pmd": Scenario(
         "walk-vs-refault-pmd",
         "walks with pmd_entry+pte_entry split 2 MiB PMD leaves while readers refault them",
@@ -66,7 +65,7 @@ SCENARIOS = {
         "reads, writes, three walker kinds, zaps and page-table teardown together "
         "(the first half write-notify, the second a writable mapping)",
         4 * GiB, "pud", "half",
-        {"walker/numa_maps": (1, "numa_maps", 0), "walker/dirty": (1, "dirty", 0),
+        {"walker/count-numa": (1, "count-numa", 0), "walker/count-dirty": (1, "count-dirty", 0),
          "walker/pmd_pte": (1, "pmd_pte", 0), "reader": (1, None, 0), "writer": (1, None, 0),
          "zapper": (1, None, 20), "reaper": (1, None, 200)}, faulters_role=None),
 }
@@ -124,6 +123,8 @@ class StressResult:
     label: str = ""                     # the variant's label (pywalk/variant/labels.py)
     kernel_git: str | None = None       # git describe of a --kernel worktree
     patch_sha256: list[str] = field(default_factory=list)
+    walker: str | None = None     # --walker: the walk client every walker thread runs
+    driver: str | None = None     # --driver: whose huge_fault the mapping has
     instrumented: bool = False   # the tree's code calls a hook before every access
     data_races: list[Finding] = field(default_factory=list)   # hunt/dataraces.py
     schedule: dict | None = None    # a controlled schedule's record (pywalk/hunt/schedule.py)
@@ -144,6 +145,7 @@ class StressResult:
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
                 "interrupted": self.interrupted, "instrumented": self.instrumented,
+                "walker": self.walker, "driver": self.driver or "write-notify",
                 "data_races": [f.as_json() for f in self.data_races], "source": self.source,
                 **({"schedule": self.schedule} if self.schedule is not None else {})}
 
@@ -164,7 +166,8 @@ def thread_plan(scenario: Scenario, walkers: int | None = None, faulters: int | 
 def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         faulters: int | None = None, threads: dict | None = None, seconds: float | None = None, ops: int | None = None,
         seed: int = 1, delays: DelayProfile | None = DelayProfile(), keep_going: bool = False,
-        batch: int = 16, progress=None, stop_when=None) -> StressResult:
+        batch: int = 16, progress=None, stop_when=None, walker: str | None = None,
+        driver: str | None = None) -> StressResult:
     """Run one race hunt.  Stops at the first finding unless keep_going
     (then at the first finding for which stop_when(finding) is true, if
     given), when the op budget is spent, or after `seconds`; Ctrl-C keeps
@@ -173,10 +176,13 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     if seconds is None and ops is None:
         seconds = 10.0
     plan = thread_plan(sc, walkers, faulters, threads)
+    if walker is not None:    # --walker: every walker thread runs that client
+        plan = {g: (n, walker if g.split("/")[0] == "walker" else kind, pause)
+                for g, (n, kind, pause) in plan.items()}
     result = StressResult(variant.id, variant.kernel, variant.patches, scenario, seed,
                           {r: n for r, (n, _, _) in plan.items()},
                           delays.resolved(getattr(variant, "instrumented", False)).as_json()
-                          if delays else None)
+                          if delays else None, walker=walker, driver=driver)
     result.source = getattr(variant, "provenance", None)
     result.label, result.kernel_git = variant.name, variant.kernel_git
     result.patch_sha256 = list(variant.patch_sha256)
@@ -190,7 +196,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
 
     def new_mm():
         mm = MM(variant, delays=delays)
-        start = mm.map(sc.size, huge=sc.huge, write_notify=sc.write_notify)
+        start = mm.map(sc.size, huge=sc.huge, write_notify=sc.write_notify, driver=driver)
         state["mm"], state["start"] = mm, start
         return mm
 

@@ -40,6 +40,8 @@ def stress_row(label: str, scenario: str, race, expect_race: bool | None, r) -> 
     """One row in HEADERS order for a stress result."""
     h = hits(race, r)
     result = f"RACE ({h[0].kind})" if h else ("interrupted" if r.interrupted else "no race")
+    if h and race is None and identify(h[0]) is not None:   # any finding: name a known one
+        result = f"RACE ({h[0].kind}): {identify(h[0]).name}"
     return (label, scenario, race_cell(race), result, expected_cell(expect_race),
             f"{h[0].elapsed_s:.3f} s" if h else "-", str(len(r.findings) - len(h)),
             f"{r.ops:,}", f"{r.ops_per_s:,.0f}")
@@ -70,7 +72,10 @@ def finding_details(label: str, scenario: str, race, r, frames: int = 8) -> str:
 def matrix_table(cells) -> str:
     rows = []
     for c in cells:
-        if c.result is not None:
+        if getattr(c, "na", None) is not None:
+            why = "no VFIO huge_fault" if "vfio_pci_mmap_huge_fault" in c.na else "cannot run"
+            rows.append(no_build_row(c.label, c.scenario, c.race, c.expect_race, f"n/a: {why}"))
+        elif c.result is not None:
             rows.append(stress_row(c.label, c.scenario, c.race, c.expect_race, c.result))
         elif c.error is not None:
             first = c.error.splitlines()[0]

@@ -16,7 +16,8 @@ import subprocess
 from pywalk.errors import SourceError
 from pywalk.tree import cache
 
-NEEDED = ("Makefile", "mm", "include", "arch/x86/include")  # subset of a tree the builds use
+NEEDED = ("Makefile", "mm", "include", "arch/x86/include",
+          "fs/proc", "drivers/dax", "drivers/vfio/pci")  # subset of a tree the builds use
 
 REQUIRED_FILES = (
     "mm/pagewalk.c",

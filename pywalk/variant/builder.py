@@ -37,6 +37,7 @@ from pywalk.variant import diagnostics
 from pywalk.variant import manifest
 from pywalk.variant import slicer
 from pywalk.variant import instrument
+from pywalk.variant import clients
 from pywalk.tree import facts as tree_facts
 from pywalk.assets import asset_dir
 from pywalk.errors import BuildError
@@ -44,7 +45,7 @@ from pywalk.tree import gitinfo
 from pywalk.variant import labels, patched_tree
 from pywalk.variant.patches import Patch, load_patches
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 CC = os.environ.get("CC", "gcc")
 CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing",
           "-fno-omit-frame-pointer", "-Wall", "-Wno-unused-function",
@@ -59,7 +60,7 @@ CSRC = asset_dir("csrc")
 SHIM_SOURCES = ("src/runtime.c", "src/sched.c", "src/physmem.c", "src/mm.c", "src/history.c",
                 "src/lockdep.c", "src/leaks.c", "src/kcsan.c",
                 "src/stale.c")
-CSRC_SOURCES = ("driver.c", "walkers.c", "api.c", "scenarios.c", "sched_run.c", "bench.c")
+CSRC_SOURCES = ("driver.c", "walkers.c", "clients.c", "api.c", "scenarios.c", "sched_run.c", "bench.c")
 # files read besides the manifest's, for API detection (treeinfo)
 EXTRA_READS = patched_tree.EXTRA_READS
 
@@ -165,8 +166,11 @@ def check_patches(src: sources.KernelSource, patches: list[Patch], *,
     return _read_tree(src, patches, fuzz=fuzz)[1]
 
 
-def generate(files: dict[str, str], scratch: Path,
-             origin: str = "the tree") -> tuple[str, list[SourceRecord]]:
+_TREE_CODE = "/* ---- fault, alloc, split and zap paths from the tree ---- */\n"
+
+
+def generate(files: dict[str, str], scratch: Path, origin: str = "the tree",
+             client_groups=clients.GROUPS) -> tuple[str, list[SourceRecord]]:
     """The variant's C translation unit, and what it took from each file.
 
     A name the manifest requires (for this tree's facts) that no file
@@ -207,7 +211,7 @@ def generate(files: dict[str, str], scratch: Path,
         slicer.render_prototypes(by_group["helpers"] + by_group["functions"]),
         "/* ---- helpers from the tree's headers ---- */\n",
         slicer.render(by_group["helpers"], prototypes=False),
-        "/* ---- fault, alloc, split and zap paths from the tree ---- */\n",
+        _TREE_CODE,
         slicer.render(by_group["functions"], prototypes=False),
     ]
     records = []
@@ -220,6 +224,12 @@ def generate(files: dict[str, str], scratch: Path,
     for rel, names in taken.items():
         if names:
             records.append(SourceRecord(rel, _sha(files[rel]), False, names))
+    client_decls, client_defs, client_taken = clients.render(files, client_groups)
+    at = parts.index(_TREE_CODE)    # the clients' types: where the harness sees them too
+    parts[at:at] = client_decls
+    parts += client_defs
+    records += [SourceRecord(rel, _sha(files[rel]), False, names)
+                for rel, names in client_taken.items() if names]
     parts.append(f"/* ---- shim and harness ---- */\n#include \"{CSRC / 'pywalk_api.h'}\"\n")
     parts += [f"#include \"{SHIM / s}\"\n" for s in SHIM_SOURCES]
     parts += [f"#include \"{CSRC / s}\"\n" for s in CSRC_SOURCES]
@@ -294,6 +304,32 @@ def _compile(workdir: Path, tu: str, module_name: str, scratch: Path,
     return out
 
 
+def _generate_and_compile(work: Path, files: dict[str, str], module_name: str, origin: str,
+                          instrumented: bool) -> tuple[list[SourceRecord], list[str]]:
+    """Generate and compile the variant; where the tree's walk clients or
+    drivers do not compile against the shim, without them (clients.FALLBACKS),
+    and a note says so.  A core failure is raised as it is."""
+    first = None
+    for groups in clients.FALLBACKS:
+        scratch = work / "tree"
+        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            tu, records = generate(files, scratch, origin, groups)
+            _compile(work, tu, module_name, scratch, instrumented, files)
+        except BuildError as e:
+            first = first or e
+            if not groups or not clients.broke_build(str(e)):
+                raise e from None
+            continue
+        left = [g for g in clients.GROUPS if g not in groups]
+        if not left:
+            return records, []
+        return records, [f"note: this tree's walk {' and '.join(left)} do not build against "
+                         f"pywalk's shim; built without them "
+                         f"({str(first).splitlines()[0].removeprefix('pywalk: ')})"]
+    raise first
+
+
 def build(kernel=None, patches=(), *, fetch: bool = True, fuzz: int | None = None,
           allow_unused: bool = True, instrumented: bool = False) -> BuildResult:
     """Build (or find in the cache) the variant kernel + patches.
@@ -320,17 +356,18 @@ def build(kernel=None, patches=(), *, fetch: bool = True, fuzz: int | None = Non
             if not meta.exists():
                 work = Path(tempfile.mkdtemp(prefix=f".work-{key}-", dir=root))
                 try:
-                    scratch = work / "tree"
-                    tu, records = generate(files, scratch, f"{src.origin} ({src.version})")
-                    _compile(work, tu, module_name, scratch, instrumented, files)
+                    records, left_out = _generate_and_compile(
+                        work, files, module_name, f"{src.origin} ({src.version})", instrumented)
                     (work / "build.json").write_text(json.dumps(
-                        {"sources": [r.as_json() for r in records], "notes": notes}, indent=1))
+                        {"sources": [r.as_json() for r in records], "notes": notes,
+                         "client_notes": left_out}, indent=1))
                     os.rename(work, final)
                 except BaseException:
                     shutil.rmtree(work, ignore_errors=True)
                     raise
                 compiled = True
     info = json.loads(meta.read_text())
+    notes = notes + info.get("client_notes", [])
     records = [SourceRecord(s["path"], s["sha256"], bool(s.get("whole")), s.get("functions", []))
                for s in info["sources"]]
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"

@@ -215,3 +215,57 @@ def files_used() -> list[str]:
         if take.relpath not in seen:
             seen.append(take.relpath)
     return seen
+
+
+# -- the tree's own walk clients and huge-fault drivers -----------------------
+# Sliced like the rest, but rendered after the core (fault, split, zap) code,
+# each file's definitions under the configuration its kernel build has
+# (shim/include/pywalk/clients.h, drivers.h).  A client or driver file the
+# source lacks (a partial tree) leaves that client or driver out of the build,
+# with a note; a driver function the tree lacks (VFIO huge_fault before 6.12)
+# is simply absent: the generated code says which names were found
+# (``PW_SLICED_<name>``), and the harness offers only what is there.
+CLIENT_SLICES: tuple[Take, ...] = (
+    # /proc/PID/numa_maps: show_numa_map() walks each vma with show_numa_ops
+    Take("fs/proc/task_mmu.c", (
+        "numa_maps", "gather_stats", "can_gather_numa_stats", "can_gather_numa_stats_pmd",
+        "gather_pte_stats", "gather_hugetlb_stats", "show_numa_ops",
+    ), "clients"),
+    # write-protect and dirty-tracking walks (vmwgfx's, the 2019 thread's client)
+    Take("mm/mapping_dirty_helpers.c", (
+        "wp_walk", "wp_pte", "clean_walk", "to_clean_walk", "clean_record_pte",
+        "wp_clean_pmd_entry", "wp_clean_pud_entry", "wp_clean_pre_vma", "wp_clean_post_vma",
+        "wp_clean_test_walk", "clean_walk_ops", "wp_walk_ops",
+    ), "clients"),
+    # device-dax: /dev/daxN.M's huge_fault
+    Take("drivers/dax/device.c", (
+        "check_vma", "dax_pgoff_to_phys", "dax_set_mapping", "__dev_dax_pte_fault",
+        "__dev_dax_pmd_fault", "__dev_dax_pud_fault", "dev_dax_huge_fault", "dev_dax_fault",
+    ), "drivers"),
+    # VFIO PCI BAR mmap: huge_fault since 6.12 (the CVE's driver)
+    # (7.x factors the insert out: vfio_pci_vmf_insert_pfn(), is_aligned_for_order())
+    Take("include/linux/vfio_pci_core.h", ("VFIO_PCI_OFFSET_SHIFT", "is_aligned_for_order"),
+         "drivers"),
+    Take("drivers/vfio/pci/vfio_pci_core.c", (
+        "vma_to_pfn", "vfio_pci_vmf_insert_pfn", "vfio_pci_mmap_huge_fault",
+        "vfio_pci_mmap_page_fault",
+    ), "drivers"),
+)
+
+# What each client and driver needs; a missing one leaves that client out.
+CLIENT_NEEDS: dict[str, tuple[str, ...]] = {
+    "numa_maps": ("show_numa_ops", "gather_pte_stats", "numa_maps"),
+    "dirty": ("wp_walk_ops", "wp_walk"),
+    "dirty-clean": ("clean_walk_ops", "clean_walk"),
+    "dax": ("dev_dax_huge_fault",),
+    "vfio": ("vfio_pci_mmap_huge_fault", "vma_to_pfn"),
+}
+
+
+def client_files() -> list[str]:
+    """Tree files of the clients and drivers (optional: a tree may lack one)."""
+    seen: list[str] = []
+    for take in CLIENT_SLICES:
+        if take.relpath not in seen:
+            seen.append(take.relpath)
+    return seen

@@ -30,8 +30,14 @@ from pywalk.variant.patch_files import Patch
 EXTRA_READS = tuple(f for f in tree_facts.READS if f not in manifest.files_used())
 
 
+# the tree's walk clients and drivers (pywalk/variant/clients.py): read when
+# the source has them; a source without one builds without that client
+CLIENT_READS = tuple(f for f in manifest.client_files()
+                     if f not in manifest.files_used() and f not in EXTRA_READS)
+
+
 def wanted_files() -> list[str]:
-    return manifest.files_used() + list(EXTRA_READS)
+    return manifest.files_used() + list(EXTRA_READS) + list(CLIENT_READS)
 
 
 def _outside_subset(src: sources.KernelSource, rel: str) -> bool:
@@ -138,6 +144,10 @@ def read_tree(src: sources.KernelSource, patches: list[Patch], *, fuzz: int | No
         text = after(rel)
         if text is None:
             if rel in EXTRA_READS:
+                continue
+            if rel in CLIENT_READS:
+                notes.append(f"note: {src.origin} lacks {rel}: its walk client or driver is "
+                             "left out of this build")
                 continue
             raise BuildError(f"pywalk: kernel source {src.origin} lacks {rel}")
         files[rel] = text

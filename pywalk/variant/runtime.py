@@ -24,7 +24,13 @@ __all__ = ["Variant", "MM", "KernelOops", "MMTainted", "DelayProfile", "build", 
 
 CALLBACKS = {"pgd_entry": 1, "p4d_entry": 2, "pud_entry": 4, "pmd_entry": 8,
              "pte_entry": 16, "pte_hole": 32}
-WALKERS = {"count": 0, "numa_maps": 1, "dirty": 2, "python": 3, "pmd_pte": 4}
+# ours (csrc/walkers.c: count-*, pmd_pte) and the tree's own clients (csrc/clients.c)
+WALKERS = {"count": 0, "count-numa": 1, "count-dirty": 2, "python": 3, "pmd_pte": 4,
+           "numa_maps": 5, "dirty": 6, "dirty-clean": 7}
+TREE_CLIENTS = ("numa_maps", "dirty", "dirty-clean")
+# huge-fault drivers: ours (write faults on a write-notify mapping fall back)
+# and the tree's (csrc/clients.c)
+DRIVERS = {"write-notify": 0, "dax": 1, "vfio": 2}
 HUGE_LEVELS = {True: 2, "pud": 2, "pmd": 1, False: 0, None: 0, "pte": 0}
 LEVELS = {1: "p4d", 2: "pud", 3: "pmd", 4: "pte"}
 STATES = {0: "none", 1: "table", 2: "leaf", 3: "present", 4: "bad"}
@@ -173,6 +179,14 @@ class Variant:
         return labels.label(self.kernel, self.kernel_git, self.patches, self.patch_sha256,
                             with_hash=self.show_hash)
 
+    def has_driver(self, driver: str) -> bool:
+        """Can this variant run the tree's driver ("vfio", "dax"; "write-notify" is ours)?"""
+        return bool(self.lib.pw_driver_has(DRIVERS[driver]))
+
+    def has_client(self, walker: str) -> bool:
+        """Does this tree have the walk client ("numa_maps", "dirty", ...; ours always)?"""
+        return bool(self.lib.pw_client_has(WALKERS[walker]))
+
     def new_mm(self, delays=None) -> "MM":
         """A new mm.  delays: window widening for every call on it (True: the
         default DelayProfile; a DelayProfile; a spec string such as
@@ -282,17 +296,29 @@ class MM:
         return r
 
     # -- operations --------------------------------------------------------
-    def map(self, size: int, huge=True, write_notify: bool | str = False) -> int:
-        """mmap() the fake huge-page device; returns the start address.
+    def map(self, size: int, huge=True, write_notify: bool | str = False,
+            driver: str | None = None) -> int:
+        """mmap() a huge-page device; returns the start address.
 
-        write_notify: True, writes fall back below huge leaves (dirty
-        tracking); False, a writable mapping (a VFIO BAR, device-dax): write
-        faults get writable leaves; "half": two mappings side by side, the
-        first half write-notify, the second writable."""
+        driver None or "write-notify": ours (the fake huge-page device) with
+        huge and write_notify: True, writes fall back below huge leaves
+        (dirty tracking); False, a writable mapping (as a VFIO BAR or
+        device-dax): write faults get writable leaves; "half": two mappings
+        side by side, the first half write-notify, the second writable.
+        "vfio" or "dax": the tree's driver, mapped as its mmap does
+        (write_notify does not apply; huge is device-dax's alignment, "pud"
+        1 GiB or "pmd" 2 MiB; VFIO maps at the largest level alignment
+        allows).  A driver this tree lacks is a ValueError."""
         _this_thread(self.lib)
         start = self.ffi.new("unsigned long *")
-        wn = 2 if write_notify == "half" else int(bool(write_notify))
-        r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], wn, start))
+        if driver not in (None, "write-notify"):
+            if not self.variant.has_driver(driver):
+                raise ValueError(f"pywalk: {self.variant.kernel}: {driver_unavailable(driver)}")
+            r = self._check(self.lib.pw_map_driver(self._m, size, DRIVERS[driver],
+                                                   HUGE_LEVELS[huge], start))
+        else:
+            wn = 2 if write_notify == "half" else int(bool(write_notify))
+            r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], wn, start))
         if r:
             raise OSError(-r, f"pywalk: map failed ({r})")
         return int(start[0])
@@ -333,7 +359,8 @@ class MM:
         callbacks: names of counting callbacks to install, or a mapping of
         names to Python callables f(addr, next, entry_value, depth) that may
         return None, "continue", "again" or an int (non-zero ends the walk).
-        walker: a built-in walker instead ("numa_maps", "dirty").
+        walker: a built-in walker instead: ours ("count-numa", "count-dirty",
+        "pmd_pte") or the tree's own client ("numa_maps", "dirty", "dirty-clean").
         Returns the callback counts, "splits" (huge entries the walk split),
         "retries" (splits after which the walk went back to the same entry)
         and "ret", walk_page_range()'s result.
@@ -381,3 +408,12 @@ class MM:
 def fault_name(ret: int) -> str:
     names = [n for bit, n in VM_FAULT_NAMES.items() if ret & bit]
     return "|".join(names) or "0"
+
+
+def driver_unavailable(driver: str) -> str:
+    """Why a driver cannot run here (for a tree, or for the shim)."""
+    if driver == "dax":
+        return "this tree has no dev_dax_huge_fault()"
+    if driver == "vfio":
+        return "this tree has no vfio_pci_mmap_huge_fault() (VFIO maps BARs with 4 KiB ptes)"
+    return f"unknown driver {driver!r}"

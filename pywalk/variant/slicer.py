@@ -41,7 +41,8 @@ class Definition:
     """One definition of a symbol in one file."""
 
     name: str
-    kind: str            # "function", "macro", "struct", "union", "enum", "typedef"
+    kind: str            # "function", "macro", "struct", "union", "enum", "typedef",
+                         # "variable" (an initialised one, e.g. a walk ops table)
     relpath: str
     line: int            # 1-based line of the first character
     text: str            # verbatim source text of the definition
@@ -252,6 +253,14 @@ def _function_name(head: str) -> str | None:
     return None
 
 
+def _variable_name(head: str) -> str | None:
+    """Name of an initialised variable whose initialiser head ends "NAME =" (or
+    "NAME[] ="), e.g. ``static const struct mm_walk_ops wp_walk_ops = {``."""
+    m = re.search(r"(?:struct|union|enum)?\s*\b\w+\b[\s*]+(?:const\s+)?([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*=$",
+                  head)
+    return m.group(1) if m and "(" not in head else None
+
+
 def _classify(text: str, chunk: _Chunk) -> tuple[str, str, str] | None:
     """(kind, name, head) of a chunk that is a definition, else None."""
     body = text[chunk.start:chunk.end]
@@ -276,6 +285,9 @@ def _classify(text: str, chunk: _Chunk) -> tuple[str, str, str] | None:
         if name:
             return kind, name, head
         return None
+    var = _variable_name(clean)
+    if var:
+        return "variable", var, head
     if re.search(r"\)\s*(__\w+\s*(\(\([^)]*\)\))?\s*)*$", clean):
         name = _function_name(clean)
         if name:

@@ -7,7 +7,10 @@
  * Layout of the fake physical address space (all of it reserved PROT_NONE):
  *   [0, 2 MiB)            never mapped: pfn 0 and friends fault
  *   [2 MiB, PT_END)        page-table pages, made read/write on allocation
- *   [BAR_BASE, PHYS_SIZE)  device memory behind huge leaves: never accessible
+ *   [BAR_BASE, DAX_BASE)   device memory behind huge leaves: never accessible
+ *   [DAX_BASE, PHYS_SIZE)  device-dax memory: never accessible either, but it
+ *                          has a memmap (ZONE_DEVICE struct pages), made on
+ *                          first use by pw_dax_memmap_init()
  * A freed page-table page goes PROT_NONE into a FIFO quarantine and is only
  * reused after PW_QUARANTINE later frees, so a use after free faults.
  */
@@ -20,7 +23,9 @@
 #define PW_PT_BASE	(2UL << 20)
 #define PW_PT_END	(128UL << 30)		/* up to 128 GiB of page tables */
 #define PW_BAR_BASE	(256UL << 30)		/* device memory ("BAR") */
-#define PW_BAR_SIZE	(PW_PHYS_SIZE - PW_BAR_BASE)
+#define PW_DAX_BASE	(768UL << 30)		/* device-dax memory (drivers/dax) */
+#define PW_BAR_SIZE	(PW_DAX_BASE - PW_BAR_BASE)
+#define PW_DAX_SIZE	(PW_PHYS_SIZE - PW_DAX_BASE)
 #define PW_CHUNK	(2UL << 20)		/* pool grows 2 MiB at a time */
 #define PW_QUARANTINE	1024
 
@@ -55,8 +60,36 @@ static int pw_physmem_init(void)
 	return 0;
 }
 
+static struct page *pw_dax_memmap;	/* one struct page per device-dax pfn */
+
+/* kernel: the memmap of a ZONE_DEVICE range (memremap_pages()) */
+int pw_dax_memmap_init(void)
+{
+	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+	void *p;
+
+	pthread_mutex_lock(&once);
+	if (!pw_dax_memmap) {
+		p = mmap(NULL, (PW_DAX_SIZE >> PAGE_SHIFT) * sizeof(struct page),
+			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p != MAP_FAILED)
+			__atomic_store_n(&pw_dax_memmap, p, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&once);
+	return pw_dax_memmap ? 0 : -1;
+}
+
+unsigned long pw_dax_pfn(unsigned long offset)	/* device-dax frame at offset into its range */
+{
+	return (PW_DAX_BASE + (offset % PW_DAX_SIZE)) >> PAGE_SHIFT;
+}
+
 struct page *pw_pfn_to_page(unsigned long pfn)	/* kernel: pfn_to_page() */
 {
+	struct page *dax = __atomic_load_n(&pw_dax_memmap, __ATOMIC_ACQUIRE);
+
+	if (dax && pfn >= (PW_DAX_BASE >> PAGE_SHIFT) && pfn < (PW_PHYS_SIZE >> PAGE_SHIFT))
+		return &dax[pfn - (PW_DAX_BASE >> PAGE_SHIFT)];
 	/* device and unmapped pfns have no struct page here: hand out an
 	 * address in the never-accessible part, so a use faults */
 	if (pfn >= (PW_PT_END >> PAGE_SHIFT))
@@ -64,8 +97,19 @@ struct page *pw_pfn_to_page(unsigned long pfn)	/* kernel: pfn_to_page() */
 	return &pw_memmap[pfn];
 }
 
+bool pw_pfn_has_memmap(unsigned long pfn)	/* kernel: pfn_valid() */
+{
+	return (pfn >= (PW_PT_BASE >> PAGE_SHIFT) && pfn < (PW_PT_END >> PAGE_SHIFT)) ||
+	       (pfn >= (PW_DAX_BASE >> PAGE_SHIFT) && pfn < (PW_PHYS_SIZE >> PAGE_SHIFT) &&
+		__atomic_load_n(&pw_dax_memmap, __ATOMIC_ACQUIRE));
+}
+
 unsigned long pw_page_to_pfn(const struct page *page)	/* kernel: page_to_pfn() */
 {
+	struct page *dax = __atomic_load_n(&pw_dax_memmap, __ATOMIC_ACQUIRE);
+
+	if (dax && page >= dax && page < dax + (PW_DAX_SIZE >> PAGE_SHIFT))
+		return (PW_DAX_BASE >> PAGE_SHIFT) + (unsigned long)(page - dax);
 	return (unsigned long)(page - pw_memmap);
 }
 

@@ -45,6 +45,8 @@ struct page {			/* kernel: struct page, what page-table pages need */
 	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */
 	int pw_level;		/* a table page's level, PW_PT_* (set at allocation; lockdep.c) */
 	struct mm_struct *pw_mm;	/* the mm it was allocated to, NULL once freed (leaks.c) */
+	struct address_space *mapping;	/* kernel: page->mapping (device-dax's dax_set_mapping()) */
+	pgoff_t index;		/* kernel: page->index (same) */
 };
 enum { PW_PT_UNKNOWN, PW_PT_PTE, PW_PT_PMD, PW_PT_PUD, PW_PT_PGD };
 struct folio {			/* kernel: struct folio (only &folio->page is taken, by
@@ -66,6 +68,7 @@ struct file {			/* kernel: struct file */
 	struct address_space *f_mapping;
 	struct inode *f_inode;
 	int dax;		/* our driver's mappings are DAX-like device memory */
+	void *private_data;	/* kernel: file->private_data (device-dax: its struct dev_dax) */
 };
 struct mmu_gather {		/* kernel: struct mmu_gather (no batching, no TLB here) */
 	struct mm_struct *mm;

@@ -148,7 +148,11 @@ PW_U(bool, pte_marker_entry_uffd_wp, (swp_entry_t e))
 PW_U(int, is_hwpoison_entry, (swp_entry_t e))
 PW_U(bool, is_swapin_error_entry, (swp_entry_t e))
 PW_U(bool, is_poisoned_swp_entry, (swp_entry_t e))
-PW_U(bool, pfn_valid, (unsigned long pfn))
+/* kernel: pfn_valid(): true where a memmap exists; here only the page-table
+ * pool has struct pages, the device frames behind huge leaves have none (a
+ * BAR), so vm_normal_page*() of a VM_MIXEDMAP mapping finds no page there */
+bool pw_pfn_has_memmap(unsigned long pfn);
+static inline bool pfn_valid(unsigned long pfn) { return pw_pfn_has_memmap(pfn); }
 PW_U(void, adjust_range_if_pmd_sharing_possible, (struct vm_area_struct *vma,
 						  unsigned long *start, unsigned long *end))
 /* kernel: mm_counter() takes a page before 6.9 and a folio since: any argument */

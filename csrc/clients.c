@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Harness for the tree's own walk clients and huge-fault drivers
+ * (pywalk/variant/clients.py slices them; PW_CLIENT_<name> says which this
+ * tree has).
+ *
+ * Clients: the tree's mm_walk_ops run by the tree's walk_page_range()
+ * under mmap_lock for read, with the private data their kernel callers
+ * give them:
+ *   numa_maps    show_numa_ops (show_numa_map(): walk_page_vma() of each vma
+ *                the range meets, whole)
+ *   dirty        wp_walk_ops (wp_shared_mapping_range())
+ *   dirty-clean  clean_walk_ops (clean_record_shared_mapping_range())
+ * The dirty helpers' kernel callers walk with walk_page_mapping() under
+ * i_mmap_rwsem; there is no file rmap here, so they walk the vma with
+ * walk_page_range() under mmap_lock for read, which excludes no fault either.
+ *
+ * Drivers: pw_map_driver() makes a vma the way the driver's mmap does and
+ * points its ->huge_fault at the tree's handler.
+ */
+
+
+#ifndef PW_CLIENT_NUMA_MAPS
+#define PW_CLIENT_NUMA_MAPS 0
+#endif
+#ifndef PW_CLIENT_DIRTY
+#define PW_CLIENT_DIRTY 0
+#endif
+#ifndef PW_CLIENT_VFIO
+#define PW_CLIENT_VFIO 0
+#endif
+#ifndef PW_CLIENT_DAX
+#define PW_CLIENT_DAX 0
+#endif
+#ifndef PW_CLIENT_DIRTY_CLEAN
+#define PW_CLIENT_DIRTY_CLEAN 0
+#endif
+
+static int pw_is_client(int walker)
+{
+	return walker >= PW_WALK_TREE_NUMA_MAPS && walker <= PW_WALK_TREE_CLEAN;
+}
+
+/* Run a tree client over [start, end); mmap_lock is taken here. */
+static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned long end,
+			  int walker, struct pw_walk_counts *counts)
+{
+	int r = -ENOSYS;
+
+	switch (walker) {
+#if PW_CLIENT_NUMA_MAPS
+	case PW_WALK_TREE_NUMA_MAPS: {
+		/* show_numa_map(), called by seq_file for each vma under mmap_lock
+		 * for read (m_start()): walk_page_vma() of the whole vma, which
+		 * (unlike walk_page_range()) does not skip VM_PFNMAP vmas */
+		struct numa_maps md;	/* kernel: numa_priv->md, zeroed per vma */
+		unsigned long addr = start;
+		struct vm_area_struct *vma;
+
+		r = 0;
+		mmap_read_lock(mm);
+		while (!r && addr < end && (vma = find_vma(mm, addr)) && vma->vm_start < end) {
+			memset(&md, 0, sizeof(md));
+			r = walk_page_vma(vma, pw_tree_show_numa_ops, &md);
+			if (counts)
+				counts->pte_present += md.pages;
+			addr = vma->vm_end;
+		}
+		mmap_read_unlock(mm);
+		break;
+	}
+#endif
+#if PW_CLIENT_DIRTY
+	case PW_WALK_TREE_DIRTY: {
+		struct wp_walk wpwalk = { .total = 0 };	/* as wp_shared_mapping_range() */
+
+		mmap_read_lock(mm);
+		r = walk_page_range(mm, start, end, pw_tree_wp_walk_ops, &wpwalk);
+		mmap_read_unlock(mm);
+		if (counts)
+			counts->pte_present += wpwalk.total;
+		break;
+	}
+#endif
+#if PW_CLIENT_DIRTY_CLEAN
+	case PW_WALK_TREE_CLEAN: {
+		/* as clean_record_shared_mapping_range() with an empty range */
+		static __thread unsigned long *bitmap;
+		static __thread unsigned long bitmap_pages;
+		unsigned long nr = (end - start) >> PAGE_SHIFT;
+		struct vm_area_struct *vma = find_vma(mm, start);
+		struct clean_walk cwalk = { .base = { .total = 0 } };
+
+		if (!vma)
+			return PW_ERR_NOVMA;
+		if (bitmap_pages < nr) {
+			free(bitmap);
+			bitmap = calloc((nr + 63) / 64, sizeof(long));
+			bitmap_pages = bitmap ? nr : 0;
+			if (!bitmap)
+				return -ENOMEM;
+		}
+		cwalk.bitmap_pgoff = linear_page_index(vma, start);
+		cwalk.bitmap = bitmap;
+		cwalk.start = nr;
+		cwalk.end = 0;
+		mmap_read_lock(mm);
+		r = walk_page_range(mm, start, end, pw_tree_clean_walk_ops, &cwalk.base);
+		mmap_read_unlock(mm);
+		if (counts)
+			counts->pte_present += cwalk.base.total;
+		break;
+	}
+#endif
+	}
+	return r;
+}
+
+/* ---- drivers ---- */
+
+#if PW_CLIENT_VFIO
+/* kernel: vfio_pci_mmap_ops (its members as the tree's table has them with
+ * CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP; 4 KiB faults go to the shim's
+ * handle_pte_fault() stand-in, which does not call ->fault) */
+static struct vm_operations_struct pw_vfio_vm_ops;	/* set by pw_clients_init() */
+
+/*
+ * vfio_pci_core_mmap() of BAR 0 of a device whose BAR is as large as the
+ * mapping and naturally aligned (pw_bar_pfn(0) is 1 GiB aligned): a
+ * VM_PFNMAP|VM_IO shared mapping of the device file, vm_pgoff encoding the
+ * region index.  One allocation: the vma, the device, its pci_dev.
+ */
+static struct vm_area_struct *pw_vfio_mmap(struct mm_struct *mm, unsigned long start,
+					   unsigned long size)
+{
+	struct vm_area_struct *vma = calloc(1, sizeof(*vma) + sizeof(struct vfio_pci_core_device) +
+					    sizeof(struct pci_dev));
+	struct file *file = calloc(1, sizeof(*file) + sizeof(struct inode));
+	struct vfio_pci_core_device *vdev;
+	struct pci_dev *pdev;
+
+	if (!vma || !file) {
+		free(vma);
+		free(file);
+		return NULL;
+	}
+	vdev = (struct vfio_pci_core_device *)(vma + 1);
+	pdev = (struct pci_dev *)(vdev + 1);
+	pdev->bar_start[0] = (phys_addr_t)pw_bar_pfn(0) << PAGE_SHIFT;
+	pdev->bar_len[0] = size;
+	vdev->pdev = pdev;
+	vdev->memory_enabled = true;
+	file->f_inode = (struct inode *)(file + 1);
+	file->f_inode->i_mode = S_IFCHR | 0600;
+	file->private_data = vdev;
+	vma->vm_start = start;
+	vma->vm_end = start + size;
+	vma->vm_mm = mm;
+	vma->vm_flags = VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE |
+			VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_page_prot = PAGE_SHARED;
+	vma->vm_pgoff = 0;	/* BAR 0: index 0 << (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT) */
+	vma->vm_file = file;
+	vma->vm_private_data = vdev;
+	vma->vm_ops = &pw_vfio_vm_ops;
+	return vma;
+}
+#endif
+
+
+#if PW_CLIENT_DAX
+/* kernel: dax_vm_ops (its fault members; ->may_split and ->pagesize are not
+ * asked by anything compiled here) */
+static struct vm_operations_struct pw_dax_vm_ops;	/* set by pw_clients_init() */
+
+/*
+ * dax_mmap() of a device-dax instance (/dev/daxN.M) of one range as large as
+ * the mapping, with the given alignment (1 GiB: PUD faults only; 2 MiB: PMD).
+ * Its memory is ZONE_DEVICE: it has struct pages (pw_dax_memmap_init()),
+ * compound per alignment (pgmap->vmemmap_shift), which dax_set_mapping()
+ * writes.  One allocation: the vma, dev_dax, its range, pgmap, dax_device.
+ */
+struct pw_dax_dev {
+	struct dev_dax dev_dax;
+	struct dev_dax_range range;
+	struct dev_pagemap pgmap;
+	struct dax_device dax_dev;
+};
+
+static struct vm_area_struct *pw_dax_mmap(struct mm_struct *mm, unsigned long start,
+					  unsigned long size, unsigned long align)
+{
+	struct vm_area_struct *vma;
+	struct file *file;
+	struct pw_dax_dev *d;
+
+	if (pw_dax_memmap_init())
+		return NULL;
+	vma = calloc(1, sizeof(*vma) + sizeof(*d));
+	file = calloc(1, sizeof(*file) + sizeof(struct inode) + sizeof(struct address_space));
+	if (!vma || !file) {
+		free(vma);
+		free(file);
+		return NULL;
+	}
+	d = (struct pw_dax_dev *)(vma + 1);
+	d->dax_dev.alive = 1;
+	d->pgmap.vmemmap_shift = __builtin_ctzl(align) - PAGE_SHIFT;
+	d->range.pgoff = 0;
+	d->range.range.start = (phys_addr_t)pw_dax_pfn(0) << PAGE_SHIFT;
+	d->range.range.end = d->range.range.start + size - 1;
+	d->dev_dax.dax_dev = &d->dax_dev;
+	d->dev_dax.align = align;
+	d->dev_dax.pgmap = &d->pgmap;
+	d->dev_dax.nr_range = 1;
+	d->dev_dax.ranges = &d->range;
+	file->f_inode = (struct inode *)(file + 1);
+	file->f_inode->i_mode = S_IFCHR | 0600;
+	file->f_mapping = (struct address_space *)(file->f_inode + 1);
+	file->f_inode->i_mapping = file->f_mapping;
+	file->dax = 1;		/* kernel: IS_DAX(inode) (S_DAX on the device inode) */
+	file->private_data = &d->dev_dax;
+	vma->vm_start = start;
+	vma->vm_end = start + size;
+	vma->vm_mm = mm;
+	vma->vm_flags = VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE |
+			VM_HUGEPAGE;
+	vma->vm_page_prot = PAGE_SHARED;
+	vma->vm_file = file;
+	vma->vm_private_data = NULL;
+	vma->vm_ops = &pw_dax_vm_ops;
+	return vma;
+}
+#endif
+
+/* The drivers' vm_ops point at the tree's handlers, reached through the
+ * pw_tree_ pointers (pywalk/variant/clients.py): not constant expressions,
+ * so filled in once, when the variant is loaded. */
+__attribute__((constructor)) static void pw_clients_init(void)
+{
+#if PW_CLIENT_VFIO
+	pw_vfio_vm_ops.fault = pw_tree_vfio_pci_mmap_page_fault;
+	pw_vfio_vm_ops.huge_fault = pw_tree_vfio_pci_mmap_huge_fault;
+#endif
+#if PW_CLIENT_DAX
+	pw_dax_vm_ops.fault = pw_tree_dev_dax_fault;
+	pw_dax_vm_ops.huge_fault = pw_tree_dev_dax_huge_fault;
+#endif
+}
+
+static int pw_driver_available(int driver)
+{
+	switch (driver) {
+	case PW_DRIVER_WRITE_NOTIFY:
+		return 1;
+	case PW_DRIVER_VFIO:
+		return PW_CLIENT_VFIO + 0;
+	case PW_DRIVER_DAX:
+		return PW_CLIENT_DAX + 0;
+	}
+	return 0;
+}
