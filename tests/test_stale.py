@@ -40,7 +40,7 @@ def test_an_unlocked_check_then_act_is_found(seed):
     r, stale = _first_stale(v, "walk-vs-refault", seed)
     f = stale[0]
     assert f.message.startswith("check-then-act: "), f.message
-    assert any(b.startswith("insert_pfn_pud mm/huge_memory.c") for b in f.backtrace)
+    assert any(b.startswith("insert_pfn_pud mm/huge_memory.c") for b in f.backtrace), f.backtrace
     assert all(x.message.startswith("check-then-act: ") for x in stale)
     assert not [x for x in r.findings if x.kind in ("LOCK", "LEAK")], r.findings[:2]
 
@@ -53,7 +53,8 @@ def test_a_lost_update_under_the_lock_is_found(seed):
     r, stale = _first_stale(v, "walk-vs-refault", seed)
     f = stale[0]
     assert f.message.startswith("lost update: "), f.message
-    assert any(b.startswith("huge_pud_set_accessed mm/huge_memory.c") for b in f.backtrace)
+    assert any(b.startswith("huge_pud_set_accessed mm/huge_memory.c") for b in f.backtrace), \
+        f.backtrace
     assert all(x.message.startswith("lost update: ") for x in stale)
     assert not [x for x in r.findings if x.kind in ("LOCK", "LEAK")], r.findings[:2]
 
