@@ -7,7 +7,7 @@
  * entry points (shim/src/tsan.c), and through the entry accessors' PW_LOAD.
  *
  * Each thread remembers, for a few entries, the value its own (tree) code
- * last loaded (plain, READ_ONCE, or pmdp_get()/ptep_get() & co; the shim's
+ * last loaded (plain, READ_ONCE, or through the entry accessors; the shim's
  * stand-ins, such as handle_pte_fault(), say where they look), and the
  * value it last stored there.
  * The rule: a page-table entry store made under that entry's page-table
