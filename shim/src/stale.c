@@ -58,7 +58,7 @@ void pw_stale_reset(void)
 int pw_stale_on;		/* set by tsan.c: this build's tree code is instrumented */
 
 /* A load of the 8 bytes at p saw v: from the tree's code (tsan.c, plain or
- * READ_ONCE) or an entry accessor (PW_LOAD: pmdp_get(), ptep_get(), ...). */
+ * READ_ONCE) or an entry accessor (its PW_LOAD). */
 void pw_stale_view(void *p, unsigned long v)
 {
 	unsigned long e = (unsigned long)p, off = e - (unsigned long)pw_physbase;
