@@ -19,6 +19,7 @@
 		if (__j) {						\
 			__r = __j == 1 ? PW_ERR_OOPS : PW_ERR_PANIC;	\
 		} else {						\
+			pw_stale_reset();				\
 			pw_cur.active = 1;				\
 			__r = (expr);					\
 		}							\
@@ -288,11 +289,11 @@ int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
  * madvise_dontneed_single_vma() calls it (no zap_details).  Page tables
  * stay.
  */
-static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long end)
+/* The tree's zap of [start, end) in every vma; the caller holds mmap_lock. */
+static void pw_zap_vmas(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	int i;
 
-	mmap_read_lock(mm);
 	for (i = 0; i < mm->nr_vmas; i++) {
 		struct vm_area_struct *vma = mm->vmas[i];
 		unsigned long s = max(start, vma->vm_start);
@@ -305,6 +306,12 @@ static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long en
 			zap_page_range_single(vma, s, e - s, NULL);
 #endif
 	}
+}
+
+static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	mmap_read_lock(mm);
+	pw_zap_vmas(mm, start, end);
 	mmap_read_unlock(mm);
 	return 0;
 }
@@ -312,6 +319,38 @@ static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long en
 int pw_zap(struct pw_mm *m, unsigned long start, unsigned long end)
 {
 	return PW_GUARDED(m, pw_do_zap(m->mm, start, end));
+}
+
+/*
+ * The mm's end, as exit_mmap() does it, by the tree's code: unmap_vmas()
+ * (its zap) and free_pgtables() (its free_pgd_range(), from
+ * FIRST_USER_ADDRESS to USER_PGTABLES_CEILING: every table down from the
+ * pgd's entries), then check_mm() and the leak scan (shim/src/leaks.c).
+ */
+static int pw_do_teardown(struct mm_struct *mm)
+{
+	unsigned long lo = ~0UL, hi = 0;
+	struct mmu_gather tlb;
+
+	mmap_write_lock(mm);
+	for (int i = 0; i < mm->nr_vmas; i++) {
+		lo = min(lo, mm->vmas[i]->vm_start);
+		hi = max(hi, mm->vmas[i]->vm_end);
+	}
+	if (lo < hi) {
+		pw_zap_vmas(mm, lo, hi);
+		tlb_gather_mmu(&tlb, mm);
+		free_pgd_range(&tlb, lo, hi, 0UL, 0UL);	/* x86: FIRST_USER_ADDRESS, USER_PGTABLES_CEILING */
+		tlb_finish_mmu(&tlb);
+	}
+	pw_check_mm(mm);
+	mmap_write_unlock(mm);
+	return 0;
+}
+
+int pw_mm_teardown(struct pw_mm *m)
+{
+	return PW_GUARDED(m, pw_do_teardown(m->mm));
 }
 
 static int pw_do_poke(struct mm_struct *mm, unsigned long addr)

@@ -67,6 +67,7 @@ int pw_lookup(struct pw_mm *m, unsigned long addr, int *level, int *state);
 int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker, int cbmask,
 	    struct pw_walk_counts *counts, void *pyhandle);
 int pw_zap(struct pw_mm *m, unsigned long start, unsigned long end);
+int pw_mm_teardown(struct pw_mm *m);	/* exit_mmap()'s teardown by the tree, then check_mm() */
 int pw_poke_leaf(struct pw_mm *m, unsigned long addr);
 int pw_selftest(struct pw_mm *m, int what);
 void pw_set_thread(int tid, int role);	/* who the calling thread is, in reports */

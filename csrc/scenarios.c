@@ -16,38 +16,30 @@
 
 
 /*
- * Tear down every page table below [start, end) (PUD aligned): stands for
- * munmap() + mmap() of the range.  Entries are detached under mmap_lock for
- * write; the tables are freed (into the quarantine) after it is dropped, as
- * munmap() frees them after downgrading the lock.
+ * Tear down every page table below [start, end) (PUD aligned) as munmap()
+ * + mmap() of the range would, through the tree's own code: its zap
+ * (unmap_vmas()'s core: leaves and ptes) and then its free_pgd_range()
+ * (free_pgtables()'s core: pte and pmd tables, each uncounted with
+ * mm_dec_nr_ptes()/mm_dec_nr_pmds(); floor and ceiling are the range, so a
+ * pud table goes only with a whole 512 GiB).  Under mmap_lock for write, a
+ * few GiB per pass; each pass first checks accounting and leaks
+ * (shim/src/leaks.c), as check_mm() would at the mm's end.
  */
-#define PW_REAP_MAX 64	/* tables detached per write-locked pass */
+#define PW_REAP_PUDS 64	/* PUD ranges torn down per write-locked pass */
 static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	pmd_t *tables[PW_REAP_MAX];
-	unsigned long addr = start;
-	int n;
+	unsigned long addr = start, next;
+	struct mmu_gather tlb;
 
-	while (addr < end) {
-		n = 0;
+	for (; addr < end; addr = next) {
+		next = end - addr > PW_REAP_PUDS * PUD_SIZE ? addr + PW_REAP_PUDS * PUD_SIZE : end;
 		mmap_write_lock(mm);
 		pw_check_tables(mm);	/* accounting and leaks (shim/src/leaks.c) */
-		for (; addr < end && n < PW_REAP_MAX; addr += PUD_SIZE) {
-			p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
-			pud_t *pud;
-
-			if (p4d_none(*p4d))
-				continue;
-			pud = pud_offset(p4d, addr);
-			if (!pud_none(*pud) && !pud_leaf(*pud)) {
-				tables[n++] = pud_pgtable(*pud);
-				pw_uncount_pmd_table(mm, tables[n - 1]);
-			}
-			pud_clear(pud);
-		}
+		pw_zap_vmas(mm, addr, next);
+		tlb_gather_mmu(&tlb, mm);
+		free_pgd_range(&tlb, addr, next, addr, next);
+		tlb_finish_mmu(&tlb);
 		mmap_write_unlock(mm);
-		while (n)
-			pw_free_pmd_table(tables[--n]);
 	}
 	return 0;
 }

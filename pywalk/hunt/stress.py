@@ -22,7 +22,7 @@ from pywalk.hunt import roles
 from pywalk.variant.delays import SITES, DelayProfile  # noqa: F401 (pywalk.hunt.stress.DelayProfile)
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, WALKERS, Variant  # WALKERS: ours and the tree's
 from pywalk.variant.oops import Report, address_class, signature
-from pywalk.hunt import dataraces
+from pywalk.hunt import dataraces, teardown
 
 ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
 GiB = 1 << 30
@@ -295,6 +295,8 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         stop[0] = 1
         for t in threads:
             t.join()
+    if not result.interrupted:          # the mm's end, by the tree's teardown + check_mm()
+        teardown.final_teardown(state["mm"], lambda rep: _record(rep, role_names))
     result.ops = counters["ops"]
     result.elapsed_s = time.perf_counter() - t0
     result.python_s = counters["py"]

@@ -58,7 +58,8 @@ CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing"
 SHIM = asset_dir("shim")
 CSRC = asset_dir("csrc")
 SHIM_SOURCES = ("src/runtime.c", "src/sched.c", "src/physmem.c", "src/mm.c", "src/history.c",
-                "src/lockdep.c", "src/leaks.c", "src/kcsan.c")
+                "src/lockdep.c", "src/leaks.c", "src/kcsan.c",
+                "src/stale.c")
 CSRC_SOURCES = ("driver.c", "walkers.c", "clients.c", "api.c", "scenarios.c", "sched_run.c", "bench.c")
 # files read besides the manifest's, for API detection (treeinfo)
 EXTRA_READS = patched_tree.EXTRA_READS

@@ -65,6 +65,7 @@ SLICES: tuple[Take, ...] = (
         "pmdp_huge_get_and_clear_full", "pudp_huge_get_and_clear_full",
         "pgd_addr_end", "p4d_addr_end", "pud_addr_end", "pmd_addr_end",
         "pgd_none_or_clear_bad", "p4d_none_or_clear_bad", "pud_none_or_clear_bad",
+        "pmd_none_or_clear_bad",    # free_pmd_range()
         "pud_none_or_trans_huge_or_dev_or_clear_bad", "pud_trans_unstable",
         "pmd_read_atomic", "pmd_none_or_trans_huge_or_clear_bad", "pmd_trans_unstable",
         "pmd_devmap_trans_unstable", "arch_needs_pgtable_deposit",
@@ -119,6 +120,8 @@ SLICES: tuple[Take, ...] = (
         "pte_table_reclaim_possible", "do_zap_pte_range", "zap_empty_pte_table",
         "zap_pte_table_if_empty", "zap_drop_markers", "fix_spurious_fault",
         "zap_nonpresent_ptes", "pgtable_level_has_pxx_special", "cond_install_uffd_wp_ptes",
+        # munmap()'s page-table teardown, which the reaper runs (free_pgtables()'s core)
+        "free_pgd_range", "free_p4d_range", "free_pud_range", "free_pmd_range", "free_pte_range",
     ), "functions"),
     Take("mm/huge_memory.c", (
         "__pud_trans_huge_lock", "__pmd_trans_huge_lock",

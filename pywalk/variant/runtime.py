@@ -344,6 +344,14 @@ class MM:
         _this_thread(self.lib)
         self._check(self.lib.pw_zap(self._m, start, end))
 
+    def teardown(self) -> None:
+        """Tear every page table down as exit_mmap() does, by the tree's own
+        zap and free_pgd_range(), then check as check_mm() does: a table still
+        counted, leaked or linked raises KernelOops (kind LEAK).  The mm can
+        be faulted again afterwards."""
+        _this_thread(self.lib)
+        self._check(self.lib.pw_mm_teardown(self._m))
+
     def walk(self, start: int, end: int, callbacks=("pmd_entry", "pte_entry"),
              walker: str | None = None) -> dict:
         """The tree's walk_page_range() over [start, end).

@@ -13,8 +13,9 @@
  *   leaked, e.g. overwritten by a populate that did not look.
  * - a reachable table must not have been freed (or handed to another mm):
  *   a table freed while still linked.
- * The harness's teardown (the reaper, standing for free_pgtables()) keeps
- * the counters as free_pmd_range()/free_pte_range() do: pw_uncount_pmd_table().
+ * The reaper's teardown is the tree's own (zap, then free_pgd_range():
+ * csrc/scenarios.c), so the tree's free_pmd_range()/free_pte_range() keep
+ * the counters as they free.
  * No kernel counterpart beyond those named.
  */
 
@@ -36,18 +37,6 @@ static int pw_leak_table_ok(struct mm_struct *mm, void *table, int level, const 
 		 what, __pa(table), pg->pw_mm ? "another mm's" : "free");
 	pw_leak_report(mm, 4, msg);
 	return 0;
-}
-
-/* kernel: free_pmd_range()/free_pte_range()'s mm_dec_nr_pmds()/mm_dec_nr_ptes() */
-void pw_uncount_pmd_table(struct mm_struct *mm, pmd_t *pmd)
-{
-	for (int i = 0; i < PTRS_PER_PMD; i++) {
-		pmd_t v = pw_pmdp_get(&pmd[i]);
-
-		if (!pmd_none(v) && !pmd_leaf(v))
-			mm_dec_nr_ptes(mm);
-	}
-	mm_dec_nr_pmds(mm);
 }
 
 /* Under mmap_lock for write: counters and reachability (see above). */
@@ -99,4 +88,19 @@ void pw_check_tables(struct mm_struct *mm)
 			 live - (puds + pmds + ptes), live, puds + pmds + ptes);
 		pw_leak_report(mm, 2, msg);
 	}
+}
+
+/* kernel: check_mm() (kernel/fork.c), after the tree's exit_mmap()-like
+ * teardown (csrc/api.c pw_mm_teardown()): no table may still be counted,
+ * none allocated and not freed, none still linked. */
+void pw_check_mm(struct mm_struct *mm)
+{
+	long bytes = (mm->nr_ptes + mm->nr_pmds + mm->nr_puds) * (long)PAGE_SIZE;
+	char msg[120];
+
+	if (bytes) {
+		snprintf(msg, sizeof(msg), "non-zero pgtables_bytes on freeing mm: %ld", bytes);
+		pw_leak_report(mm, 1, msg);
+	}
+	pw_check_tables(mm);
 }

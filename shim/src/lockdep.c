@@ -64,8 +64,10 @@ void pw_lockdep_store(void *entry, unsigned long old, unsigned long new)
 		name = "mm->page_table_lock (pud_lockptr())";
 		break;
 	}
-	if (pw_holds(need))
+	if (pw_holds(need)) {
+		pw_stale_store(entry, old, new);	/* stale.c */
 		return;
+	}
 	snprintf(msg, sizeof(msg), "lockdep: entry store without %s or mmap_lock for write: "
 		 "%016lx -> %016lx", name, old, new);
 	pw_warn_kind(PW_OOPS_LOCK, NULL, 0, msg);

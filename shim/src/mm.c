@@ -40,6 +40,7 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		if (!new)
 			return VM_FAULT_OOM;
 		ptl = pmd_lock(mm, vmf->pmd);
+		pw_stale_view(vmf->pmd, pmd_val(*vmf->pmd));	/* this stand-in's check */
 		if (pmd_none(*vmf->pmd)) {	/* kernel: pmd_install() */
 			mm_inc_nr_ptes(mm);
 			smp_wmb();

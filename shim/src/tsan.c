@@ -29,7 +29,15 @@ static __always_inline void pw_tsan(void *p, int size, int type, enum pw_site si
 		pw_kcsan_watch(p, size, type);
 	}
 	pw_hook_at(site, p);
+	/* after any delay: the value the load right after this will see
+	 * (a view for shim/src/stale.c) */
+	if (size == 8 && !(type & (PW_KC_WRITE | PW_KC_ATOMIC)) &&
+	    (unsigned long)p - (unsigned long)pw_physbase < PW_PT_END)
+		pw_stale_view(p, __atomic_load_n((unsigned long *)p, __ATOMIC_RELAXED));
 }
+
+/* this build has the tree's loads: the stale-view oracle can compare */
+__attribute__((constructor)) static void pw_stale_enable(void) { pw_stale_on = 1; }
 
 PW_TSAN void __tsan_init(void) { }	/* module constructor: nothing to set up */
 PW_TSAN void __tsan_func_entry(void *pc) { (void)pc; }	/* not emitted (entry-exit=0) */

@@ -27,12 +27,18 @@ extern struct pw_kcsan_cfg pw_kcsan;
 extern int pw_kcsan_active;	/* armed watchpoints: the fast path's one load */
 void pw_kcsan_check(void *p, int size, int type);
 void pw_kcsan_watch(void *p, int size, int type);
+/* Stale-view stores (shim/src/stale.c): the tree's loads of entries (from
+ * tsan.c), each store made under the entry's lock (from lockdep.c), and a
+ * new guarded call (csrc/api.c). */
+void pw_stale_store(void *entry, unsigned long old, unsigned long new);
+void pw_stale_reset(void);
 /* At an oops on address: the history of the entry whose value maps it. */
 void pw_history_racing(struct pw_report *r, unsigned long address);
 
 /* Page-table accounting and leaks (shim/src/leaks.c), under mmap_lock for write. */
 struct mm_struct;
 void pw_check_tables(struct mm_struct *mm);
-void pw_uncount_pmd_table(struct mm_struct *mm, pmd_t *pmd);
+/* ... and at the mm's end, after the tree's teardown (kernel: check_mm()) */
+void pw_check_mm(struct mm_struct *mm);
 
 #endif

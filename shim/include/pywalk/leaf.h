@@ -148,6 +148,17 @@ int PW_API(walk_kernel_page_table_range_lockless)(unsigned long start, unsigned 
 #if PW_HAVE_pte_free_tlb
 #define pte_free_tlb(tlb, pte, a) pte_free((tlb)->mm, (pte))
 #endif
+/* kernel: pmd_free_tlb()/pud_free_tlb() (free_pgd_range()): the same, at once */
+#if PW_HAVE_pmd_free_tlb
+#define pmd_free_tlb(tlb, pmd, a) pmd_free((tlb)->mm, (pmd))
+#endif
+#if PW_HAVE_pud_free_tlb
+#define pud_free_tlb(tlb, pud, a) pud_free((tlb)->mm, (pud))
+#endif
+/* kernel: p4d_free_tlb() (pgtable-nop4d.h: the p4d level is folded, no table) */
+#if PW_HAVE_p4d_free_tlb
+#define p4d_free_tlb(tlb, p4d, a) do { (void)(p4d); } while (0)
+#endif
 /* kernel: IS_ANON_FILE(): our device inode is not an anonymous inode */
 #if PW_HAVE_IS_ANON_FILE
 #define IS_ANON_FILE(inode) ((void)(inode), 0)

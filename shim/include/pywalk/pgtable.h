@@ -118,7 +118,13 @@ unsigned long pw_page_to_pfn(const struct page *page);
 
 /* ---- hooked entry access: every shared load/store of the shim ---- */
 #include "history.h"
-#define PW_LOAD(p) ({ pw_hook_at(PW_SITE_LOAD, &(p)); __atomic_load_n(&(p), __ATOMIC_RELAXED); })
+/* a load is also a view of the entry for the stale-view oracle (shim/src/stale.c;
+ * on in instrumented builds only) */
+extern int pw_stale_on;
+void pw_stale_view(void *p, unsigned long v);
+#define PW_LOAD(p) ({ pw_hook_at(PW_SITE_LOAD, &(p)); \
+		      __typeof__(p) __v = __atomic_load_n(&(p), __ATOMIC_RELAXED); \
+		      if (unlikely(__atomic_load_n(&pw_stale_on, __ATOMIC_RELAXED))) pw_stale_view(&(p), __v); __v; })
 #define PW_STORE(p, v) do { __typeof__(p) __o = __atomic_load_n(&(p), __ATOMIC_RELAXED); \
 			    __atomic_store_n(&(p), (v), __ATOMIC_RELEASE); \
 			    pw_history_store(&(p), __o, (v)); pw_hook_at(PW_SITE_STORE, &(p)); } while (0)
@@ -157,6 +163,8 @@ static inline int p4d_bad(p4d_t p4d)	/* kernel: p4d_bad(): anything but a table 
 {
 	return (p4d_flags(p4d) & ~(_KERNPG_TABLE | _PAGE_USER)) != 0;
 }
+/* kernel: p4d_clear() (x86 4-level: the p4d is the folded pgd entry) */
+static inline void p4d_clear(p4d_t *p4d) { PW_STORE(p4d->p4d, 0UL); }
 void pw_report_bad_entry(const char *level, unsigned long val);	/* kernel: pgd_ERROR() & co */
 static inline void p4d_clear_bad(p4d_t *p4d)	/* kernel: p4d_clear_bad() */
 {
