@@ -116,6 +116,18 @@ static int pw_do_map(struct mm_struct *mm, unsigned long start, unsigned long si
 	return 0;
 }
 
+/* After a map at s: hand out the start, and put the next mapping after a
+ * one-PUD guard gap, PUD aligned (harness bookkeeping, no kernel counterpart). */
+static long pw_mapped(struct pw_mm *m, long r, unsigned long s, unsigned long size,
+		      unsigned long *start)
+{
+	if (r == 0) {
+		*start = s;
+		m->next_addr = ((s + size + PUD_SIZE - 1) & PUD_MASK) + PUD_SIZE;
+	}
+	return r;
+}
+
 int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify,
 	   unsigned long *start)
 {
@@ -125,12 +137,7 @@ int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify
 	if (!size || (size & ~PAGE_MASK))
 		return -EINVAL;
 	r = PW_GUARDED(m, pw_do_map(m->mm, s, size, huge_level, write_notify));
-	if (r == 0) {
-		*start = s;
-		/* next mapping after a one-PUD guard gap, PUD aligned */
-		m->next_addr = ((s + size + PUD_SIZE - 1) & PUD_MASK) + PUD_SIZE;
-	}
-	return r;
+	return pw_mapped(m, r, s, size, start);
 }
 
 /* A mapping of one of the tree's drivers (csrc/clients.c), as pw_map() does ours. */
@@ -174,11 +181,7 @@ int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, int huge_leve
 	if (!size || (size & ~PAGE_MASK))
 		return -EINVAL;
 	r = PW_GUARDED(m, pw_do_map_driver(m->mm, s, size, driver, huge_level));
-	if (r == 0) {
-		*start = s;
-		m->next_addr = ((s + size + PUD_SIZE - 1) & PUD_MASK) + PUD_SIZE;
-	}
-	return r;
+	return pw_mapped(m, r, s, size, start);
 }
 
 int pw_driver_has(int driver) { return pw_driver_available(driver); }
