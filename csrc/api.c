@@ -28,6 +28,11 @@
 	}								\
 	__r; })
 
+void pw_mm_set_untracked(struct pw_mm *m, int untracked)
+{
+	m->untracked = untracked;
+}
+
 int pw_init(void)
 {
 	if (pw_physmem_init())
@@ -269,13 +274,15 @@ static int pw_do_walk(struct mm_struct *mm, unsigned long start, unsigned long e
 	struct pw_walk_priv priv = { counts, pyhandle };
 	int r;
 
-	if (pw_is_client(walker))
-		return pw_client_walk(mm, start, end, walker, counts);
 	pw_walker_ops(&ops, walker, mask);
 	pw_watch_begin(&priv);
-	mmap_read_lock(mm);
-	r = walk_page_range(mm, start, end, &ops, &priv);
-	mmap_read_unlock(mm);
+	if (pw_is_client(walker)) {	/* a census walk: its callbacks, seen (clients.c) */
+		r = pw_client_census(mm, start, end, walker, counts);
+	} else {
+		mmap_read_lock(mm);
+		r = walk_page_range(mm, start, end, &ops, &priv);
+		mmap_read_unlock(mm);
+	}
 	pw_watch_end(&priv, counts);
 	return r;
 }

@@ -7,8 +7,9 @@
  *                          __handle_mm_fault() (pw_do_fault), as a program
  *                          touching its mapping would
  *   pw_bench_walk()        times the tree's walk_page_range() with a built-in
- *                          walker, one clock_gettime() pair per walk; sums
- *                          its callbacks, splits and retries over the walks
+ *                          walker (or a tree client, as it runs), one
+ *                          clock_gettime() pair per walk; sums its splits,
+ *                          and our walkers' callbacks and retries, over the walks
  *   pw_bench_floor()       times a minimal hand-written descent of the same
  *                          tables (our code, no locks, no callbacks unless
  *                          asked for): the floor the real walker is
@@ -69,14 +70,20 @@ static int pw_bench_do_walk(struct mm_struct *mm, unsigned long start, unsigned 
 	int r = 0;
 
 
+	const int client = pw_is_client(walker);
+
 	pw_walker_ops(&ops, walker, mask);
 	memset(counts, 0, sizeof(*counts));
 	pw_watch_begin(&priv);
 	for (i = 0; i < iters; i++) {
 		t0 = pw_bench_now();
-		mmap_read_lock(mm);
-		r = walk_page_range(mm, start, end, &ops, &priv);
-		mmap_read_unlock(mm);
+		if (client) {	/* the tree's own, as it runs (csrc/clients.c) */
+			r = pw_client_walk(mm, start, end, walker, NULL, NULL);
+		} else {
+			mmap_read_lock(mm);
+			r = walk_page_range(mm, start, end, &ops, &priv);
+			mmap_read_unlock(mm);
+		}
 		t1 = pw_bench_now();
 		ns[i] = t1 - t0;
 		priv.watch.level = 0;	/* a walk's last split is not the next walk's */

@@ -41,12 +41,40 @@ static int pw_is_client(int walker)
 	return walker >= PW_WALK_TREE_NUMA_MAPS && walker <= PW_WALK_TREE_CLEAN;
 }
 
-/* Run a tree client over [start, end); mmap_lock is taken here. */
+/* A client's mm_walk_ops as the tree has them (NULL: not in this tree). */
+static const struct mm_walk_ops *pw_client_ops(int walker)
+{
+	switch (walker) {
+#if PW_CLIENT_NUMA_MAPS
+	case PW_WALK_TREE_NUMA_MAPS:
+		return pw_tree_show_numa_ops;
+#endif
+#if PW_CLIENT_DIRTY
+	case PW_WALK_TREE_DIRTY:
+		return pw_tree_wp_walk_ops;
+#endif
+#if PW_CLIENT_DIRTY_CLEAN
+	case PW_WALK_TREE_CLEAN:
+		return pw_tree_clean_walk_ops;
+#endif
+	}
+	return NULL;
+}
+
+/*
+ * Run a tree client over [start, end); mmap_lock is taken here.  ops: the
+ * client's own (NULL), or pywalk bench's census copy of them
+ * (csrc/bench_paced.c: the same callbacks, called through counters).
+ */
 static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned long end,
-			  int walker, struct pw_walk_counts *counts)
+			  int walker, const struct mm_walk_ops *ops, struct pw_walk_counts *counts)
 {
 	int r = -ENOSYS;
 
+	if (!ops)
+		ops = pw_client_ops(walker);
+	if (!ops)
+		return r;
 	switch (walker) {
 #if PW_CLIENT_NUMA_MAPS
 	case PW_WALK_TREE_NUMA_MAPS: {
@@ -61,7 +89,7 @@ static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned lo
 		mmap_read_lock(mm);
 		while (!r && addr < end && (vma = find_vma(mm, addr)) && vma->vm_start < end) {
 			memset(&md, 0, sizeof(md));
-			r = walk_page_vma(vma, pw_tree_show_numa_ops, &md);
+			r = walk_page_vma(vma, ops, &md);
 			if (counts)
 				counts->pte_present += md.pages;
 			addr = vma->vm_end;
@@ -75,7 +103,7 @@ static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned lo
 		struct wp_walk wpwalk = { .total = 0 };	/* as wp_shared_mapping_range() */
 
 		mmap_read_lock(mm);
-		r = walk_page_range(mm, start, end, pw_tree_wp_walk_ops, &wpwalk);
+		r = walk_page_range(mm, start, end, ops, &wpwalk);
 		mmap_read_unlock(mm);
 		if (counts)
 			counts->pte_present += wpwalk.total;
@@ -105,7 +133,7 @@ static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned lo
 		cwalk.start = nr;
 		cwalk.end = 0;
 		mmap_read_lock(mm);
-		r = walk_page_range(mm, start, end, pw_tree_clean_walk_ops, &cwalk.base);
+		r = walk_page_range(mm, start, end, ops, &cwalk.base);
 		mmap_read_unlock(mm);
 		if (counts)
 			counts->pte_present += cwalk.base.total;
@@ -113,6 +141,102 @@ static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned lo
 	}
 #endif
 	}
+	return r;
+}
+
+/*
+ * A census walk of a client: its own callbacks, each called through an
+ * observer that counts it and tells the split watch (pw_note_split()) the
+ * walk's step, so that retries show; where the client has no pte_hole, an
+ * observer one that returns 0.  Every call site in mm/pagewalk.c reads
+ * "if (ops->pte_hole) err = ops->pte_hole(...)", and walk_page_test() takes
+ * a 0 as it takes no pte_hole (skip the vma), so the walk goes where it
+ * would go: it only shows more.  pywalk bench times the client as it runs
+ * and counts with census walks (pywalk/bench/refault.py checks that they
+ * split what the timed walks split).
+ */
+static __thread struct {
+	const struct mm_walk_ops *own;
+	struct pw_walk_counts *c;
+} pw_census;
+
+#define PW_CENSUS_STEP(level, a)					\
+	do {								\
+		if (pw_cur.watch)					\
+			pw_watch_step(pw_cur.watch, (level), (a));	\
+	} while (0)
+
+static int pw_census_pgd(pgd_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
+{
+	pw_census.c->pgd_entry++;
+	PW_CENSUS_STEP(0, a);
+	return pw_census.own->pgd_entry(e, a, n, w);
+}
+
+static int pw_census_p4d(p4d_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
+{
+	pw_census.c->p4d_entry++;
+	PW_CENSUS_STEP(1, a);
+	return pw_census.own->p4d_entry(e, a, n, w);
+}
+
+static int pw_census_pud(pud_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
+{
+	pw_census.c->pud_entry++;
+	PW_CENSUS_STEP(2, a);
+	return pw_census.own->pud_entry(e, a, n, w);
+}
+
+static int pw_census_pmd(pmd_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
+{
+	pw_census.c->pmd_entry++;
+	PW_CENSUS_STEP(3, a);
+	return pw_census.own->pmd_entry(e, a, n, w);
+}
+
+static int pw_census_pte(pte_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
+{
+	pw_census.c->pte_entry++;	/* (a pte is never a split's next step) */
+	return pw_census.own->pte_entry(e, a, n, w);
+}
+
+static int pw_census_hole(unsigned long a, unsigned long n, int depth, struct mm_walk *w)
+{
+	PW_CENSUS_STEP(depth, a);
+	if (!pw_census.own->pte_hole)
+		return 0;	/* the observer's own: not the client's callback */
+	pw_census.c->pte_hole++;
+	return pw_census.own->pte_hole(a, n, depth, w);
+}
+
+/* A census walk of a client over [start, end) into counts (callbacks, and
+ * pte_present as the client counts pages); the caller watches splits. */
+static int pw_client_census(struct mm_struct *mm, unsigned long start, unsigned long end,
+			    int walker, struct pw_walk_counts *counts)
+{
+	const struct mm_walk_ops *own = pw_client_ops(walker);
+	struct mm_walk_ops ops;
+	int r;
+
+	if (!own)
+		return -ENOSYS;
+	ops = *own;
+	if (own->pgd_entry)
+		ops.pgd_entry = pw_census_pgd;
+	if (own->p4d_entry)
+		ops.p4d_entry = pw_census_p4d;
+	if (own->pud_entry)
+		ops.pud_entry = pw_census_pud;
+	if (own->pmd_entry)
+		ops.pmd_entry = pw_census_pmd;
+	if (own->pte_entry)
+		ops.pte_entry = pw_census_pte;
+	ops.pte_hole = pw_census_hole;
+	pw_census.own = own;
+	pw_census.c = counts;
+	r = pw_client_walk(mm, start, end, walker, &ops, counts);
+	pw_census.own = NULL;
+	pw_census.c = NULL;
 	return r;
 }
 

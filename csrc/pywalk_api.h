@@ -90,6 +90,8 @@ struct pw_stress_cfg {
 	unsigned long start, size;
 	int pause_us;
 };
+/* pywalk bench: stores on m keep no history and meet no lock check (0: they do) */
+void pw_mm_set_untracked(struct pw_mm *m, int untracked);
 void pw_mm_set_delays(struct pw_mm *m, int enabled, unsigned int *prob,
 		      unsigned int *max_spins, unsigned int yield_permille);
 int pw_delays_in_use(void);	/* mms with delays on (in this variant) */
@@ -119,6 +121,22 @@ int pw_bench_fingerprint(struct pw_mm *m, unsigned long start, unsigned long end
 /* *stop: 0 run, 1 return, 2 pause (poll) */
 long pw_bench_refault(struct pw_mm *m, struct pw_bench_seg *segs, int nsegs,
 		      unsigned long long seed, int tid, int *stop, long *ops);
+/* paced refault and census walks (csrc/bench_paced.c) */
+struct pw_bench_pace;
+struct pw_bench_pace *pw_bench_pace_new(int nfaulters);
+void pw_bench_pace_free(struct pw_bench_pace *p);
+void pw_bench_pace_stop(struct pw_bench_pace *p);
+long pw_bench_pace_faults(struct pw_bench_pace *p);
+long pw_bench_pace_refault(struct pw_bench_pace *p);	/* one round; 0 or an error */
+long pw_bench_pace_faulter(struct pw_mm *m, struct pw_bench_pace *p, struct pw_bench_seg *segs,
+			   int nsegs, int k);
+int pw_bench_walk_paced(struct pw_mm *m, struct pw_bench_pace *p, unsigned long start,
+			unsigned long end, int walker, long iters, long long *ns_out,
+			struct pw_walk_counts *counts);
+int pw_bench_census(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
+		    struct pw_walk_counts *counts);
+int pw_bench_census_paced(struct pw_mm *m, struct pw_bench_pace *p, unsigned long start,
+			  unsigned long end, int walker, struct pw_walk_counts *counts);
 
 /* controlled schedules (shim/src/sched.c, csrc/sched_run.c) */
 #define PW_SCHED_PCT 1		/* PCT: random priorities, depth-1 change points */

@@ -71,7 +71,7 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 		case PW_ROLE_WALKER:
 			if (pw_is_client(c->walker)) {	/* the tree's own (csrc/clients.c) */
 				err = pw_client_walk(mm, c->start, c->start + c->size,
-						     c->walker, NULL);
+						     c->walker, NULL, NULL);
 				if (err)
 					return -err;
 				break;

@@ -144,11 +144,13 @@ def test_splits_and_retries_are_what_the_tree_did(v61, v61_fix, fixed):
 
 def test_refault_bench_structure(v61, v61_fix):
     st = runner.Settings(["pud"], {"pud": [4 * GiB]}, {"pud": 4 * GiB}, seconds=0.2,
-                         faulters=1, warmup_s=0.05, resamples=200, walker="count-numa")
+                         faulters=1, warmup_s=0.05, resamples=200, walker="count-numa",
+                         refault="during")
     r = runner.run(v61, v61_fix, st)
     json.dumps(r)
     (x,) = r["layouts"]
     assert x["mode"] == "refault" and r["settings"]["walker"] == "count-numa"
+    assert x["refault"] == "during" and x["counted_by"] == "timed walks"
     assert x["ci_low"] <= x["ratio"] <= x["ci_high"] and x["rounds"] >= 10
     # every block's first walk splits what its faulters refaulted before the timing
     for side in ("a", "b"):
@@ -162,6 +164,48 @@ def test_refault_bench_structure(v61, v61_fix):
     from pywalk.report.bench import render
     text = render(r)
     assert "splits/walk" in text and "count-numa" in text
+
+
+@pytest.mark.parametrize("walker,holes", [("numa_maps", 0), ("count-numa", 4)])
+def test_paced_refault_every_walk_splits_every_leaf(v61, v61_fix, walker, holes):
+    """--refault between: each timed walk starts on the populated tables, so
+    it splits each of the 4 PUD leaves and goes back to each (goto again /
+    ACTION_AGAIN): exact counts per walk, the same in A and B.  The tree's
+    numa_maps has no pte_hole (entries: 0), and is counted by census walks."""
+    st = runner.Settings(["pud"], {"pud": [4 * GiB]}, {"pud": 4 * GiB}, seconds=0.2,
+                         faulters=2, warmup_s=0.05, resamples=200, walker=walker)
+    r = runner.run(v61, v61_fix, st)
+    json.dumps(r)
+    (x,) = r["layouts"]
+    assert x["refault"] == "between" and r["settings"]["refault"] == "between"
+    for side in ("a", "b"):
+        assert x[f"{side}_splits_per_walk"] == 4 and x[f"{side}_retries_per_walk"] == 4
+        assert x[f"{side}_entries_per_walk"] == holes
+        assert x["census"][side]["splits"] == 4 and x["census"][side]["retries"] == 4
+    assert x["counted_by"] == ("census" if walker == "numa_maps" else "timed walks")
+    assert x["refaults_per_walk"] == 4      # every leaf, before every walk
+    assert x["ci_low"] <= x["ratio"] <= x["ci_high"] and x["rounds"] >= 10
+    assert x["oopses"]["a"]["count"] == x["oopses"]["b"]["count"] == 0
+
+
+def test_the_tree_numa_maps_walk_counts_splits_and_retries(v61):
+    """MM.walk(walker="numa_maps") is a census walk: the tree's callbacks are
+    counted, and so are its splits and its retries."""
+    mm = v61.new_mm()
+    s = mm.map(4 * GiB, huge="pud")
+    for i in range(4):
+        mm.fault(s + i * GiB)
+    first = mm.walk(s, s + 4 * GiB, walker="numa_maps")
+    assert (first["splits"], first["retries"], first["pmd_entry"]) == (4, 4, 0)
+    again = mm.walk(s, s + 4 * GiB, walker="numa_maps")
+    assert (again["splits"], again["retries"]) == (0, 0)
+    s2 = mm.map(GiB, huge="pmd")
+    for i in range(3):
+        mm.fault(s2 + i * (2 << 20))
+    pmds = mm.walk(s2, s2 + GiB, walker="numa_maps")
+    # gather_pte_stats() takes a huge PMD whole: called for each, nothing split
+    # (none PMDs are holes, and the client has no pte_hole: not its callback)
+    assert (pmds["splits"], pmds["retries"], pmds["pmd_entry"], pmds["pte_hole"]) == (0, 0, 3, 0)
 
 
 def test_an_oops_in_a_timed_walk_rebuilds_the_side(v61):
@@ -206,6 +250,8 @@ def test_bench_cli_walker_choice():
         cli(["--walker", "count-numa", "--faulters", "0"])
     with pytest.raises(UsageError):
         cli(["--walker", "pmd_pte", "--callgrind"])
+    with pytest.raises(UsageError, match="census"):
+        cli(["--walker", "numa_maps", "--refault", "during"])
 
 
 @pytest.mark.stress

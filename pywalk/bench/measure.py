@@ -20,8 +20,11 @@ from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, ERR_TAINTED, MM, WALKERS
 
 WALKER = "count-dirty"      # the default walker (ours): never splits a huge leaf
 # walkers that split huge leaves on their way down (no pud_entry / pmd_entry
-# that stops at a leaf): timed under refault (pywalk/bench/refault.py)
-SPLITTING = ("count-numa", "pmd_pte")   # ours (csrc/walkers.c), not the tree's clients
+# that stops at a leaf): timed under refault (pywalk/bench/refault.py).
+# Ours (csrc/walkers.c) count as they walk; the tree's numa_maps client
+# (csrc/clients.c) is timed as it runs and counted by census walks.
+SPLITTING = ("numa_maps", "count-numa", "pmd_pte")
+TREE_WALKERS = ("numa_maps",)
 BENCH_WALKERS = (WALKER,) + SPLITTING
 FLOOR_MODES = {"floor": 0, "floor_raw": 1, "floor_cb": 2}
 FLOOR_WEIGHT = 0.25         # time share of each floor arm, relative to a or b
@@ -49,13 +52,15 @@ ENTRY_CALLBACKS = ("pgd_entry", "p4d_entry", "pud_entry", "pmd_entry", "pte_entr
 class Side:
     """One variant's mm holding a layout, and the C calls on it."""
 
-    def __init__(self, variant: Variant, layout: Layout, size: int, walker: str = WALKER):
+    def __init__(self, variant: Variant, layout: Layout, size: int, walker: str = WALKER,
+                 tracked: bool = False):
         self.variant = variant
         self.layout = layout
         self.size = size
         self.walker = walker
+        self.tracked = tracked
         self.lib, self.ffi = variant.lib, variant.ffi
-        self.mm = MM(variant)
+        self.mm = self._new_mm()
         self.start = self.mm.map(size, huge=layout.huge, write_notify=layout.write_notify)
         self._ns = self.ffi.new("long long[]", 1024)
         self.counts = self.ffi.new("struct pw_walk_counts *")
@@ -63,10 +68,18 @@ class Side:
         self.pages = 0          # page-table pages its population took
         self.tot = dict.fromkeys(("walks", "splits", "retries", "entries"), 0)
 
+    def _new_mm(self) -> MM:
+        """An mm whose stores keep no history (shim/src/history.c), unless
+        tracked: the benchmark times the tree's code, not that bookkeeping
+        (a record and a lock check per entry store: most of a split's time)."""
+        mm = MM(self.variant)
+        self.lib.pw_mm_set_untracked(mm.handle, 0 if self.tracked else 1)
+        return mm
+
     def rebuild(self, segs: list[Seg]) -> None:
         """A new mm with the same mapping and faults (after an oops tainted this one)."""
         old = self.mm
-        self.mm = MM(self.variant)
+        self.mm = self._new_mm()
         start = self.mm.map(self.size, huge=self.layout.huge,
                             write_notify=self.layout.write_notify)
         old.close()
@@ -128,12 +141,16 @@ class Side:
         r = self.lib.pw_bench_walk(self.mm.handle, self.start, self.start + (end or self.size),
                                    WALKERS[self.walker], 0, iters, ns, self.counts)
         self.check(r, "walk_page_range()")
+        self.add_counts(iters)
+        return self.ffi.unpack(ns, iters)
+
+    def add_counts(self, iters: int) -> None:
+        """Add self.counts (summed over iters walks) to the totals."""
         c, t = self.counts, self.tot
         t["walks"] += iters
         t["splits"] += c.pud_splits + c.pmd_splits
         t["retries"] += c.retries
         t["entries"] += sum(getattr(c, k) for k in ENTRY_CALLBACKS)
-        return self.ffi.unpack(ns, iters)
 
     def per_walk(self) -> dict:
         """splits, retries and entries (callbacks) per walk since tot was reset."""
@@ -153,11 +170,15 @@ class Side:
         return self.ffi.unpack(ns, iters)
 
     def counts_dict(self) -> dict:
-        c = self.counts
+        return self.counts_of(self.counts)
+
+    @staticmethod
+    def counts_of(c) -> dict:
         return {k: int(getattr(c, k)) for k in ("pud_entry", "pmd_entry", "pte_entry",
                                                 "pud_leaf", "pmd_leaf", "pte_present",
                                                 "pte_hole", "retries")} | {
-            "splits": int(c.pud_splits + c.pmd_splits)}
+            "splits": int(c.pud_splits + c.pmd_splits),
+            "entries": sum(int(getattr(c, k)) for k in ENTRY_CALLBACKS)}
 
     @property
     def floor_entries(self) -> int:

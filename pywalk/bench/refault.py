@@ -1,27 +1,36 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Walks that split under refault: the path a walker fix changes.
 
-A walker without a pud_entry (numa_maps-like) or that descends below huge
-PMDs (pmd_pte) makes walk_page_range() split every huge leaf it meets;
-after the first walk only refaults bring leaves back.  So A and B are
-timed while `faulters` threads read-refault the walked range of the same
-mm (delays off), each block of walks with its own faulters: every walk
-splits what was refaulted since the last one, and goes back (goto again /
-ACTION_AGAIN) where the split left no table.  That is the code the 2019
-recheck and upstream's pudp_get() fix change.
+A walker without a pud_entry (the tree's numa_maps, our count-numa) or that
+descends below huge PMDs (pmd_pte) makes walk_page_range() split every
+huge leaf it meets; after the first walk only refaults bring leaves back.
+So A and B are timed while `faulters` threads read-refault the walked
+range of the same mm (delays off), in one of two ways (--refault):
 
-Per walk, the shim counts what the tree's code did (csrc/bench.c,
-shim/include/pywalk/runtime.h pw_note_split()): splits (huge entries the
+  between  (default) before every timed walk the faulters refault every
+           huge leaf and the walker waits for them (pywalk/bench/paced.py):
+           every walk starts on the tables as populated, splits all their
+           leaves and goes back where the split left no table.  A and B
+           time the same work, so B/A is tight.
+  during   the faulters refault at random while the walker walks, each
+           block of walks with its own faulters: walks split what was
+           refaulted since the last one, and race with refaults as in the
+           kernel (6.1 as shipped may oops), so splits per walk vary from
+           block to block and B/A is wide.
+
+Either way that is the code the 2019 recheck and upstream's pudp_get()
+fix change.  Per walk, the shim counts what the tree's code did
+(shim/include/pywalk/runtime.h pw_note_split()): splits (huge entries the
 split path cleared, at the tree's pudp/pmdp_huge_clear_flush() call),
 retries (splits after which the walk's next step was the same entry at
-the same level again) and entries (walker callbacks).  The tables are
-identical in A and B when the timing starts (fingerprint) and then follow
-the refaults, so they differ from walk to walk; splits per walk say how
-much of the split path each side ran.
+the same level again) and entries (walker callbacks).  Our walkers count
+in their timed walks; the tree's clients are timed as they run and counted
+by census walks (csrc/clients.c), which must split as many leaves per walk
+as the timed walks did.
 
-A variant with the race (6.1 as shipped) may oops in a timed walk: the
-oops is recorded (kind, race), that side gets a new mm populated as
-before, and the block is run again.
+A variant with the race (6.1 as shipped) may oops in a timed walk under
+`during`: the oops is recorded (kind, race), that side gets a new mm
+populated as before, and the block is run again.
 """
 
 from __future__ import annotations
@@ -31,8 +40,9 @@ import time
 
 from pywalk.bench import stats
 from pywalk.bench.layouts import Layout, Seg
-from pywalk.bench.measure import (Arm, BenchError, BenchOops, Side, ab_json, calibrate, ratio_of,
-                                  run_rounds)
+from pywalk.bench.measure import (TREE_WALKERS, Arm, BenchError, BenchOops, Side, ab_json,
+                                  calibrate, ratio_of, run_rounds)
+from pywalk.bench.paced import Pacer
 from pywalk.hunt.races import identify
 
 TARGET_ROUNDS = 300
@@ -153,8 +163,100 @@ class _Recovering:
                 "kinds_of_first_8": races}
 
 
+CENSUS_WALKS = 3             # per side, after the timed rounds (--refault between)
+
+
 def compare(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progress) -> dict:
+    """The JSON fields of the A/B comparison under refault (st.refault)."""
+    if st.refault == "between":
+        return _compare_paced(sa, sb, layout, size, st, rng, progress)
+    return _compare_during(sa, sb, layout, size, st, rng, progress)
+
+
+def _split_fields(sa: Side, sb: Side) -> dict:
+    pa, pb = sa.per_walk(), sb.per_walk()
+    walks = sa.tot["walks"] + sb.tot["walks"]
+    both = {k: round((sa.tot[k] + sb.tot[k]) / walks, 3) if walks else None
+            for k in ("splits", "retries", "entries")}
+    return {"splits_per_walk": both["splits"], "retries_per_walk": both["retries"],
+            "entries_per_walk": both["entries"],
+            "a_splits_per_walk": pa["splits"], "b_splits_per_walk": pb["splits"],
+            "a_retries_per_walk": pa["retries"], "b_retries_per_walk": pb["retries"],
+            "a_entries_per_walk": pa["entries"], "b_entries_per_walk": pb["entries"]}
+
+
+def _census(side: Side, pacer: Pacer, size: int) -> dict:
+    """CENSUS_WALKS census walks; their counts per walk, which must not vary."""
+    seen = [pacer.census(size) for _ in range(CENSUS_WALKS)]
+    if any(c != seen[0] for c in seen):
+        raise BenchError(f"pywalk: {side.variant.name}: census walks after a refault round "
+                         f"differ ({seen[0]} vs {[c for c in seen if c != seen[0]][0]}): the "
+                         "walks do not start from the same tables")
+    return seen[0]
+
+
+def _compare_paced(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progress) -> dict:
+    """A and B walks, each after a refault round of every huge leaf (paced.py)."""
+    walked = layout.plan(size)
+    fa, fb = Pacer(sa, walked, st.faulters), Pacer(sb, walked, st.faulters)
+    block_ns = st.seconds * 1e9 / (TARGET_ROUNDS * 2)
+    arms = [Arm("a", lambda it: fa.walk(it, size)), Arm("b", lambda it: fb.walk(it, size))]
+    try:
+        progress(f"{layout.name}: warm-up, refault before every walk")
+        calibrate(arms, block_ns, st.warmup_s)
+        for side in (sa, sb):
+            side.reset_totals()
+        f0 = (fa.faults, fb.faults)
+        nrounds = run_rounds(arms, st.seconds, rng, min_rounds=MIN_ROUNDS,
+                             tick=lambda f: progress(f"{layout.name}: A/B walks, refault "
+                                                     "before each", f))
+        faults = (fa.faults - f0[0], fb.faults - f0[1])
+        census = {"a": _census(sa, fa, size), "b": _census(sb, fb, size)}
+        for side, pacer in ((sa, fa), (sb, fb)):
+            pacer.refault()
+        fp_a, fp_b = sa.fingerprint(size), sb.fingerprint(size)
+    finally:
+        fa.close()
+        fb.close()
+    A, B = arms
+    ci = ratio_of(A, B, st.seed, st.resamples)
+    fields = _split_fields(sa, sb)
+    for name, side in (("a", sa), ("b", sb)):
+        timed = side.per_walk()["splits"]
+        if census[name]["splits"] != timed:
+            raise BenchError(f"pywalk: {side.variant.name}: a census walk split "
+                             f"{census[name]['splits']} leaves, the timed walks {timed} per "
+                             "walk: they did not walk the same tables")
+    if st.walker in TREE_WALKERS:    # the tree's client: its retries and callbacks, by census
+        for name in ("a", "b"):
+            fields[f"{name}_retries_per_walk"] = census[name]["retries"]
+            fields[f"{name}_entries_per_walk"] = census[name]["entries"]
+        fields["retries_per_walk"] = (census["a"]["retries"] + census["b"]["retries"]) / 2
+        fields["entries_per_walk"] = (census["a"]["entries"] + census["b"]["entries"]) / 2
+    if fp_a != fp_b:
+        raise BenchError("pywalk: after a refault round A's and B's tables differ: the "
+                         "comparison would not be fair")
+    return {
+        "mode": "refault", "refault": "between", "faulters": st.faulters,
+        **ab_json(A, B, ci, nrounds, arms), **fields,
+        "counted_by": "census" if st.walker in TREE_WALKERS else "timed walks",
+        "census": census,
+        "refaults_per_walk": round(sum(faults) / (A.walks + B.walks), 3)
+        if A.walks + B.walks else None,
+        "split_cost": None,
+        "oopses": {"a": _no_oops(), "b": _no_oops()},
+    }
+
+
+def _no_oops() -> dict:
+    return {"count": 0, "first": None, "kinds_of_first_8": {}}
+
+
+def _compare_during(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progress) -> dict:
     """A and B walks, each block under its own refaulting threads; the JSON fields."""
+    if st.walker in TREE_WALKERS:
+        raise BenchError(f"pywalk: --walker {st.walker} (the tree's) is counted by census "
+                         "walks, which need --refault between")
     segs = layout.plan(sa.size)
     walked = layout.plan(size)
     fa = Refaulters(sa, walked, st.faulters, st.seed)
@@ -177,19 +279,11 @@ def compare(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progress) ->
         fb.close()
     A, B = arms
     ci = ratio_of(A, B, st.seed, st.resamples)
-    pa, pb = sa.per_walk(), sb.per_walk()
-    walks = sa.tot["walks"] + sb.tot["walks"]
-    both = {k: round((sa.tot[k] + sb.tot[k]) / walks, 3) if walks else None
-            for k in ("splits", "retries", "entries")}
     cost = _split_cost(A, ra.block_splits, B, rb.block_splits)
     return {
-        "mode": "refault", "faulters": st.faulters,
-        **ab_json(A, B, ci, nrounds, arms),
-        "splits_per_walk": both["splits"], "retries_per_walk": both["retries"],
-        "entries_per_walk": both["entries"],
-        "a_splits_per_walk": pa["splits"], "b_splits_per_walk": pb["splits"],
-        "a_retries_per_walk": pa["retries"], "b_retries_per_walk": pb["retries"],
-        "a_entries_per_walk": pa["entries"], "b_entries_per_walk": pb["entries"],
+        "mode": "refault", "refault": "during", "faulters": st.faulters,
+        **ab_json(A, B, ci, nrounds, arms), **_split_fields(sa, sb),
+        "counted_by": "timed walks",
         "a_faults_per_s": _r(fa.faults / fa.busy_s if fa.busy_s else 0),
         "b_faults_per_s": _r(fb.faults / fb.busy_s if fb.busy_s else 0),
         "split_cost": cost,

@@ -29,9 +29,10 @@ Walker: by default our built-in "count-dirty" walker
 (mm/mapping_dirty_helpers.c-like) for every layout: its pud_entry and pmd_entry return ACTION_CONTINUE
 on huge leaves, so no walk splits (zaps) a leaf and the tables stay as
 populated (checked by the fingerprint at the end); its pte_entry counts
-ptes.  Our numa_maps-like ("count-numa") and pmd_entry+pte_entry walkers split every huge
-leaf they meet, so they are timed under refault instead
-(pywalk/bench/refault.py): the path a walker fix changes.
+ptes.  The tree's own numa_maps walk, our numa_maps-like "count-numa" and
+our pmd_entry+pte_entry walker split every huge leaf they meet, so they
+are timed under refault instead (pywalk/bench/refault.py): the path a
+walker fix changes.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Settings:
     warmup_s: float = 0.3
     resamples: int = 2000
     walker: str = WALKER
+    refault: str = "between"            # splitting walkers: refault between walks, or during
 
     @property
     def splits(self) -> bool:
@@ -94,7 +96,8 @@ class Settings:
                 "seconds": self.seconds, "contention_seconds": self.contention_s,
                 "scaling_seconds": self.scaling_s, "faulters": self.faulters, "seed": self.seed,
                 "warmup_s": self.warmup_s, "resamples": self.resamples,
-                "walker": self.walker, "mode": "refault" if self.splits else "static"}
+                "walker": self.walker, "mode": "refault" if self.splits else "static",
+                "refault": self.refault if self.splits else None}
 
     @property
     def contention_s(self) -> float:
@@ -125,14 +128,15 @@ def _verify_identical(sa: Side, sb: Side, what: str) -> tuple[int, int, int]:
 
 
 def _populate_pair(a: Variant, b: Variant, layout: Layout, mapped: int, progress,
-                   keep: list | None, walker: str = WALKER) -> tuple[Side, Side, dict]:
+                   keep: list | None, walker: str = WALKER,
+                   tracked: bool = False) -> tuple[Side, Side, dict]:
     """A and B each get a new mm with the same mapping and the same faults."""
     segs = layout.plan(mapped)
     rss0 = rss_bytes()
     t0 = time.perf_counter()
     sides = []
     for name, v in (("A", a), ("B", b)):
-        side = Side(v, layout, mapped, walker)
+        side = Side(v, layout, mapped, walker, tracked)
         sides.append(side)
         if keep is not None:
             keep.append(side)
@@ -286,7 +290,10 @@ def bench_layout(a: Variant, b: Variant, layout: Layout, st: Settings, progress=
     out: dict = {"layout": layout.name, "description": layout.description,
                  "walker": st.walker, "size": size, "size_human": fmt_size(size),
                  "mapped": mapped}
-    sa, sb, info = _populate_pair(a, b, layout, mapped, progress, keep, st.walker)
+    # --refault during: an oops in a timed walk names who raced it (the
+    # entry's store history), at the cost of that bookkeeping in the times
+    tracked = st.splits and st.refault == "during"
+    sa, sb, info = _populate_pair(a, b, layout, mapped, progress, keep, st.walker, tracked)
     out.update(info)
     fp = _verify_identical(sa, sb, "after populating")
     out["fingerprint"] = f"{fp[0]:016x}"

@@ -12,7 +12,7 @@ from pywalk.bench import layouts as bench_layouts
 from pywalk.report.bench import _need_matplotlib, plot, render
 from pywalk.report.jsonio import write_json_atomic
 from pywalk.bench.callgrind import callgrind_counts
-from pywalk.bench.measure import BENCH_WALKERS, SPLITTING
+from pywalk.bench.measure import BENCH_WALKERS, SPLITTING, TREE_WALKERS
 from pywalk.report.progress import Progress
 from pywalk.cli.source import add_variant_args, print_notes
 from pywalk.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
@@ -36,12 +36,18 @@ def register(sub) -> None:
                    help="measuring time per layout for the A/B comparison (default 6); "
                         "contention and scaling get a third of it each")
     p.add_argument("--walker", choices=BENCH_WALKERS, default=BENCH_WALKERS[0],
-                   help="our walkers: count-dirty (default: stops at huge leaves, tables stay "
-                        "as populated); count-numa or pmd_pte split huge leaves: timed while "
+                   help="count-dirty (ours, default): stops at huge leaves, tables stay as "
+                        "populated; numa_maps (the tree's fs/proc/task_mmu.c walk), count-numa "
+                        "(ours, numa_maps-like) or pmd_pte split huge leaves: timed while "
                         "--faulters threads refault them (the path a walker fix changes)")
     p.add_argument("--faulters", type=int, default=None,
                    help="refaulting threads: in the contention phase (count-dirty; default 1, 0: "
-                        "none) or around every timed walk (splitting walkers; default 1)")
+                        "none) or for the timed walks (splitting walkers; default 1)")
+    p.add_argument("--refault", choices=("between", "during"), default="between",
+                   help="splitting walkers: refault every huge leaf before each timed walk "
+                        "(between, default: every walk does the same work, tight B/A) or at "
+                        "random while the walker walks (during: races as in the kernel, "
+                        "wide B/A)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", metavar="FILE", help="write the result here (atomically)")
     p.add_argument("--plot", metavar="FILE.png", help="plot scaling and ratios (matplotlib)")
@@ -74,8 +80,12 @@ def _settings(args) -> runner.Settings:
         compare[name] = max(given) if given else lay.compare
         for s in sizes[name]:
             bench_layouts.check_size(lay, s)
+    if args.walker in TREE_WALKERS and args.refault != "between":
+        raise UsageError(f"pywalk: --walker {args.walker} (the tree's) is counted by census "
+                         "walks, which need --refault between")
     return runner.Settings(layouts, sizes, compare, seconds=args.seconds,
-                          faulters=args.faulters, seed=args.seed, walker=args.walker)
+                          faulters=args.faulters, seed=args.seed, walker=args.walker,
+                          refault=args.refault)
 
 
 def cmd_bench(args) -> int:
@@ -89,6 +99,10 @@ def cmd_bench(args) -> int:
     print_notes(a.result.notes)
     b = runtime.build(args.vs_kernel or args.kernel, args.vs_patch, **rules)
     print_notes(b.result.notes)
+    for v in (a, b):
+        if args.walker in TREE_WALKERS and not v.has_client(args.walker):
+            raise UsageError(f"pywalk: {v.name} has no {args.walker} walk to time (see the "
+                             "notes above)")
     if a.name == b.name and a.patch_sha256 != b.patch_sha256:
         a.show_hash = b.show_hash = True     # same names, other contents
     progress = Progress(quiet=args.quiet)

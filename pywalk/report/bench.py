@@ -76,10 +76,18 @@ def render(result: dict) -> str:
     out = [f"A = {a}", f"B = {b}" + ("  (the same variant: an A/A check)" if a == b else "")]
     refaulted = [x for x in result["layouts"] if x.get("mode") == "refault"]
     if refaulted:
-        out += [f"walker: {walker} (splits the huge leaves it meets), timed while refaulting "
-                "threads reinstall them (delays off); splits, retries (the walk went back to "
-                "the entry it had just split) and entries (callbacks) counted per walk; B/A: "
-                "median over rounds of B's block / A's block, run back to back", ""]
+        how = {"between": "before every timed walk, faulter threads refault every huge leaf "
+                          "of the range and the walker waits for them (--refault between: "
+                          "every walk does the same work)",
+               "during": "faulter threads refault at random while the walker walks "
+                         "(--refault during: splits per walk vary, and so does B/A)"}
+        mode = result["settings"].get("refault") or "during"
+        counted = ("; the tree's client runs as it is, and is counted by census walks"
+                   if any(x.get("counted_by") == "census" for x in refaulted) else "")
+        out += [f"walker: {walker} (splits the huge leaves it meets); {how[mode]}; delays "
+                "off, no store history; splits, retries (the walk went back to the entry it "
+                f"had just split) and entries (callbacks) per walk{counted}; B/A: median over "
+                "rounds of B's block / A's block, run back to back", ""]
         out += _refault_lines(refaulted)
         out += ["", f"{len(result['layouts'])} layout(s) in {result['elapsed_s']:.1f} s; load "
                 f"average {result['host']['loadavg_start'][0]:.2f} at start, "

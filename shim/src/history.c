@@ -74,9 +74,16 @@ noinline int pw_hist_frames(void **out, int max)
 noinline
 void pw_history_store(void *entry, unsigned long old, unsigned long new)
 {
-	unsigned int b = pw_hist_bucket((unsigned long)entry);
-	unsigned int w = __atomic_fetch_add(&pw_hist_head[b], 1, __ATOMIC_RELAXED) % PW_HIST_WAYS;
-	struct pw_store_rec *r = &pw_hist[b][w];
+	unsigned int b, w;
+	struct pw_store_rec *r;
+
+	/* a benchmark's mm times the tree's code, not this bookkeeping (a
+	 * record per store, its frames, and the lock check below) */
+	if (pw_cur.mm && pw_cur.mm->untracked)
+		return;
+	b = pw_hist_bucket((unsigned long)entry);
+	w = __atomic_fetch_add(&pw_hist_head[b], 1, __ATOMIC_RELAXED) % PW_HIST_WAYS;
+	r = &pw_hist[b][w];
 
 	__atomic_store_n(&r->seq, 0, __ATOMIC_RELAXED);
 	r->entry = (unsigned long)entry;

@@ -56,6 +56,7 @@ struct pw_mm {
 	unsigned long next_addr;	/* where the next map() goes */
 	struct mm_struct *mm;
 	struct pw_delay_profile delays;	/* window widening for every call on this mm */
+	int untracked;			/* pywalk bench: no store history (history.c) */
 };
 
 /* What a walk did on the split path (pw_note_split()); kept in the walk's
