@@ -360,7 +360,9 @@ class MM:
         names to Python callables f(addr, next, entry_value, depth) that may
         return None, "continue", "again" or an int (non-zero ends the walk).
         walker: a built-in walker instead: ours ("count-numa", "count-dirty",
-        "pmd_pte") or the tree's own client ("numa_maps", "dirty", "dirty-clean").
+        "pmd_pte") or the tree's own client ("numa_maps", "dirty", "dirty-clean"),
+        run as a census walk (csrc/clients.c: its own callbacks, each counted
+        on its way through, and a pte_hole observer that changes nothing).
         Returns the callback counts, "splits" (huge entries the walk split),
         "retries" (splits after which the walk went back to the same entry)
         and "ret", walk_page_range()'s result.
