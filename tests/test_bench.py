@@ -185,6 +185,11 @@ def test_paced_refault_every_walk_splits_every_leaf(v61, v61_fix, walker, holes)
     assert x["counted_by"] == ("census" if walker == "numa_maps" else "timed walks")
     assert x["refaults_per_walk"] == 4      # every leaf, before every walk
     assert x["ci_low"] <= x["ratio"] <= x["ci_high"] and x["rounds"] >= 10
+    # two placements of the tables, each side rebuilt in between; the interval
+    # reported covers each placement's and the pooled one
+    assert len(x["placements"]) == 2 and sum(p["rounds"] for p in x["placements"]) == x["rounds"]
+    for p in x["placements"] + [dict(ci_low=x["pooled_ci"][0], ci_high=x["pooled_ci"][1])]:
+        assert x["ci_low"] <= p["ci_low"] <= p["ci_high"] <= x["ci_high"]
     assert x["oopses"]["a"]["count"] == x["oopses"]["b"]["count"] == 0
 
 

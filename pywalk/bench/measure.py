@@ -77,15 +77,19 @@ class Side:
         return mm
 
     def rebuild(self, segs: list[Seg]) -> None:
-        """A new mm with the same mapping and faults (after an oops tainted this one)."""
+        """A new mm with the same mapping and faults (after an oops tainted
+        this one, or for a new placement): populated before the old one is
+        freed, so that its tables lie elsewhere."""
         old = self.mm
         self.mm = self._new_mm()
-        start = self.mm.map(self.size, huge=self.layout.huge,
-                            write_notify=self.layout.write_notify)
-        old.close()
-        if start != self.start:
-            raise BenchError("pywalk: a rebuilt mm mapped the layout at another address")
-        self.populate(segs)
+        try:
+            start = self.mm.map(self.size, huge=self.layout.huge,
+                                write_notify=self.layout.write_notify)
+            if start != self.start:
+                raise BenchError("pywalk: a rebuilt mm mapped the layout at another address")
+            self.populate(segs)
+        finally:
+            old.close()
 
     def check(self, r: int, what: str) -> int:
         if r in (ERR_OOPS, ERR_PANIC):
@@ -250,10 +254,11 @@ def calibrate(arms: list[Arm], block_ns: float, warmup_s: float, same: int = 2) 
 
 
 def run_rounds(arms: list[Arm], seconds: float, rng: random.Random, *, min_rounds: int = 10,
-               tick: Callable[[float], None] | None = None) -> int:
-    """Interleave the arms, in a random order per round, for `seconds`."""
+               tick: Callable[[float], None] | None = None, first: int = 0) -> int:
+    """Interleave the arms, in a random order per round, for `seconds`; the
+    rounds are numbered from `first`.  Returns the number of rounds run."""
     t0 = time.perf_counter()
-    rnd = 0
+    rnd = first
     while True:
         order = [a for a in arms if rnd % a.every == 0]
         rng.shuffle(order)
@@ -263,8 +268,8 @@ def run_rounds(arms: list[Arm], seconds: float, rng: random.Random, *, min_round
         elapsed = time.perf_counter() - t0
         if tick:
             tick(min(1.0, elapsed / seconds) if seconds else 1.0)
-        if elapsed >= seconds and rnd >= min_rounds:
-            return rnd
+        if elapsed >= seconds and rnd - first >= min_rounds:
+            return rnd - first
 
 
 def paired(a: Arm, b: Arm) -> tuple[list[float], list[float]]:

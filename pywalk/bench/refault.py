@@ -35,6 +35,7 @@ populated as before, and the block is run again.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -195,31 +196,62 @@ def _census(side: Side, pacer: Pacer, size: int) -> dict:
     return seen[0]
 
 
+PLACEMENTS = 2              # --refault between: each side's tables are placed anew this often
+
+
 def _compare_paced(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progress) -> dict:
-    """A and B walks, each after a refault round of every huge leaf (paced.py)."""
+    """A and B walks, each after a refault round of every huge leaf (paced.py).
+
+    The rounds are split over PLACEMENTS placements of the two sides' tables:
+    between them both sides get a new mm, populated as before, made before
+    the old one is freed (so its tables lie elsewhere).  Where the tables lie
+    can move a walk's time by more than one run's CI says; B/A per placement
+    shows it."""
     walked = layout.plan(size)
-    fa, fb = Pacer(sa, walked, st.faulters), Pacer(sb, walked, st.faulters)
+    segs = layout.plan(sa.size)
+    populated = (sa.fingerprint(size), sb.fingerprint(size))
+    pacers = {"a": Pacer(sa, walked, st.faulters), "b": Pacer(sb, walked, st.faulters)}
     block_ns = st.seconds * 1e9 / (TARGET_ROUNDS * 2)
-    arms = [Arm("a", lambda it: fa.walk(it, size)), Arm("b", lambda it: fb.walk(it, size))]
+    arms = [Arm("a", lambda it: pacers["a"].walk(it, size)),
+            Arm("b", lambda it: pacers["b"].walk(it, size))]
+    bounds = [0]
+    faults = 0
     try:
         progress(f"{layout.name}: warm-up, refault before every walk")
         calibrate(arms, block_ns, st.warmup_s)
         for side in (sa, sb):
             side.reset_totals()
-        f0 = (fa.faults, fb.faults)
-        nrounds = run_rounds(arms, st.seconds, rng, min_rounds=MIN_ROUNDS,
-                             tick=lambda f: progress(f"{layout.name}: A/B walks, refault "
-                                                     "before each", f))
-        faults = (fa.faults - f0[0], fb.faults - f0[1])
-        census = {"a": _census(sa, fa, size), "b": _census(sb, fb, size)}
-        for side, pacer in ((sa, fa), (sb, fb)):
+        for place in range(PLACEMENTS):
+            if place:
+                for name, side in (("a", sa), ("b", sb)):
+                    faults += pacers[name].faults
+                    pacers[name].close()
+                    side.rebuild(segs)
+                    pacers[name] = Pacer(side, walked, st.faulters)
+            f0 = pacers["a"].faults + pacers["b"].faults
+            n = run_rounds(arms, st.seconds / PLACEMENTS, rng,
+                           min_rounds=max(10, MIN_ROUNDS // PLACEMENTS),
+                           tick=lambda f, p=place: progress(
+                               f"{layout.name}: A/B walks, refault before each",
+                               (p + f) / PLACEMENTS), first=bounds[-1])
+            bounds.append(bounds[-1] + n)
+            faults -= f0
+        faults += pacers["a"].faults + pacers["b"].faults
+        census = {"a": _census(sa, pacers["a"], size), "b": _census(sb, pacers["b"], size)}
+        for pacer in pacers.values():
             pacer.refault()
-        fp_a, fp_b = sa.fingerprint(size), sb.fingerprint(size)
+        after = (sa.fingerprint(size), sb.fingerprint(size))
     finally:
-        fa.close()
-        fb.close()
+        for pacer in pacers.values():
+            pacer.close()
     A, B = arms
-    ci = ratio_of(A, B, st.seed, st.resamples)
+    nrounds = bounds[-1]
+    placements = _by_placement(A, B, bounds, st)
+    # the interval reported covers each placement's: B/A of one placement
+    # says nothing of where the other's tables lay
+    pooled = ratio_of(A, B, st.seed, st.resamples)
+    ci = dataclasses.replace(pooled, low=min([pooled.low] + [p["ci_low"] for p in placements]),
+                             high=max([pooled.high] + [p["ci_high"] for p in placements]))
     fields = _split_fields(sa, sb)
     for name, side in (("a", sa), ("b", sb)):
         timed = side.per_walk()["splits"]
@@ -233,19 +265,36 @@ def _compare_paced(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progr
             fields[f"{name}_entries_per_walk"] = census[name]["entries"]
         fields["retries_per_walk"] = (census["a"]["retries"] + census["b"]["retries"]) / 2
         fields["entries_per_walk"] = (census["a"]["entries"] + census["b"]["entries"]) / 2
-    if fp_a != fp_b:
-        raise BenchError("pywalk: after a refault round A's and B's tables differ: the "
-                         "comparison would not be fair")
+    if after != populated or populated[0] != populated[1]:
+        raise BenchError("pywalk: after a refault round the tables are not as populated, or "
+                         "A's and B's differ: the comparison would not be fair")
     return {
         "mode": "refault", "refault": "between", "faulters": st.faulters,
         **ab_json(A, B, ci, nrounds, arms), **fields,
+        "placements": placements,
+        "pooled_ci": [round(pooled.low, 5), round(pooled.high, 5)],
         "counted_by": "census" if st.walker in TREE_WALKERS else "timed walks",
         "census": census,
-        "refaults_per_walk": round(sum(faults) / (A.walks + B.walks), 3)
+        "refaults_per_walk": round(faults / (A.walks + B.walks), 3)
         if A.walks + B.walks else None,
         "split_cost": None,
         "oopses": {"a": _no_oops(), "b": _no_oops()},
     }
+
+
+def _by_placement(A: Arm, B: Arm, bounds: list[int], st) -> list[dict]:
+    """B/A and its CI over the rounds of each placement of the tables."""
+    out = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        bm = {r: m for r, m in zip(B.rounds, B.blocks) if lo <= r < hi}
+        pairs = [(m, bm[r]) for r, m in zip(A.rounds, A.blocks) if r in bm]
+        if len(pairs) < 2:
+            continue
+        c = stats.bootstrap_ratio([x for x, _ in pairs], [y for _, y in pairs], paired=True,
+                                  resamples=st.resamples, seed=st.seed)
+        out.append({"rounds": len(pairs), "ratio": round(c.ratio, 5),
+                    "ci_low": round(c.low, 5), "ci_high": round(c.high, 5)})
+    return out
 
 
 def _no_oops() -> dict:

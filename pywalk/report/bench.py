@@ -53,6 +53,17 @@ def _refault_lines(items: list[dict]) -> list[str]:
         if ea and eb and abs(eb / ea - 1) > 0.1:
             out.append(f"{x['layout']}: NOTE A and B walked {ea:,.0f} and {eb:,.0f} entries per "
                        "walk: their tables drifted apart, so B/A compares different work")
+        pl = x.get("placements") or []
+        if len(pl) > 1:
+            each = ", ".join(f"{p['ratio']:.4f} ({p['ci_low']:.4f}..{p['ci_high']:.4f})"
+                             for p in pl)
+            # apart: intervals that do not meet, a percent or more apart
+            apart = (max(p["ci_low"] for p in pl) > min(p["ci_high"] for p in pl) and
+                     max(p["ratio"] for p in pl) - min(p["ratio"] for p in pl) >= 0.01)
+            out.append(f"{x['layout']}: B/A per placement of the tables: {each}" +
+                       ("; NOTE they disagree by a percent or more: where the tables lie "
+                        "(or the machine) moved the times; rerun, and compare with an A/A "
+                        "run" if apart else "; the 95% CI above covers each"))
         c = x.get("split_cost")
         if c:
             out.append(f"{x['layout']}: block time against splits per walk (least squares over "
