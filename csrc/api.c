@@ -20,6 +20,7 @@
 			__r = __j == 1 ? PW_ERR_OOPS : PW_ERR_PANIC;	\
 		} else {						\
 			pw_stale_reset();				\
+			pw_gather_reset();				\
 			pw_cur.active = 1;				\
 			__r = (expr);					\
 		}							\

@@ -136,7 +136,7 @@ struct page *pw_alloc_table_page(void)	/* kernel: the page allocator for page ta
 		pw_pool_top += PAGE_SIZE;
 	}
 	if (pa)
-		pw_pages_in_use++;
+		__atomic_fetch_add(&pw_pages_in_use, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&pw_pool_lock);
 	if (!pa)
 		return NULL;
@@ -145,17 +145,10 @@ struct page *pw_alloc_table_page(void)	/* kernel: the page allocator for page ta
 	return page;
 }
 
-void pw_free_table_page(struct page *page)	/* kernel: freeing a page-table page */
+/* Quarantine pfn (already PROT_NONE); the oldest quarantined page becomes
+ * reusable when the quarantine is full.  Under pw_pool_lock. */
+static void pw_quarantine_locked(unsigned long pfn)
 {
-	unsigned long pfn = pw_page_to_pfn(page);
-
-	if (page->pw_mm)	/* leaks.c: no longer this mm's */
-		__atomic_fetch_sub(&page->pw_mm->pw_live_tables, 1, __ATOMIC_RELAXED);
-	page->pw_mm = NULL;
-	page->pw_level = PW_PT_UNKNOWN;
-	pthread_mutex_lock(&pw_pool_lock);
-	pw_pages_in_use--;
-	mprotect(pw_physbase + (pfn << PAGE_SHIFT), PAGE_SIZE, PROT_NONE);
 	if (pw_q_len == PW_QUARANTINE) {
 		unsigned long old = pw_quarantine[pw_q_head];
 
@@ -172,6 +165,84 @@ void pw_free_table_page(struct page *page)	/* kernel: freeing a page-table page 
 		pw_quarantine[(pw_q_head + pw_q_len) % PW_QUARANTINE] = pfn;
 		pw_q_len++;
 	}
+}
+
+/*
+ * Tables freed inside an mmu_gather (tlb_gather_mmu() .. tlb_finish_mmu())
+ * are protected and quarantined together at its end, as the kernel frees
+ * them only after the gather's TLB flush: one mprotect() per run of
+ * adjacent pages instead of one per page.  Each mprotect(PROT_NONE) of a
+ * page the process's other threads may have in their TLBs is an IPI to
+ * their CPUs; a reaper pass freeing its tables one by one spent more than
+ * half of a "mixed" run in them.
+ */
+#define PW_GATHER_MAX 512
+static __thread unsigned long pw_gathered[PW_GATHER_MAX];
+static __thread int pw_ngathered, pw_gather_depth;
+
+static int pw_cmp_pfn(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void pw_gather_flush(void)
+{
+	int n = pw_ngathered, i, j;
+
+	if (!n)
+		return;
+	qsort(pw_gathered, n, sizeof(pw_gathered[0]), pw_cmp_pfn);
+	pthread_mutex_lock(&pw_pool_lock);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && pw_gathered[j] == pw_gathered[j - 1] + 1; j++)
+			;
+		mprotect(pw_physbase + (pw_gathered[i] << PAGE_SHIFT),
+			 (unsigned long)(j - i) << PAGE_SHIFT, PROT_NONE);
+	}
+	for (i = 0; i < n; i++)
+		pw_quarantine_locked(pw_gathered[i]);
+	pthread_mutex_unlock(&pw_pool_lock);
+	pw_ngathered = 0;
+}
+
+void pw_gather_begin(void)	/* tlb_gather_mmu() */
+{
+	pw_gather_depth++;
+}
+
+void pw_gather_end(void)	/* tlb_finish_mmu() */
+{
+	if (pw_gather_depth > 0 && --pw_gather_depth == 0)
+		pw_gather_flush();
+}
+
+/* A guarded call begins: a gather an oops cut short ends here. */
+void pw_gather_reset(void)
+{
+	pw_gather_depth = 0;
+	pw_gather_flush();
+}
+
+void pw_free_table_page(struct page *page)	/* kernel: freeing a page-table page */
+{
+	unsigned long pfn = pw_page_to_pfn(page);
+
+	if (page->pw_mm)	/* leaks.c: no longer this mm's */
+		__atomic_fetch_sub(&page->pw_mm->pw_live_tables, 1, __ATOMIC_RELAXED);
+	page->pw_mm = NULL;
+	page->pw_level = PW_PT_UNKNOWN;
+	__atomic_fetch_sub(&pw_pages_in_use, 1, __ATOMIC_RELAXED);
+	if (pw_gather_depth > 0) {
+		if (pw_ngathered == PW_GATHER_MAX)
+			pw_gather_flush();
+		pw_gathered[pw_ngathered++] = pfn;
+		return;
+	}
+	pthread_mutex_lock(&pw_pool_lock);
+	mprotect(pw_physbase + (pfn << PAGE_SHIFT), PAGE_SIZE, PROT_NONE);
+	pw_quarantine_locked(pfn);
 	pthread_mutex_unlock(&pw_pool_lock);
 }
 

@@ -178,6 +178,9 @@ static inline void mmap_write_unlock(struct mm_struct *mm) { up_write(&mm->mmap_
 /* ---- page-table page allocation (shim/src/physmem.c) ---- */
 struct page *pw_alloc_table_page(void);		/* a zeroed page-table page */
 void pw_free_table_page(struct page *page);	/* into the PROT_NONE quarantine */
+void pw_gather_begin(void);	/* physmem.c: tables freed until pw_gather_end() */
+void pw_gather_end(void);	/* are quarantined together, then */
+void pw_gather_reset(void);
 /* a table page of that level for mm (NULL: not counted, the pgd) */
 static inline struct page *pw_alloc_table(struct mm_struct *mm, int level)
 {
@@ -242,16 +245,23 @@ static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long a)
 
 /*
  * ---- the mmu_gather API (include/asm-generic/tlb.h, mm/mmu_gather.c) ----
- * There is no TLB to flush and our device pfns have no struct page, so
- * nothing is ever gathered: what would free a page is PW_UNMODELLED
- * (shim/include/pywalk/unmodelled.h), the rest does nothing.
+ * There is no TLB to flush and our device pfns have no struct page, so no
+ * data page is ever gathered: what would free one is PW_UNMODELLED
+ * (shim/include/pywalk/unmodelled.h).  Page tables freed inside a gather
+ * are quarantined at its end (shim/src/physmem.c).
  */
 static inline void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)	/* kernel: tlb_gather_mmu() */
 {
 	tlb->mm = mm;
 	tlb->fullmm = 0;
+	pw_gather_begin();
 }
-static inline void tlb_finish_mmu(struct mmu_gather *tlb) { }	/* kernel: tlb_finish_mmu() (nothing gathered) */
+/* kernel: tlb_finish_mmu(): the page tables freed since tlb_gather_mmu()
+ * go to the quarantine now, as the kernel frees them after its flush */
+static inline void tlb_finish_mmu(struct mmu_gather *tlb)
+{
+	pw_gather_end();
+}
 #define tlb_start_vma(tlb, vma) do { } while (0)		/* kernel: tlb_start_vma() (no cache/TLB) */
 #define tlb_end_vma(tlb, vma) do { } while (0)			/* kernel: tlb_end_vma() */
 #define tlb_change_page_size(tlb, size) do { } while (0)	/* kernel: tlb_change_page_size() (x86: nothing) */
