@@ -164,6 +164,9 @@ int pw_bench_walk_paced(struct pw_mm *m, struct pw_bench_pace *p, unsigned long 
 			unsigned long end, int walker, long iters, long long *ns_out,
 			struct pw_walk_counts *counts)
 {
+	_Static_assert(sizeof(struct pw_walk_counts) % sizeof(long) == 0 &&
+		       _Alignof(struct pw_walk_counts) == _Alignof(long),
+		       "struct pw_walk_counts is summed as an array of longs");
 	struct pw_walk_counts one;
 	long i, r;
 
@@ -178,18 +181,8 @@ int pw_bench_walk_paced(struct pw_mm *m, struct pw_bench_pace *p, unsigned long 
 						   &one));
 		if (r)
 			return r;
-		counts->pgd_entry += one.pgd_entry;
-		counts->p4d_entry += one.p4d_entry;
-		counts->pud_entry += one.pud_entry;
-		counts->pmd_entry += one.pmd_entry;
-		counts->pte_entry += one.pte_entry;
-		counts->pte_hole += one.pte_hole;
-		counts->pud_leaf += one.pud_leaf;
-		counts->pmd_leaf += one.pmd_leaf;
-		counts->pte_present += one.pte_present;
-		counts->pud_splits += one.pud_splits;
-		counts->pmd_splits += one.pmd_splits;
-		counts->retries += one.retries;
+		for (size_t k = 0; k < sizeof(one) / sizeof(long); k++)	/* all longs */
+			((long *)counts)[k] += ((long *)&one)[k];
 	}
 	return 0;
 }

@@ -166,33 +166,19 @@ static __thread struct {
 			pw_watch_step(pw_cur.watch, (level), (a));	\
 	} while (0)
 
-static int pw_census_pgd(pgd_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{
-	pw_census.c->pgd_entry++;
-	PW_CENSUS_STEP(0, a);
-	return pw_census.own->pgd_entry(e, a, n, w);
+/* pw_census_pgd() .. pw_census_pmd(): count, tell the watch, call the client's own */
+#define PW_CENSUS_ENTRY(lvl, type, level)						\
+static int pw_census_##lvl(type *e, unsigned long a, unsigned long n, struct mm_walk *w)	\
+{											\
+	pw_census.c->lvl##_entry++;							\
+	PW_CENSUS_STEP(level, a);							\
+	return pw_census.own->lvl##_entry(e, a, n, w);					\
 }
-
-static int pw_census_p4d(p4d_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{
-	pw_census.c->p4d_entry++;
-	PW_CENSUS_STEP(1, a);
-	return pw_census.own->p4d_entry(e, a, n, w);
-}
-
-static int pw_census_pud(pud_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{
-	pw_census.c->pud_entry++;
-	PW_CENSUS_STEP(2, a);
-	return pw_census.own->pud_entry(e, a, n, w);
-}
-
-static int pw_census_pmd(pmd_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{
-	pw_census.c->pmd_entry++;
-	PW_CENSUS_STEP(3, a);
-	return pw_census.own->pmd_entry(e, a, n, w);
-}
+PW_CENSUS_ENTRY(pgd, pgd_t, 0)
+PW_CENSUS_ENTRY(p4d, p4d_t, 1)
+PW_CENSUS_ENTRY(pud, pud_t, 2)
+PW_CENSUS_ENTRY(pmd, pmd_t, 3)
+#undef PW_CENSUS_ENTRY
 
 static int pw_census_pte(pte_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
 {
