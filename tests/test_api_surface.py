@@ -94,6 +94,25 @@ def test_a_typo_in_a_patch_shows_gccs_message_and_the_line(tmp_path):
     assert "the shim does not provide" not in p.stderr
 
 
+def test_a_typo_in_a_patch_to_a_client_file_is_exit_125_not_a_note(tmp_path):
+    """A client (fs/proc/task_mmu.c) that does not compile because of the
+    user's patch is the patch's fault: exit 125 with gcc's line, not a
+    build without clients and a note (that fallback is for shim gaps)."""
+    old = sources.resolve("6.1").read("fs/proc/task_mmu.c")
+    line = _line_of(old, "md->pages += nr_pages;")
+    lines = old.splitlines(keepends=True)
+    new = lines[:line - 1] + [lines[line - 1].replace("md->pages", "md->pagez")] + lines[line:]
+    patch = tmp_path / "client-typo.patch"
+    patch.write_text("".join(difflib.unified_diff(lines, new, "a/fs/proc/task_mmu.c",
+                                                  "b/fs/proc/task_mmu.c")))
+    p = _pywalk("build", "--kernel", "6.1", "--patch", str(patch))
+    assert p.returncode == 125, p.stderr
+    assert "Traceback" not in p.stderr and "built without them" not in p.stderr
+    first = p.stderr.splitlines()[0]
+    assert re.match(rf"pywalk: build failed: fs/proc/task_mmu.c:{line}:\d+: error: .*"
+                    rf"{Q}pagez{QE}", first), first
+
+
 def test_diagnostics_tell_tree_errors_from_shim_gaps():
     files = {"mm/pagewalk.c": "int x;\nstatic int f(void)\n{\n\treturn pudp_get(p);\n}\n",
              "include/linux/mm.h": "static inline int vma_is_foo(struct vm_area_struct *v)\n"

@@ -305,11 +305,23 @@ def _compile(workdir: Path, tu: str, module_name: str, scratch: Path,
     return out
 
 
+def _patched_paths(plist: list[Patch]) -> set[str]:
+    """Tree paths the patches change (git's a/ b/ prefixes taken off)."""
+    out = set()
+    for p in plist:
+        for fp in p.files:
+            path = fp.new_path
+            out.add(path.split("/", 1)[1] if fp.prefixed and "/" in path else path)
+    return out
+
+
 def _generate_and_compile(work: Path, files: dict[str, str], module_name: str, origin: str,
-                          instrumented: bool) -> tuple[list[SourceRecord], list[str]]:
+                          instrumented: bool,
+                          patched: set[str] = frozenset()) -> tuple[list[SourceRecord], list[str]]:
     """Generate and compile the variant; where the tree's walk clients or
     drivers do not compile against the shim, without them (clients.FALLBACKS),
-    and a note says so.  A core failure is raised as it is."""
+    and a note says so.  A core failure is raised as it is, and so is one in
+    a client or driver file that a patch changed: the patch broke it."""
     first = None
     for groups in clients.FALLBACKS:
         scratch = work / "tree"
@@ -319,7 +331,8 @@ def _generate_and_compile(work: Path, files: dict[str, str], module_name: str, o
             _compile(work, tu, module_name, scratch, instrumented, files)
         except BuildError as e:
             first = first or e
-            if not groups or not clients.broke_build(str(e)):
+            if not groups or not clients.broke_build(str(e)) or \
+                    clients.patched_file_broke(str(e), patched):
                 raise e from None
             continue
         left = [g for g in clients.GROUPS if g not in groups]
@@ -358,7 +371,8 @@ def build(kernel=None, patches=(), *, fetch: bool = True, fuzz: int | None = Non
                 work = Path(tempfile.mkdtemp(prefix=f".work-{key}-", dir=root))
                 try:
                     records, left_out = _generate_and_compile(
-                        work, files, module_name, f"{src.origin} ({src.version})", instrumented)
+                        work, files, module_name, f"{src.origin} ({src.version})", instrumented,
+                        _patched_paths(plist))
                     (work / "build.json").write_text(json.dumps(
                         {"sources": [r.as_json() for r in records], "notes": notes,
                          "client_notes": left_out}, indent=1))

@@ -34,6 +34,17 @@ def broke_build(message: str) -> bool:
     return bool(_CLIENT_ERROR.search(message.split("(full log", 1)[0]))
 
 
+def patched_file_broke(message: str, patched: set[str]) -> str | None:
+    """The client or driver file a patch changed that a build error's
+    summary points at, if any: then the patch broke the build (exit 125),
+    and building without the clients would hide it."""
+    summary = message.split("(full log", 1)[0]
+    for rel in manifest.client_files():
+        if rel in patched and rel in summary:
+            return rel
+    return None
+
+
 def slice_clients(files: dict[str, str], groups=GROUPS) -> tuple[dict[str, list[slicer.Definition]],
                                                               dict[str, list[str]]]:
     """Definitions found per group ("clients", "drivers"), and names per file."""
