@@ -21,3 +21,22 @@ def test_identify_by_function_and_address_class():
                                   ["pmd_none_or_trans_huge_or_clear_bad", "pmd_trans_unstable",
                                    "walk_pmd_range"])) is races.BAD_PMD
     assert races.identify(finding("SEGV", low, ["zap_pte_range"])) is None
+
+
+def test_a_fault_into_device_memory_is_named_by_the_trees_recheck():
+    """In __handle_mm_fault(), a fault into a huge page is the 2019 race on a
+    tree without the "raced with pmd_alloc?" recheck, and that recheck's own
+    TOCTOU on a tree with it; a fault into page 0 is the TOCTOU either way."""
+    dev = "BUG: unable to handle page fault (device memory: the frame behind a huge leaf)"
+    low = "BUG: unable to handle page fault (low physical memory (pfn 0 and friends))"
+    for have, dev_race in ((True, races.PMD_ALLOC_TOCTOU), (False, races.FAULT_RACE)):
+        f = finding("SEGV", dev, ["__handle_mm_fault"])
+        f.pmd_alloc_recheck = have
+        assert races.identify(f) is dev_race
+        g = finding("SEGV", low, ["__handle_mm_fault"])
+        g.pmd_alloc_recheck = have
+        assert races.identify(g) is races.PMD_ALLOC_TOCTOU
+
+
+def test_the_recheck_is_read_from_the_tree(v61, v61_revert):
+    assert v61.pmd_alloc_recheck is True and v61_revert.pmd_alloc_recheck is False

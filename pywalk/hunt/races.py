@@ -21,12 +21,21 @@ class Race:
     function: str            # a kernel function among the innermost frames
     message: str | tuple[str, ...]   # a part of the finding's message (or one of several)
     note: str = ""
+    # a fault into device memory names this race only on a tree that has (True)
+    # or lacks (False) the "raced with pmd_alloc?" recheck; None: either.  A
+    # finding whose tree is not known (pmd_alloc_recheck None) matches either.
+    recheck: bool | None = None
 
     def matches(self, finding) -> bool:
         frames = finding.signature.split(" ", 1)[-1].split("<")
         msgs = (self.message,) if isinstance(self.message, str) else self.message
-        return (finding.kind == self.kind and self.function in frames
-                and any(m in finding.message for m in msgs))
+        if not (finding.kind == self.kind and self.function in frames
+                and any(m in finding.message for m in msgs)):
+            return False
+        have = getattr(finding, "pmd_alloc_recheck", None)
+        if self.recheck is None or have is None or "device memory" not in finding.message:
+            return True
+        return have == self.recheck
 
 
 WALKER_RACE = Race(
@@ -37,7 +46,7 @@ FAULT_RACE = Race(
     "2019 fault race", "SEGV", "__handle_mm_fault", "device memory",
     "pmd_alloc() returns a pmd_offset() into another thread's huge PUD (the 2019 mail).  "
     "With the upstream recheck the same symptom still shows, very rarely, through the "
-    "recheck's own TOCTOU (PMD_ALLOC_TOCTOU's note)")
+    "recheck's own TOCTOU (PMD_ALLOC_TOCTOU's note)", recheck=False)
 PMD_ALLOC_TOCTOU = Race(
     "pmd_alloc TOCTOU", "SEGV", "__handle_mm_fault", ("low physical memory", "device memory"),
     "pmd_alloc() reads the pud once (gcc merges pud_none(*pud) with pmd_offset()'s read): "
@@ -47,7 +56,8 @@ PMD_ALLOC_TOCTOU = Race(
     "the fault uses a pointer into the huge page: the 2019 symptom itself, so on a tree "
     "with the recheck a device-memory fault here is this race.  Rarer: pmd_alloc() saw "
     "none, __pmd_alloc() found a leaf, the leaf was split before pmd_offset()'s re-read "
-    "(none: a pointer into physical page 0) and a table installed before the recheck")
+    "(none: a pointer into physical page 0) and a table installed before the recheck",
+    recheck=True)
 BAD_PMD = Race(
     "bad pmd", "WARN", "pmd_trans_unstable", "pmd_clear_bad",
     "6.1 walk_pmd_range(): pmd_trans_unstable() after split_huge_pmd() sees a refaulted "

@@ -87,6 +87,7 @@ class Finding:
     seed: int
     thread_name: str | None = None      # the Python thread ("pywalk-walker-0")
     racing: list[dict] = field(default_factory=list)   # oops.Report.racing, role names
+    pmd_alloc_recheck: bool | None = None               # oops.Report's (races.py)
 
     @property
     def signature(self) -> str:
@@ -272,6 +273,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                     f"pywalk-{roles_flat[rep.thread][0]}-{rep.thread}"
                     if 0 <= rep.thread < len(roles_flat) else None)
         f.racing = [dict(r, role=names.get(r["role"], str(r["role"]))) for r in rep.racing]
+        f.pmd_alloc_recheck = rep.pmd_alloc_recheck
         result.findings.append(f)
         if result.first_finding_s is None:
             result.first_finding_s = elapsed

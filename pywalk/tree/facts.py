@@ -82,6 +82,13 @@ def detect(read: Callable[[str], str | None]) -> dict[str, int]:
         "PW_TREE_DAX_FOLIOS": _has(r"\bvmf_insert_folio_pud\s*\(", huge_mm_h),
         # the THP policy's caller is an enum tva_type (7.x), not TVA_* flag bits.
         "PW_TREE_TVA_TYPE": _has(r"\benum\s+tva_type\s*\{", huge_mm_h),
+        # __handle_mm_fault() rechecks the pud after pmd_alloc() ("Huge pud page
+        # fault raced with pmd_alloc?", upstream soon after the 2019 thread): with
+        # it, a fault into a huge page there is the recheck's own TOCTOU, not the
+        # 2019 race (pywalk/hunt/races.py; not used by the shim)
+        "PW_TREE_PMD_ALLOC_RECHECK": _has(
+            r"pud_trans_unstable\s*\(\s*vmf\.pud\s*\)\s*\)\s*goto\s+retry_pud",
+            read("mm/memory.c") or ""),
     }
 
 

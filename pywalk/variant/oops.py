@@ -65,6 +65,9 @@ class Report:
     # SEGV/BUS: the stores to the entry that mapped the address, newest first
     # (shim/src/history.c): {thread, role, op, entry, old, new, backtrace}
     racing: list[dict] = field(default_factory=list)
+    # does the tree recheck the pud after pmd_alloc() (pywalk/tree/facts.py)?
+    # None: not known (pywalk/hunt/races.py then names as before)
+    pmd_alloc_recheck: bool | None = None
 
     @property
     def signature(self) -> str:
@@ -127,6 +130,7 @@ class KernelOops(Exception):
         self.thread_name = report.thread_name
         self.role = report.role_name
         self.address_class = address_class(report.message)
+        self.pmd_alloc_recheck = report.pmd_alloc_recheck
         self.ops: int | None = None
         self.elapsed_s: float | None = None
 

@@ -183,6 +183,14 @@ class Variant:
         """Can this variant run the tree's driver ("vfio", "dax"; "write-notify" is ours)?"""
         return bool(self.lib.pw_driver_has(DRIVERS[driver]))
 
+    @property
+    def pmd_alloc_recheck(self) -> bool | None:
+        """Does the tree's __handle_mm_fault() recheck the pud after pmd_alloc()?"""
+        facts = getattr(self.result, "facts", None)
+        if not facts or "PW_TREE_PMD_ALLOC_RECHECK" not in facts:
+            return None
+        return bool(facts["PW_TREE_PMD_ALLOC_RECHECK"])
+
     def has_client(self, walker: str) -> bool:
         """Does this tree have the walk client ("numa_maps", "dirty", ...; ours always)?"""
         return bool(self.lib.pw_client_has(WALKERS[walker]))
@@ -272,6 +280,7 @@ class MM:
     def _read(self, c_report):
         rep = read_report(c_report, str(self.variant.module_path), self.ffi)
         rep.thread_name, rep.role_name = _who(rep.thread, rep.role)
+        rep.pmd_alloc_recheck = self.variant.pmd_alloc_recheck
         return rep
 
     def oops_report(self):
