@@ -12,7 +12,8 @@
  *                          has a memmap (ZONE_DEVICE struct pages), made on
  *                          first use by pw_dax_memmap_init()
  * A freed page-table page goes PROT_NONE into a FIFO quarantine and is only
- * reused after PW_QUARANTINE later frees, so a use after free faults.
+ * reused after PW_QUARANTINE - PW_RELEASE later frees (released 64 at
+ * a time), so a use after free faults.
  */
 #include <sys/mman.h>
 #include <pthread.h>
@@ -145,26 +146,57 @@ struct page *pw_alloc_table_page(void)	/* kernel: the page allocator for page ta
 	return page;
 }
 
-/* Quarantine pfn (already PROT_NONE); the oldest quarantined page becomes
- * reusable when the quarantine is full.  Under pw_pool_lock. */
+static int pw_cmp_pfn(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* mprotect() pfns[0..n) (sorted here) in runs of adjacent pages: one call,
+ * and one TLB shootdown of the process's other CPUs, per run */
+static void pw_protect_runs(unsigned long *pfns, int n, int prot)
+{
+	int i, j;
+
+	qsort(pfns, n, sizeof(pfns[0]), pw_cmp_pfn);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && pfns[j] == pfns[j - 1] + 1; j++)
+			;
+		mprotect(pw_physbase + (pfns[i] << PAGE_SHIFT), (unsigned long)(j - i) << PAGE_SHIFT,
+			 prot);
+	}
+}
+
+/*
+ * Quarantine pfn (already PROT_NONE).  When the quarantine is full, its
+ * oldest PW_RELEASE pages become reusable together (so a page stays
+ * quarantined for at least PW_QUARANTINE - PW_RELEASE later frees).
+ * Under pw_pool_lock.
+ */
+#define PW_RELEASE 64
 static void pw_quarantine_locked(unsigned long pfn)
 {
 	if (pw_q_len == PW_QUARANTINE) {
-		unsigned long old = pw_quarantine[pw_q_head];
+		unsigned long old[PW_RELEASE];
 
-		pw_quarantine[pw_q_head] = pfn;
-		pw_q_head = (pw_q_head + 1) % PW_QUARANTINE;
-		mprotect(pw_physbase + (old << PAGE_SHIFT), PAGE_SIZE, PROT_READ | PROT_WRITE);
-		memset(pw_physbase + (old << PAGE_SHIFT), 0, PAGE_SIZE);
-		if (pw_nr_free == pw_free_cap) {
+		for (int i = 0; i < PW_RELEASE; i++) {
+			old[i] = pw_quarantine[pw_q_head];
+			pw_q_head = (pw_q_head + 1) % PW_QUARANTINE;
+		}
+		pw_q_len -= PW_RELEASE;
+		pw_protect_runs(old, PW_RELEASE, PROT_READ | PROT_WRITE);
+		if (pw_nr_free + PW_RELEASE > pw_free_cap) {
 			pw_free_cap = pw_free_cap ? 2 * pw_free_cap : 1024;
 			pw_free_list = realloc(pw_free_list, pw_free_cap * sizeof(*pw_free_list));
 		}
-		pw_free_list[pw_nr_free++] = old;
-	} else {
-		pw_quarantine[(pw_q_head + pw_q_len) % PW_QUARANTINE] = pfn;
-		pw_q_len++;
+		for (int i = 0; i < PW_RELEASE; i++) {
+			memset(pw_physbase + (old[i] << PAGE_SHIFT), 0, PAGE_SIZE);
+			pw_free_list[pw_nr_free++] = old[i];
+		}
 	}
+	pw_quarantine[(pw_q_head + pw_q_len) % PW_QUARANTINE] = pfn;
+	pw_q_len++;
 }
 
 /*
@@ -180,27 +212,14 @@ static void pw_quarantine_locked(unsigned long pfn)
 static __thread unsigned long pw_gathered[PW_GATHER_MAX];
 static __thread int pw_ngathered, pw_gather_depth;
 
-static int pw_cmp_pfn(const void *a, const void *b)
-{
-	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void pw_gather_flush(void)
 {
-	int n = pw_ngathered, i, j;
+	int n = pw_ngathered, i;
 
 	if (!n)
 		return;
-	qsort(pw_gathered, n, sizeof(pw_gathered[0]), pw_cmp_pfn);
 	pthread_mutex_lock(&pw_pool_lock);
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && pw_gathered[j] == pw_gathered[j - 1] + 1; j++)
-			;
-		mprotect(pw_physbase + (pw_gathered[i] << PAGE_SHIFT),
-			 (unsigned long)(j - i) << PAGE_SHIFT, PROT_NONE);
-	}
+	pw_protect_runs(pw_gathered, n, PROT_NONE);
 	for (i = 0; i < n; i++)
 		pw_quarantine_locked(pw_gathered[i]);
 	pthread_mutex_unlock(&pw_pool_lock);
