@@ -111,24 +111,28 @@ def test_sizes_and_plans():
 
 # ---- splitting walkers under refault (the path a walker fix changes) -------------
 
+def faulted(mm, size, huge, step, n):
+    """A mapping of size with its first n leaves (step apart) read-faulted; its start."""
+    s = mm.map(size, huge=huge)
+    for i in range(n):
+        mm.fault(s + i * step)
+    return s
+
+
 @pytest.mark.parametrize("fixed", [False, True])
 def test_splits_and_retries_are_what_the_tree_did(v61, v61_fix, fixed):
     """One thread, no race: a numa_maps-like walk splits each 1 GiB leaf once
     and goes back to each (the split leaves it none: goto again, then a hole)."""
     v = v61_fix if fixed else v61
     mm = v.new_mm()
-    s = mm.map(4 * GiB, huge="pud")
-    for i in range(4):
-        mm.fault(s + i * GiB)
+    s = faulted(mm, 4 * GiB, "pud", GiB, 4)
     first = mm.walk(s, s + 4 * GiB, walker="count-numa")
     assert (first["splits"], first["retries"], first["pte_hole"]) == (4, 4, 4)
     again = mm.walk(s, s + 4 * GiB, walker="count-numa")
     assert (again["splits"], again["retries"], again["pte_hole"]) == (0, 0, 4)
     # a PMD leaf under a pmd_entry that handles it (numa_maps) is not split ...
     mm = v.new_mm()
-    s = mm.map(GiB, huge="pmd")
-    for i in range(3):
-        mm.fault(s + i * (2 << 20))
+    s = faulted(mm, GiB, "pmd", 2 << 20, 3)
     kept = mm.walk(s, s + GiB, walker="count-numa")
     assert (kept["splits"], kept["retries"], kept["pmd_leaf"]) == (0, 0, 3)
     # ... one under a counting pmd_entry is, and walk_pmd_range() goes back to it
@@ -197,16 +201,12 @@ def test_the_tree_numa_maps_walk_counts_splits_and_retries(v61):
     """MM.walk(walker="numa_maps") is a census walk: the tree's callbacks are
     counted, and so are its splits and its retries."""
     mm = v61.new_mm()
-    s = mm.map(4 * GiB, huge="pud")
-    for i in range(4):
-        mm.fault(s + i * GiB)
+    s = faulted(mm, 4 * GiB, "pud", GiB, 4)
     first = mm.walk(s, s + 4 * GiB, walker="numa_maps")
     assert (first["splits"], first["retries"], first["pmd_entry"]) == (4, 4, 0)
     again = mm.walk(s, s + 4 * GiB, walker="numa_maps")
     assert (again["splits"], again["retries"]) == (0, 0)
-    s2 = mm.map(GiB, huge="pmd")
-    for i in range(3):
-        mm.fault(s2 + i * (2 << 20))
+    s2 = faulted(mm, GiB, "pmd", 2 << 20, 3)
     pmds = mm.walk(s2, s2 + GiB, walker="numa_maps")
     # gather_pte_stats() takes a huge PMD whole: called for each, nothing split
     # (none PMDs are holes, and the client has no pte_hole: not its callback)
@@ -269,9 +269,7 @@ def test_the_upstream_fix_backported_to_61_is_clean_and_goes_back(v61):
     import pywalk
     v = pywalk.build("6.1", [patch_path("6.1/0002-backport-upstream-pudp_get-fix-with-READ_ONCE.patch")])
     mm = v.new_mm()
-    s = mm.map(4 * GiB, huge="pud")
-    for i in range(4):
-        mm.fault(s + i * GiB)
+    s = faulted(mm, 4 * GiB, "pud", GiB, 4)
     w = mm.walk(s, s + 4 * GiB, walker="count-numa")
     assert (w["splits"], w["retries"], w["pte_hole"]) == (4, 4, 4)
     # the budget of the 2019 fix's clean case (tests/test_stress.py), ten times
