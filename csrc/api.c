@@ -70,7 +70,17 @@ void pw_mm_free(struct pw_mm *m)
 }
 
 int pw_mm_panicked(struct pw_mm *m) { return m->panic; }
-int pw_mm_nwarns(struct pw_mm *m) { return m->nwarns; }
+/* WARNs seen, as far as their reports are complete: another thread may be
+ * filling in the one after (pw_warn_kind()); it is counted once it is done */
+int pw_mm_nwarns(struct pw_mm *m)
+{
+	int n = __atomic_load_n(&m->nwarns, __ATOMIC_ACQUIRE), i;
+
+	for (i = 0; i < n && i < PW_MAX_WARNS; i++)
+		if (!__atomic_load_n(&m->warn_ready[i], __ATOMIC_ACQUIRE))
+			return i;
+	return n;
+}
 /* The first oops's report; other threads of the mm may return (panicked)
  * while its author is still unwinding, so wait for it to be complete. */
 struct pw_report *pw_mm_oops(struct pw_mm *m)

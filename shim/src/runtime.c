@@ -132,8 +132,10 @@ void pw_warn_kind(int kind, const char *file, int line, const char *msg)
 	if (!m)
 		return;
 	n = __atomic_fetch_add(&m->nwarns, 1, __ATOMIC_ACQ_REL);
-	if (n < PW_MAX_WARNS)
+	if (n < PW_MAX_WARNS) {
 		pw_fill_report(&m->warns[n], kind, file, line, msg, 0, NULL);
+		__atomic_store_n(&m->warn_ready[n], 1, __ATOMIC_RELEASE);
+	}
 	if (pw_sched_me >= 0)
 		pw_sched_note_warn();
 }

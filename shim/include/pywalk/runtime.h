@@ -53,6 +53,7 @@ struct pw_mm {
 	struct pw_report oops;		/* the first oops */
 	int nwarns;			/* WARNs seen (the first PW_MAX_WARNS kept) */
 	struct pw_report warns[PW_MAX_WARNS];
+	int warn_ready[PW_MAX_WARNS];	/* warns[i] is complete (its author may still fill it) */
 	unsigned long next_addr;	/* where the next map() goes */
 	struct mm_struct *mm;
 	struct pw_delay_profile delays;	/* window widening for every call on this mm */
