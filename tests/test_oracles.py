@@ -12,7 +12,7 @@ import pytest
 import pywalk
 
 from pywalk.hunt import dataraces, stress
-from pywalk.hunt.races import PMD_ALLOC_TOCTOU, WALKER_RACE
+from pywalk.hunt.races import PMD_ALLOC_TOCTOU, WALKER_RACE, ZAP_BAD_PUD
 from pywalk.variant.oops import store_op
 
 
@@ -130,8 +130,12 @@ def test_data_races_are_listed_with_both_sides_and_do_not_stop_a_hunt(monkeypatc
     # in 500 over 10^6 ops leaves a wide margin on a loaded machine.
     monkeypatch.setattr(dataraces, "INTERVAL", 500)
     v = pywalk.build("6.12", instrumented=True)
-    r = stress.run(v, "mixed", ops=1_000_000, seed=1)
-    assert r.ops >= 1_000_000 and not r.findings       # 6.12 mixed: clean, races or not
+    r = stress.run(v, "mixed", ops=1_000_000, seed=1, keep_going=True)
+    # data races do not stop the hunt; the only finding 6.12 mixed has shown at
+    # this density is the zapper's bad-pud race (races.ZAP_BAD_PUD: the
+    # watchpoints' wait holds its first read), in some runs and not others
+    assert r.ops >= 1_000_000
+    assert all(ZAP_BAD_PUD.matches(f) for f in r.findings), r.findings[0].as_json()
     assert r.data_races, "no data race seen in 10^6 mixed ops"
     pairs = set()
     for f in r.data_races:

@@ -21,6 +21,9 @@ def test_identify_by_function_and_address_class():
                                   ["pmd_none_or_trans_huge_or_clear_bad", "pmd_trans_unstable",
                                    "walk_pmd_range"])) is races.BAD_PMD
     assert races.identify(finding("SEGV", low, ["zap_pte_range"])) is None
+    assert races.identify(finding("WARN", "bad pud entry 84000040800008e7 (pud_clear_bad)",
+                                  ["pud_none_or_clear_bad", "zap_pud_range", "zap_p4d_range"])) \
+        is races.ZAP_BAD_PUD
 
 
 def test_a_fault_into_device_memory_is_named_by_the_trees_recheck():
