@@ -272,12 +272,12 @@ def run_rounds(arms: list[Arm], seconds: float, rng: random.Random, *, min_round
             return rnd - first
 
 
-def paired(a: Arm, b: Arm) -> tuple[list[float], list[float]]:
-    """Blocks of a and b from the rounds in which both ran."""
+def paired(a: Arm, b: Arm, rounds: range | None = None) -> tuple[list[float], list[float]]:
+    """Blocks of a and b from the rounds in which both ran (among `rounds`)."""
     bm = dict(zip(b.rounds, b.blocks))
     xs, ys = [], []
     for r, m in zip(a.rounds, a.blocks):
-        if r in bm:
+        if r in bm and (rounds is None or r in rounds):
             xs.append(m)
             ys.append(bm[r])
     return xs, ys

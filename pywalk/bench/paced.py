@@ -17,6 +17,7 @@ clients (csrc/clients.c pw_client_census()), their callbacks and retries.
 
 from __future__ import annotations
 
+import errno
 import threading
 
 from pywalk.bench.layouts import PAGE, Seg
@@ -42,21 +43,18 @@ class Pacer:
             raise BenchError("pywalk: out of memory for the refault rendezvous")
         self.rets = [0] * n
         self.threads: list[threading.Thread] = []
-        self.segs = []
-        for _ in range(n):
-            arr = ffi.new("struct pw_bench_seg[]", max(1, len(segs)))
-            for k, s in enumerate(segs):
-                arr[k].start, arr[k].end, arr[k].step = (side.start + s.start,
-                                                         side.start + s.end, s.step)
-            self.segs.append(arr)
+        # one array for all faulters: pw_bench_pace_faulter() only reads it
+        self.segs = ffi.new("struct pw_bench_seg[]", max(1, len(segs)))
+        for k, s in enumerate(segs):
+            self.segs[k].start, self.segs[k].end, self.segs[k].step = (
+                side.start + s.start, side.start + s.end, s.step)
         self.census_counts = ffi.new("struct pw_walk_counts *")
-        self.faults_before = 0
 
     def _start(self) -> None:
         lib, handle = self.side.lib, self.side.mm.handle
 
         def body(k: int) -> None:
-            self.rets[k] = lib.pw_bench_pace_faulter(handle, self.pace, self.segs[k],
+            self.rets[k] = lib.pw_bench_pace_faulter(handle, self.pace, self.segs,
                                                      self.nsegs, k)
 
         self.threads = [threading.Thread(target=body, args=(k,), daemon=True,
@@ -65,7 +63,7 @@ class Pacer:
             t.start()
 
     def _check(self, r: int, what: str) -> None:
-        if r == -110:       # -ETIMEDOUT: a faulter did not finish its round in a minute
+        if r == -errno.ETIMEDOUT:   # a faulter did not finish its round in a minute
             raise BenchError(f"pywalk: {self.side.variant.name}: a refault round did not "
                              "finish in 60 s")
         if r < 0:

@@ -42,7 +42,7 @@ import time
 from pywalk.bench import stats
 from pywalk.bench.layouts import Layout, Seg
 from pywalk.bench.measure import (TREE_WALKERS, Arm, BenchError, BenchOops, Side, ab_json,
-                                  calibrate, ratio_of, run_rounds)
+                                  calibrate, paired, ratio_of, run_rounds)
 from pywalk.bench.paced import Pacer
 from pywalk.hunt.races import identify
 
@@ -224,7 +224,6 @@ def _compare_paced(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progr
         for place in range(PLACEMENTS):
             if place:
                 for name, side in (("a", sa), ("b", sb)):
-                    faults += pacers[name].faults
                     pacers[name].close()
                     side.rebuild(segs)
                     pacers[name] = Pacer(side, walked, st.faulters)
@@ -235,8 +234,7 @@ def _compare_paced(sa: Side, sb: Side, layout: Layout, size: int, st, rng, progr
                                f"{layout.name}: A/B walks, refault before each",
                                (p + f) / PLACEMENTS), first=bounds[-1])
             bounds.append(bounds[-1] + n)
-            faults -= f0
-        faults += pacers["a"].faults + pacers["b"].faults
+            faults += pacers["a"].faults + pacers["b"].faults - f0   # the timed rounds'
         census = {"a": _census(sa, pacers["a"], size), "b": _census(sb, pacers["b"], size)}
         for pacer in pacers.values():
             pacer.refault()
@@ -286,13 +284,11 @@ def _by_placement(A: Arm, B: Arm, bounds: list[int], st) -> list[dict]:
     """B/A and its CI over the rounds of each placement of the tables."""
     out = []
     for lo, hi in zip(bounds, bounds[1:]):
-        bm = {r: m for r, m in zip(B.rounds, B.blocks) if lo <= r < hi}
-        pairs = [(m, bm[r]) for r, m in zip(A.rounds, A.blocks) if r in bm]
-        if len(pairs) < 2:
+        xs, ys = paired(A, B, range(lo, hi))
+        if len(xs) < 2:
             continue
-        c = stats.bootstrap_ratio([x for x, _ in pairs], [y for _, y in pairs], paired=True,
-                                  resamples=st.resamples, seed=st.seed)
-        out.append({"rounds": len(pairs), "ratio": round(c.ratio, 5),
+        c = stats.bootstrap_ratio(xs, ys, paired=True, resamples=st.resamples, seed=st.seed)
+        out.append({"rounds": len(xs), "ratio": round(c.ratio, 5),
                     "ci_low": round(c.low, 5), "ci_high": round(c.high, 5)})
     return out
 
