@@ -173,8 +173,7 @@ def test_clients_and_drivers_are_in_the_instrumented_half(tmp_path):
     from pywalk.tree import sources
     from pywalk.variant import builder, instrument
     files = builder._read_tree(sources.resolve("6.12"), [])[0]
-    tu, _ = builder.generate(files, tmp_path / "tree")
-    tree, harness = instrument.split(tu)
+    tree, harness = instrument.split(builder.generate(files, tmp_path / "tree"))
     in_tree, in_harness = instrument._static_defs(tree), instrument._static_defs(harness)
     for name in ("gather_pte_stats", "wp_clean_pmd_entry", "vfio_pci_mmap_huge_fault",
                  "dev_dax_huge_fault"):

@@ -12,7 +12,7 @@ import pywalk
 from pywalk.assets import asset_dir
 from pywalk.hunt import stress
 from pywalk.hunt.races import PMD_ALLOC_TOCTOU, WALKER_RACE
-from pywalk.variant import instrument
+from pywalk.variant import builder, instrument
 from pywalk.variant.runtime import fault_name
 
 GiB = 1 << 30
@@ -59,17 +59,19 @@ def test_site_names_match_the_c_enum():
 def test_split_gives_cross_cut_statics_an_alias(tmp_path):
     (tmp_path / "h.c").write_text("static int shim_helper(int x)\n{ return x; }\n"
                                   "int harness(void) { return tree_fn(1); }\n")
-    tu = ("/* common */\nstatic int shim_helper(int);\nstatic int tree_fn(int);\n"
-          "/* ---- fault, alloc, split and zap paths from the tree ---- */\n"
-          "static int tree_fn(int x)\n{ return shim_helper(x); }\n"
-          "static int unused_fn(int x)\n{ return x; }\n"
-          f'/* ---- shim and harness ---- */\n#include "{tmp_path / "h.c"}"\n')
-    tree, harness = instrument.split(tu)
+    # the parts as builder.generate() gives them; no banner comment is needed
+    # (nor looked for) to tell them apart
+    gen = builder.Generated(
+        common="static int shim_helper(int);\nstatic int tree_fn(int);\n",
+        tree="static int tree_fn(int x)\n{ return shim_helper(x); }\n"
+             "static int unused_fn(int x)\n{ return x; }\n",
+        harness=f'#include "{tmp_path / "h.c"}"\n')
+    tree, harness = instrument.split(gen)
     assert "#define shim_helper pw_ext_shim_helper" in tree
     assert 'pw_ext_tree_fn __attribute__((alias("tree_fn")' in tree
     assert "#define tree_fn pw_ext_tree_fn" in harness
     assert 'pw_ext_shim_helper __attribute__((alias("shim_helper")' in harness
-    assert "unused_fn" not in harness.split("/* ---- shim and harness")[0]
+    assert "unused_fn" not in harness
     assert "static int tree_fn(int x)" not in harness
 
 

@@ -36,10 +36,14 @@ import re
 import subprocess
 import sysconfig
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pywalk.assets import asset_dir
 from pywalk.errors import BuildError
 from pywalk.variant import slicer
+
+if TYPE_CHECKING:       # builder imports this module
+    from pywalk.variant.builder import Generated
 
 # scripts/Makefile.kcsan, for gcc (the read-before-write params are clang/gcc-13+ only)
 KCSAN_FLAGS = ("-fsanitize=thread", "-fno-optimize-sibling-calls",
@@ -47,8 +51,6 @@ KCSAN_FLAGS = ("-fsanitize=thread", "-fno-optimize-sibling-calls",
                "--param", "tsan-instrument-func-entry-exit=0", "-Wno-tsan")
 MODES = ("on", "off")
 
-_TREE_START = "/* ---- fault, alloc, split and zap paths from the tree ---- */\n"
-_HARNESS_START = "/* ---- shim and harness ---- */\n"
 _STATIC = re.compile(r"^static\b[^;{()]*?\b(\w+)\s*\(", re.M)
 
 
@@ -85,14 +87,10 @@ def _aliases(names: list[str]) -> str:
                    f"__attribute__((alias(\"{n}\"), visibility(\"hidden\")));\n" for n in names)
 
 
-def split(tu: str) -> tuple[str, str]:
-    """The tree's and the harness's translation units, from the one builder makes."""
-    try:
-        a, b = tu.index(_TREE_START), tu.index(_HARNESS_START)
-    except ValueError:
-        raise BuildError("pywalk: build failed: instrumentation cannot find the tree's code "
-                         "in the generated translation unit") from None
-    common, tree, harness = tu[:a], tu[a:b], tu[b:]
+def split(gen: Generated) -> tuple[str, str]:
+    """The tree's and the harness's translation units, from the parts of the
+    one builder generates."""
+    common, tree, harness = gen.common, gen.tree, gen.harness
     harness_text = "".join(t for _, t in _read_included(harness))
     whole = list(_read_included(tree))         # mm/pagewalk.c, compiled whole
     tree_text = tree + "".join(t for _, t in whole)
@@ -125,11 +123,11 @@ def _read_included(text: str):
             yield p, p.read_text(errors="surrogateescape")
 
 
-def compile_tree(workdir: Path, tu: str, cc: str, cflags: tuple[str, ...],
+def compile_tree(workdir: Path, gen: Generated, cc: str, cflags: tuple[str, ...],
                  scratch: Path) -> tuple[str, list[str]]:
-    """Compile the tree's half of tu instrumented; the harness's half (to
+    """Compile the tree's half of gen instrumented; the harness's half (to
     compile as before) and the object files to link with it."""
-    tree_tu, harness_tu = split(tu)
+    tree_tu, harness_tu = split(gen)
     shim, csrc = asset_dir("shim"), asset_dir("csrc")
     (workdir / "tree.c").write_text(tree_tu)
     obj = workdir / "tree.o"
