@@ -211,3 +211,16 @@ def test_debian_version_order():
     assert debian.compare_versions("1.0~rc1-1", "1.0-1") < 0
     assert debian.compare_versions("1.0a-1", "1.0-1") > 0
     assert debian.compare_versions("1.0-1", "1.0-1") == 0
+
+
+def test_debian_version_epoch_ends_at_the_first_colon():
+    """dpkg: the epoch is what precedes the first colon; the upstream version
+    may hold colons of its own (once there is an epoch)."""
+    assert debian.compare_versions("1:2:3-1", "1:2:4-1") < 0
+    assert debian.compare_versions("1:2:3-1", "1:2:3-1") == 0
+    assert debian.compare_versions("2:0.1-1", "1:9:9-1") > 0      # the epoch decides first
+    assert debian.compare_versions("1:10:0-1", "1:9:0-1") > 0     # upstream 10:0 after 9:0
+    ordered = ["1.0-1", "1:1:0-1", "1:2:0~rc1-1", "1:2:0-1", "2:0-1"]
+    assert sorted(reversed(ordered), key=debian.version_key) == ordered
+    with pytest.raises(ValueError):
+        debian.compare_versions("1:2:3-1", "no version")

@@ -11,6 +11,8 @@ import dataclasses
 import pathlib
 import re
 
+from debian import deb822
+
 # Where Debian ships linux-source-<series>: the one table to edit when Debian
 # moves a series.  Suites ending in -security are served by the security mirror.
 SERIES_SUITES = {
@@ -43,40 +45,18 @@ class Source:
 
 
 def parse_deb822(text: str) -> list[Source]:
-    """The enabled sources of a deb822 ``.sources`` file."""
+    """The enabled sources of a deb822 ``.sources`` file (python-debian's
+    parser: comments skipped, continuation lines joined with newlines)."""
     found = []
-    for stanza in _stanzas(text):
-        fields = {k.lower(): (k, v) for k, v in stanza}
-        if fields.get("enabled", ("", "yes"))[1].strip().lower() == "no":
+    for stanza in deb822.Deb822.iter_paragraphs(text.splitlines(), use_apt_pkg=False):
+        if stanza.get("Enabled", "yes").strip().lower() == "no":    # field names: any case
             continue
-        options = tuple((k, v) for lk, (k, v) in fields.items() if lk not in _SKIP_FIELDS)
-        for type_ in fields.get("types", ("", ""))[1].split():
-            for uri in fields.get("uris", ("", ""))[1].split():
-                for suite in fields.get("suites", ("", ""))[1].split():
+        options = tuple((k, v) for k, v in stanza.items() if k.lower() not in _SKIP_FIELDS)
+        for type_ in stanza.get("Types", "").split():
+            for uri in stanza.get("URIs", "").split():
+                for suite in stanza.get("Suites", "").split():
                     found.append(Source(type_, uri.rstrip("/"), suite, options))
     return found
-
-
-def _stanzas(text: str) -> list[list[tuple[str, str]]]:
-    """deb822 paragraphs as [(field, value)], continuation lines joined with newlines."""
-    stanzas, current = [], []
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        if not line.strip():
-            if current:
-                stanzas.append(current)
-            current = []
-        elif line[0] in " \t":
-            if current:
-                name, value = current[-1]
-                current[-1] = (name, f"{value}\n{line}")
-        elif ":" in line:
-            name, value = line.split(":", 1)
-            current.append((name.strip(), value.strip()))
-    if current:
-        stanzas.append(current)
-    return stanzas
 
 
 def parse_one_line(text: str) -> list[Source]:

@@ -11,12 +11,13 @@ Cache entries are ``src/debian-linux-source-<series>-<package version>/``;
 the .deb stays in ``apt/debs/`` so a larger ``NEEDED`` is unpacked offline.
 """
 
-import functools
 import pathlib
 import re
 import shutil
 import subprocess
 import time
+
+from debian import debian_support
 
 from pywalk.errors import FetchError, SourceError
 from pywalk.tree import apt_state, cache, kernel
@@ -31,44 +32,17 @@ def package_name(series: str) -> str:
 
 
 # --------------------------------------------------------------------------
-# Debian version order (dpkg's verrevcmp)
-
-
-def _order(c: str) -> int:
-    if not c or c.isdigit():
-        return 0
-    if c.isalpha():
-        return ord(c)
-    return -1 if c == "~" else ord(c) + 256
-
-
-def _verrevcmp(a: str, b: str) -> int:
-    i = j = 0
-    while i < len(a) or j < len(b):
-        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
-            ac, bc = _order(a[i:i + 1]), _order(b[j:j + 1])
-            if ac != bc:
-                return ac - bc
-            i, j = i + 1, j + 1
-        na = re.match(r"\d*", a[i:]).group()
-        nb = re.match(r"\d*", b[j:]).group()
-        if int(na or 0) != int(nb or 0):
-            return int(na or 0) - int(nb or 0)
-        i, j = i + len(na), j + len(nb)
-    return 0
+# Debian version order: python-debian's, dpkg's rules (the epoch ends at the
+# first colon; the upstream version may hold more)
 
 
 def compare_versions(a: str, b: str) -> int:
-    """<0, 0, >0 as Debian package version a sorts before, with, after b."""
-    def split(v):
-        epoch, _, rest = v.rpartition(":") if ":" in v else ("0", "", v)
-        upstream, _, revision = rest.rpartition("-") if "-" in rest else (rest, "", "0")
-        return int(epoch or 0), upstream, revision
-    (ea, ua, ra), (eb, ub, rb) = split(a), split(b)
-    return (ea - eb) or _verrevcmp(ua, ub) or _verrevcmp(ra, rb)
+    """<0, 0, >0 as Debian package version a sorts before, with, after b;
+    ValueError for a string that is no Debian version."""
+    return debian_support.version_compare(a, b)
 
 
-version_key = functools.cmp_to_key(compare_versions)
+version_key = debian_support.Version    # a sort key: Versions compare as dpkg does
 
 
 # --------------------------------------------------------------------------
