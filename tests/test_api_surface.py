@@ -9,6 +9,7 @@ exit 125 and gcc's message at the patched mm/pagewalk.c line.
 """
 
 import difflib
+import os
 import re
 import subprocess
 import sys
@@ -22,8 +23,7 @@ from pywalk.variant import builder, diagnostics
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 READ_ONCE_BACKPORT = ROOT / "patches/6.1/0002-backport-upstream-pudp_get-fix-with-READ_ONCE.patch"
-Q = "[\u2018'\"]"
-QE = "[\u2019'\"]"
+Q = QE = "'"    # gcc runs in the C locale: ASCII quotes (diagnostics.gcc_env())
 
 
 def _files(series, patches=()):
@@ -31,9 +31,9 @@ def _files(series, patches=()):
     return builder._read_tree(sources.resolve(series), plist)[0]
 
 
-def _pywalk(*args):
+def _pywalk(*args, env=None):
     return subprocess.run([sys.executable, "-m", "pywalk", *args], capture_output=True, text=True,
-                          cwd=ROOT)
+                          cwd=ROOT, env=env)
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -78,6 +78,34 @@ def test_a_61_backport_calling_pudp_get_fails_as_kbuild_would():
     assert "pud_t pudval = pudp_get(pud);" in p.stderr   # the source line, as gcc shows it
 
 
+def _utf8_locale() -> str:
+    """A German UTF-8 locale if one is installed, else C.UTF-8: either makes
+    a gcc run in the caller's locale quote names with \u2018...\u2019."""
+    names = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
+    return next((n for n in names if n.lower().startswith("de_de.utf")),
+                next(n for n in names if n.lower().replace("-", "") == "c.utf8"))
+
+
+def test_the_error_line_does_not_depend_on_the_users_locale():
+    """gcc runs in the C locale: the same one-line error under a German
+    UTF-8 locale (or C.UTF-8, where no German one is installed)."""
+    patch = FIXTURES / "6.1-backport-calls-pudp_get.patch"
+    loc = _utf8_locale()
+    env = {**os.environ, "LANG": "de_DE.UTF-8", "LANGUAGE": "de", "LC_ALL": loc}
+    assert "\u2018" in subprocess.run(
+        ["gcc", "-x", "c", "-c", "-o", os.devnull, "-"], input="int f(void) { return g(); }\n",
+        capture_output=True, text=True, env=env).stderr, loc     # gcc left in that locale
+    p = _pywalk("build", "--kernel", "6.1", "--patch", str(patch), env=env)
+    assert p.returncode == 125, p.stderr
+    line = _line_of(_files("6.1", [patch])["mm/pagewalk.c"], "pud_t pudval = pudp_get(pud);")
+    first = p.stderr.splitlines()[0]
+    assert re.fullmatch(rf"pywalk: build failed: mm/pagewalk.c:{line}:\d+: error: implicit "
+                        r"declaration of function 'pudp_get'; did you mean '\w+'\? "
+                        r"\[-Werror=implicit-function-declaration\] "
+                        r"\(\d+ compiler error\(s\); full log: \S+\)", first), first
+    assert "the shim does not provide" not in p.stderr
+
+
 def test_a_typo_in_a_patch_shows_gccs_message_and_the_line(tmp_path):
     old = sources.resolve("6.1").read("mm/pagewalk.c")
     line = _line_of(old, "if (walk->action == ACTION_AGAIN)")
@@ -119,14 +147,14 @@ def test_diagnostics_tell_tree_errors_from_shim_gaps():
                                    "{ return 0; }\nstruct inode { unsigned short i_mode; };\n"}
     log = "\n".join([
         "/scratch/tree/mm/pagewalk.c:4:9: error: implicit declaration of function "
-        "\u2018pudp_get\u2019; did you mean \u2018ptep_get\u2019? [-Werror=implicit-function-declaration]",
-        "mm/memory.c:10:2: error: implicit declaration of function \u2018vma_is_foo\u2019",
-        "include/linux/huge_mm.h:168:57: error: \u2018struct inode\u2019 has no member named "
-        "\u2018i_mode\u2019",
+        "'pudp_get'; did you mean 'ptep_get'? [-Werror=implicit-function-declaration]",
+        "mm/memory.c:10:2: error: implicit declaration of function 'vma_is_foo'",
+        "include/linux/huge_mm.h:168:57: error: 'struct inode' has no member named "
+        "'i_mode'",
     ])
     s = diagnostics.summarise(log.splitlines()[0], files, [("/scratch/tree", "")], "LOG")
     assert s.splitlines()[0].startswith("build failed: mm/pagewalk.c:4:9: error: implicit "
-                                        "declaration of function \u2018pudp_get\u2019")
+                                        "declaration of function 'pudp_get'")
     assert "     4 | \treturn pudp_get(p);" in s
     gaps = diagnostics.summarise("\n".join(log.splitlines()[1:]), files, [], "LOG")
     both = diagnostics.summarise(log, files, [("/scratch/tree", "")], "LOG")

@@ -137,14 +137,14 @@ def test_a_tree_calling_a_helper_it_lacks_fails_with_gccs_message(tmp_path):
 def test_summary_names_types_members_and_signatures(tmp_path):
     """A name the tree defines but the shim does not serve is a shim gap."""
     log = "\n".join([
-        "mm/huge_memory.c:2855:4: error: unknown type name \u2018rmap_t\u2019",
-        "include/linux/huge_mm.h:168:57: error: \u2018struct inode\u2019 has no member named "
-        "\u2018i_mode\u2019",
-        "mm/huge_memory.c:1090:9: error: too many arguments to function \u2018pmd_mkwrite\u2019",
-        "mm/memory.c:5868:5: error: \u2018TVA_IN_PF\u2019 undeclared (first use in this function)",
+        "mm/huge_memory.c:2855:4: error: unknown type name 'rmap_t'",
+        "include/linux/huge_mm.h:168:57: error: 'struct inode' has no member named "
+        "'i_mode'",
+        "mm/huge_memory.c:1090:9: error: too many arguments to function 'pmd_mkwrite'",
+        "mm/memory.c:5868:5: error: 'TVA_IN_PF' undeclared (first use in this function)",
         "mm/memory.c:5867:6: error: implicit declaration of function "
         "'thp_vma_allowable_order' [-Werror=implicit-function-declaration]",
-        "mm/memory.c:5868:5: error: \u2018TVA_IN_PF\u2019 undeclared (first use in this function)",
+        "mm/memory.c:5868:5: error: 'TVA_IN_PF' undeclared (first use in this function)",
     ])
     tree = {"include/linux/rmap.h": "typedef int __bitwise rmap_t;\n",
             "include/linux/fs.h": "struct inode {\n\tumode_t i_mode;\n};\n",

@@ -146,7 +146,8 @@ def _cc_version() -> str:
     global _CC_VERSION
     if _CC_VERSION is None:
         try:
-            out = subprocess.run([CC, "--version"], capture_output=True, text=True, check=True)
+            out = subprocess.run([CC, "--version"], capture_output=True, text=True, check=True,
+                                 env=diagnostics.gcc_env())
         except (OSError, subprocess.CalledProcessError) as e:
             raise BuildError(f"pywalk: C compiler {CC!r} not usable: {e}") from None
         _CC_VERSION = out.stdout.splitlines()[0] if out.stdout else CC
@@ -309,7 +310,8 @@ def _compile(workdir: Path, gen: Generated, module_name: str, scratch: Path,
            f"-ffile-prefix-map={scratch}/=", f"-ffile-prefix-map={SHIM}/=shim/",
            f"-ffile-prefix-map={CSRC}/=csrc/",
            str(c_file), *objs, "-o", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir,
+                          env=diagnostics.gcc_env())     # the messages diagnostics.py reads
     (workdir / "compile.log").write_text(" ".join(cmd) + "\n" + proc.stdout + proc.stderr)
     if proc.returncode != 0:
         log = workdir.parent / f"{module_name}.failed.log"

@@ -14,34 +14,43 @@ A failed variant build is explained in one of two ways:
 
 Whether the tree defines a name is read from the tree's own (patched)
 files, :func:`pywalk.tree.facts.tree_defines`.
+
+gcc runs in the C locale (:func:`gcc_env`), so its messages are English
+and quote names with ASCII apostrophes ('name') whatever the user's locale:
+the patterns below match that one form.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pywalk.tree.facts import tree_defines
 
-_Q = "[\u2018'\"]"   # gcc quotes names with \u2018...\u2019 (UTF-8 locale) or '...'
-_QE = "[\u2019'\"]"
 _HEAD = re.compile(r"^(?P<file>[^:\s][^:]*):(?P<line>\d+)(?::(?P<col>\d+))?: "
                    r"(?P<sev>fatal error|error|warning|note): (?P<msg>.*)$")
 _CARET = re.compile(r"^\s*\d*\s*\|")
 _GAPS = (
-    ("function", re.compile(rf"implicit declaration of function {_Q}(\w+){_QE}")),
-    ("identifier", re.compile(rf"{_Q}(\w+){_QE} undeclared")),
-    ("type", re.compile(rf"unknown type name {_Q}(\w+){_QE}")),
-    ("type", re.compile(rf"(?:invalid use of undefined type|storage size of .* isn.t known).*"
-                        rf"{_Q}(?:struct|union|enum) (\w+){_QE}")),
-    ("member", re.compile(rf"{_Q}(?:const |volatile )*(?:struct|union) (\w+){_QE} has no member named {_Q}(\w+){_QE}")),
-    ("signature", re.compile(rf"too (?:many|few) arguments to function {_Q}(\w+){_QE}")),
-    ("signature", re.compile(rf"macro {_Q}(\w+){_QE} (?:requires|passed) \d+ arguments")),
+    ("function", re.compile(r"implicit declaration of function '(\w+)'")),
+    ("identifier", re.compile(r"'(\w+)' undeclared")),
+    ("type", re.compile(r"unknown type name '(\w+)'")),
+    ("type", re.compile(r"(?:invalid use of undefined type|storage size of .* isn't known).*"
+                        r"'(?:struct|union|enum) (\w+)'")),
+    ("member", re.compile(r"'(?:const |volatile )*(?:struct|union) (\w+)' has no member named '(\w+)'")),
+    ("signature", re.compile(r"too (?:many|few) arguments to function '(\w+)'")),
+    ("signature", re.compile(r"macro '(\w+)' (?:requires|passed) \d+ arguments")),
 )
 _KINDS = {"function": "function", "identifier": "macro/identifier", "type": "type",
           "member": "struct member", "signature": "signature differs"}
 MAX_SHOWN = 3   # errors in the tree's code shown in full
+
+
+def gcc_env() -> dict[str, str]:
+    """The environment to run gcc in: the caller's, in the C locale (English
+    messages, ASCII quotes; LANGUAGE is ignored there)."""
+    return {**os.environ, "LC_ALL": "C"}
 
 
 @dataclass

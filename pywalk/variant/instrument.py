@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from pywalk.assets import asset_dir
 from pywalk.errors import BuildError
-from pywalk.variant import slicer
+from pywalk.variant import diagnostics, slicer
 
 if TYPE_CHECKING:       # builder imports this module
     from pywalk.variant.builder import Generated
@@ -135,7 +135,8 @@ def compile_tree(workdir: Path, gen: Generated, cc: str, cflags: tuple[str, ...]
            f"-I{sysconfig.get_paths()['include']}",
            f"-ffile-prefix-map={scratch}/=", f"-ffile-prefix-map={shim}/=shim/",
            f"-ffile-prefix-map={csrc}/=csrc/", str(workdir / "tree.c"), "-o", str(obj)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir,
+                          env=diagnostics.gcc_env())
     (workdir / "compile-tree.log").write_text(" ".join(cmd) + "\n" + proc.stdout + proc.stderr)
     if proc.returncode != 0:
         log = workdir.parent / f"{workdir.name.lstrip('.')}.tree-failed.log"
