@@ -3,26 +3,24 @@
 ratio (of medians, or the median of paired ratios), a plain-words verdict,
 and least-squares fits.
 
-Pure Python (``random``, seeded): the same data and seed give the same
-interval on every machine.
+Pure Python (``statistics``; ``random``, seeded): the same data and seed
+give the same interval on every machine.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import statistics
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Sequence
 
 
 def median(xs: Sequence[float]) -> float:
-    """The median (mean of the two middle values for an even count)."""
-    if not xs:
-        raise ValueError("median of no data")
-    s = sorted(xs)
-    n = len(s)
-    mid = n // 2
-    return float(s[mid]) if n % 2 else (s[mid - 1] + s[mid]) / 2.0
+    """The median (mean of the two middle values for an even count);
+    StatisticsError (a ValueError) for no data."""
+    return float(statistics.median(xs))
 
 
 def block_center(sorted_xs: Sequence[float]) -> float:
@@ -36,16 +34,20 @@ def block_center(sorted_xs: Sequence[float]) -> float:
     return sum(mid) / len(mid)
 
 
-def percentile(sorted_xs: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100) of sorted data, linear interpolation."""
-    if not sorted_xs:
+def percentile(xs: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) of data, linear interpolation between
+    the closest ranks (statistics.quantiles' "inclusive" method: the value
+    at position (n - 1) * q / 100 of the sorted data).  q is taken as the
+    nearest fraction of 100 with a denominator up to 1000 (2.5 as 1/40:
+    1 - 0.95 leaves 2.4999999999999996 in a float)."""
+    if not xs:
         raise ValueError("percentile of no data")
     if not 0 <= q <= 100:
         raise ValueError("percentile outside 0..100")
-    pos = (len(sorted_xs) - 1) * q / 100.0
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(sorted_xs) - 1)
-    return sorted_xs[lo] + (sorted_xs[hi] - sorted_xs[lo]) * (pos - lo)
+    at = Fraction(q / 100).limit_denominator(1000)
+    if len(xs) == 1 or at in (0, 1):
+        return float(min(xs) if at == 0 else max(xs))
+    return statistics.quantiles(xs, n=at.denominator, method="inclusive")[at.numerator - 1]
 
 
 @dataclass(frozen=True)
@@ -93,11 +95,8 @@ def bootstrap_ratio(a: Sequence[float], b: Sequence[float], *, paired: bool = Fa
     if paired:
         r = [y / x for x, y in zip(a, b)]
         ratio = median(r)
-        n = len(r)
-        mid = n // 2
         for _ in range(resamples):
-            s = sorted(rng.choices(r, k=n))
-            stats_.append(s[mid] if n % 2 else (s[mid - 1] + s[mid]) / 2.0)
+            stats_.append(median(rng.choices(r, k=len(r))))
     else:
         ratio = median(b) / median(a)
         for _ in range(resamples):
@@ -129,24 +128,13 @@ class Fit:
 
 
 def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> Fit:
-    """Ordinary least squares line through (xs, ys)."""
-    n = len(xs)
-    if n != len(ys):
-        raise ValueError("x and y of different lengths")
-    if n < 2:
-        raise ValueError("a line needs at least two points")
-    mx = sum(xs) / n
-    my = sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    if sxx == 0:
-        raise ValueError("all x are equal")
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
-    slope = sxy / sxx
-    intercept = my - slope * mx
-    ss_tot = sum((y - my) ** 2 for y in ys)
-    ss_res = sum((y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys))
-    r2 = 1.0 if ss_tot == 0 else 1.0 - ss_res / ss_tot
-    return Fit(slope, intercept, r2, n)
+    """Ordinary least squares line through (xs, ys) (statistics.linear_regression;
+    StatisticsError, a ValueError, for fewer than two points, lengths that
+    differ, or all x equal).  r2 is the squared correlation, which for a
+    least-squares line is 1 - SS_res / SS_tot; 1.0 when all y are equal."""
+    slope, intercept = statistics.linear_regression(xs, ys)
+    r2 = 1.0 if len(set(ys)) == 1 else statistics.correlation(xs, ys) ** 2
+    return Fit(slope, intercept, r2, len(xs))
 
 
 def loglog_exponent(xs: Sequence[float], ys: Sequence[float]) -> float:
