@@ -57,11 +57,15 @@ CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing"
 
 SHIM = asset_dir("shim")
 CSRC = asset_dir("csrc")
-SHIM_SOURCES = ("src/runtime.c", "src/sched.c", "src/physmem.c", "src/mm.c", "src/history.c",
-                "src/lockdep.c", "src/leaks.c", "src/kcsan.c",
-                "src/stale.c")
-CSRC_SOURCES = ("driver.c", "walkers.c", "clients.c", "api.c", "scenarios.c", "sched_run.c", "bench.c",
-                "bench_paced.c")
+# shim/src: kernel stand-ins; shim/checkers: the checkers (lockdep, leaks,
+# stale views, data races and the entry history they report); csrc: the
+# harness, the controlled scheduler with it.  (shim/checkers/tsan.c is
+# instrumented builds' only: pywalk/variant/instrument.py.)
+SHIM_SOURCES = ("src/runtime.c", "src/physmem.c", "src/mm.c", "checkers/history.c",
+                "checkers/lockdep.c", "checkers/leaks.c", "checkers/kcsan.c",
+                "checkers/stale.c")
+CSRC_SOURCES = ("sched.c", "driver.c", "walkers.c", "clients.c", "api.c", "scenarios.c",
+                "sched_run.c", "bench.c", "bench_paced.c")
 # files read besides the manifest's, for API detection (treeinfo)
 EXTRA_READS = patched_tree.EXTRA_READS
 
@@ -305,7 +309,7 @@ def _compile(workdir: Path, gen: Generated, module_name: str, scratch: Path,
         ffi.emit_c_code(str(c_file))
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     out = workdir / f"{module_name}{suffix}"
-    cmd = [CC, *CFLAGS, "-shared", f"-I{workdir}", f"-I{SHIM / 'include'}",
+    cmd = [CC, *CFLAGS, "-shared", f"-I{workdir}", *instrument.include_flags(),
            f"-I{sysconfig.get_paths()['include']}",
            f"-ffile-prefix-map={scratch}/=", f"-ffile-prefix-map={SHIM}/=shim/",
            f"-ffile-prefix-map={CSRC}/=csrc/",

@@ -9,10 +9,10 @@ An instrumented variant is built from two translation units instead of one:
   kernel's ``scripts/Makefile.kcsan`` gives gcc: every load and store the
   optimised code still makes calls ``__tsan_read8()``, ``__tsan_volatile_write4()``,
   ``__tsan_atomic64_load()``... first;
-* the **shim and the harness** (``shim/src/*.c``, ``csrc/*.c`` and cffi's
-  glue), compiled as before, uninstrumented.  ``shim/src/tsan.c`` there is
-  pywalk's own runtime for those entry points (libtsan is never linked): it
-  does the access and calls the shim's hook ``pw_hook()`` with the access's
+* the **shim and the harness** (``shim/src/*.c``, ``shim/checkers/*.c``,
+  ``csrc/*.c`` and cffi's glue), compiled as before, uninstrumented.
+  ``shim/checkers/tsan.c`` there is pywalk's own runtime for those entry
+  points (libtsan is never linked): it does the access and calls the shim's hook ``pw_hook()`` with the access's
   kind (plain, marked = volatile = ``READ_ONCE()``/``WRITE_ONCE()``, atomic).
 
 What a separate translation unit gives that attributes do not (gcc 12,
@@ -52,6 +52,15 @@ KCSAN_FLAGS = ("-fsanitize=thread", "-fno-optimize-sibling-calls",
 MODES = ("on", "off")
 
 _STATIC = re.compile(r"^static\b[^;{()]*?\b(\w+)\s*\(", re.M)
+
+
+def include_flags() -> list[str]:
+    """Header search paths of both translation units: the shim's headers
+    (-I: <linux/...>, "pywalk/..."); the checkers' and the harness's, which
+    the shim's headers include by bare name ("history.h", "sched.h"):
+    -iquote, so that <sched.h> stays libc's."""
+    shim, csrc = asset_dir("shim"), asset_dir("csrc")
+    return [f"-I{shim / 'include'}", f"-iquote{shim / 'checkers'}", f"-iquote{csrc}"]
 
 
 def key_part(instrument: bool) -> dict:
@@ -112,7 +121,7 @@ def split(gen: Generated) -> tuple[str, str]:
                + _aliases(to_harness))
     harness_tu = (head + _defines(to_harness) + common + "".join(protos) + harness
                   + _aliases(to_tree)
-                  + f'#include "{asset_dir("shim") / "src/tsan.c"}"\n')
+                  + f'#include "{asset_dir("shim") / "checkers/tsan.c"}"\n')
     return tree_tu, harness_tu
 
 
@@ -131,7 +140,7 @@ def compile_tree(workdir: Path, gen: Generated, cc: str, cflags: tuple[str, ...]
     shim, csrc = asset_dir("shim"), asset_dir("csrc")
     (workdir / "tree.c").write_text(tree_tu)
     obj = workdir / "tree.o"
-    cmd = [cc, *cflags, *KCSAN_FLAGS, "-c", f"-I{workdir}", f"-I{shim / 'include'}",
+    cmd = [cc, *cflags, *KCSAN_FLAGS, "-c", f"-I{workdir}", *include_flags(),
            f"-I{sysconfig.get_paths()['include']}",
            f"-ffile-prefix-map={scratch}/=", f"-ffile-prefix-map={shim}/=shim/",
            f"-ffile-prefix-map={csrc}/=csrc/", str(workdir / "tree.c"), "-o", str(obj)]
