@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * Entry points that Python calls (declared in pywalk_api.h).  Each one that
  * runs kernel code is guarded: sigsetjmp() here, siglongjmp() from an oops
  * or a panic anywhere below.
@@ -346,7 +347,7 @@ int pw_zap(struct pw_mm *m, unsigned long start, unsigned long end)
  * The mm's end, as exit_mmap() does it, by the tree's code: unmap_vmas()
  * (its zap) and free_pgtables() (its free_pgd_range(), from
  * FIRST_USER_ADDRESS to USER_PGTABLES_CEILING: every table down from the
- * pgd's entries), then check_mm() and the leak scan (shim/src/leaks.c).
+ * pgd's entries), then check_mm() and the leak scan (shim/checkers/leaks.c).
  */
 static int pw_do_teardown(struct mm_struct *mm)
 {

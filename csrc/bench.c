@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * Benchmarks (pywalk/bench/runner.py): everything on the hot path is here, so no
  * Python runs between two timed walks.
  *

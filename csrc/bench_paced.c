@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * Paced refault (pywalk bench --refault between, pywalk/bench/refault.py):
  * every timed walk starts on the tables as populated.  Before each walk the
  * faulter threads read-refault every populated address of the walked range

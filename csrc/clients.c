@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * Harness for the tree's own walk clients and huge-fault drivers
  * (pywalk/variant/clients.py slices them; PW_CLIENT_<name> says which this
  * tree has).

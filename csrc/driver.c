@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * The fake huge-page driver: a DAX-like device whose ->huge_fault inserts
  * PUD and PMD leaves with the tree's vmf_insert_pfn_pud()/_pmd(), as
  * drivers/dax does (before 7.x; since, DAX maps folios and this is a

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * Scenario loops: the per-thread bodies of the race hunts.  A Python thread
  * calls pw_stress_run() again and again; each call runs up to `batch`
  * kernel operations of the thread's role with the GIL released, and stops
@@ -23,7 +24,7 @@
  * mm_dec_nr_ptes()/mm_dec_nr_pmds(); floor and ceiling are the range, so a
  * pud table goes only with a whole 512 GiB).  Under mmap_lock for write, a
  * few GiB per pass; each pass first checks accounting and leaks
- * (shim/src/leaks.c), as check_mm() would at the mm's end.
+ * (shim/checkers/leaks.c), as check_mm() would at the mm's end.
  */
 #define PW_REAP_PUDS 64	/* PUD ranges torn down per write-locked pass */
 static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long end)
@@ -34,7 +35,7 @@ static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long e
 	for (; addr < end; addr = next) {
 		next = end - addr > PW_REAP_PUDS * PUD_SIZE ? addr + PW_REAP_PUDS * PUD_SIZE : end;
 		mmap_write_lock(mm);
-		pw_check_tables(mm);	/* accounting and leaks (shim/src/leaks.c) */
+		pw_check_tables(mm);	/* accounting and leaks (shim/checkers/leaks.c) */
 		pw_zap_vmas(mm, addr, next);
 		tlb_gather_mmu(&tlb, mm);
 		free_pgd_range(&tlb, addr, next, addr, next);

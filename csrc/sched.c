@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * pywalk controlled scheduler (harness; no kernel counterpart).
  *
  * n real threads run the real code, one at a time.  A thread runs until it

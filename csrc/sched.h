@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * pywalk controlled scheduler (harness, no kernel counterpart): the hunt's
  * threads are real threads running the real code, but only one runs at a
  * time; at every scheduling point (a pw_hook() site in the site mask) the
@@ -21,7 +22,7 @@ struct pw_sched_result;
 struct pw_sched_trace;
 struct pw_mm;
 
-/* the scheduler proper (shim/src/sched.c) */
+/* the scheduler proper (csrc/sched.c) */
 void pw_sched_point(enum pw_site site, const volatile void *p);
 void pw_sched_block(const char *what);	/* a spinning lock waiter hands over */
 void pw_sched_note_warn(void);			/* a WARN ends a scheduled run */

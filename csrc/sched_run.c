@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * One scheduled run (harness): n real threads, each running its scenario
  * loop (csrc/scenarios.c) for a fixed number of operations, one at a time
- * under the controlled scheduler (shim/src/sched.c).  The caller waits for
+ * under the controlled scheduler (csrc/sched.c).  The caller waits for
  * all of them; the mm is left with whatever oops or WARN ended the run.
  */
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * Built-in walkers for the tree's walk_page_range().  Each is modelled on a
  * real user of the page walker; the callbacks only count.
  */

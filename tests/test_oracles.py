@@ -58,7 +58,7 @@ def test_toctou_shows_the_split_and_the_table_install():
     assert any(b.startswith("wp_huge_pud mm/memory.c") for b in f.racing[1]["backtrace"])
 
 
-# ---- lock discipline (shim/src/lockdep.c) ----------------------------------
+# ---- lock discipline (shim/checkers/lockdep.c) ----------------------------------
 
 def _mutant(name):
     return str(Path(__file__).parent / "mutants" / "6.12" / name)
@@ -94,7 +94,7 @@ def test_shipped_612_makes_no_lock_or_leak_finding(v612, scenario):
     assert r.ops >= 300_000
 
 
-# ---- accounting and leaks (shim/src/leaks.c) --------------------------------
+# ---- accounting and leaks (shim/checkers/leaks.c) --------------------------------
 
 # first kmemleak LEAK (fault-vs-fault: two writers race in __pmd_alloc()) since
 # the reaper tears down with the tree's zap + free_pgd_range(): seeds 1-5
@@ -121,7 +121,7 @@ def test_the_lock_mutant_is_no_leak():
     assert not [f for f in r.findings if f.kind == "LEAK"]
 
 
-# ---- KCSAN-style data races (shim/src/kcsan.c) ------------------------------
+# ---- KCSAN-style data races (shim/checkers/kcsan.c) ------------------------------
 
 @pytest.mark.stress
 def test_data_races_are_listed_with_both_sides_and_do_not_stop_a_hunt(monkeypatch):

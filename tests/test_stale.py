@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""The stale-view oracle (shim/src/stale.c, STALE findings): an unlocked
+"""The stale-view oracle (shim/checkers/stale.c, STALE findings): an unlocked
 check-then-act and a lost update under the lock, each on a mutant of its own
 under tests/mutants/6.12/.  It needs the instrumented build (the tree's loads
 of an entry are what it compares a store with).

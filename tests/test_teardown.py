@@ -3,7 +3,7 @@
 fault-vs-fault and mixed) zaps its range and runs the tree's
 free_pgd_range() (csrc/scenarios.c pw_do_reap()), so a patch to
 free_pmd_range()/free_pte_range() takes effect, and the accounting and
-reachability checks (shim/src/leaks.c) see what it did.
+reachability checks (shim/checkers/leaks.c) see what it did.
 
 Ops to the first LEAK, fault-vs-fault, seeds 1-3, on a loaded 2-core
 machine: uncounted pte tables (check_mm) 243/475/576, a pmd table never

@@ -69,7 +69,7 @@ class Side:
         self.tot = dict.fromkeys(("walks", "splits", "retries", "entries"), 0)
 
     def _new_mm(self) -> MM:
-        """An mm whose stores keep no history (shim/src/history.c), unless
+        """An mm whose stores keep no history (shim/checkers/history.c), unless
         tracked: the benchmark times the tree's code, not that bookkeeping
         (a record and a lock check per entry store: most of a split's time)."""
         mm = MM(self.variant)

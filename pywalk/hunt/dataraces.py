@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""KCSAN-style data races of a hunt (shim/src/kcsan.c does the watching).
+"""KCSAN-style data races of a hunt (shim/checkers/kcsan.c does the watching).
 
 On an instrumented variant every hunt arms sampled watchpoints; the races
 seen are kept once per pair of code locations and come back as findings of

@@ -3,7 +3,7 @@
 
 A scheduled run starts one real thread per thread of the plan, each doing a
 fixed number of the scenario's operations on a fresh mm; the C scheduler
-(shim/src/sched.c) lets one run at a time and decides at every scheduling
+(csrc/sched.c) lets one run at a time and decides at every scheduling
 point (the hook sites in ``sites``) who runs next.  Kinds: ``pct`` (random
 priorities, depth-1 change points), ``random`` (a random runnable thread at
 every point) and ``replay`` (run on, switch only at the recorded steps).

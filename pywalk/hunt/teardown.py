@@ -5,7 +5,7 @@ After a stress run, the mm it ended with (unless it oopsed) is torn down
 by the tree's own code (its zap and free_pgd_range(): csrc/api.c
 pw_mm_teardown()) and checked as check_mm() checks a freed mm ("BUG:
 non-zero pgtables_bytes on freeing mm") and by the leak scan
-(shim/src/leaks.c).  What that finds is reported as the reaper's LEAK.
+(shim/checkers/leaks.c).  What that finds is reported as the reaper's LEAK.
 The reaper role does the same, range by range, all through a run."""
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ class Report:
     thread_name: str | None = None      # the Python thread's name, when known
     role_name: str | None = None        # its role ("walker", ...), when known
     # SEGV/BUS: the stores to the entry that mapped the address, newest first
-    # (shim/src/history.c): {thread, role, op, entry, old, new, backtrace}
+    # (shim/checkers/history.c): {thread, role, op, entry, old, new, backtrace}
     racing: list[dict] = field(default_factory=list)
     # does the tree recheck the pud after pmd_alloc() (pywalk/tree/facts.py)?
     # None: not known (pywalk/hunt/races.py then names as before)

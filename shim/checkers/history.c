@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: checker.
  * pywalk shim: per-entry history of page-table entry stores.
  *
  * A hash of the entry's address picks a bucket; each bucket keeps its last

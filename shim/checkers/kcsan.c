@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: checker.
  * pywalk shim: KCSAN-style data-race detection by sampled watchpoints
  * (the kernel's kernel/kcsan/core.c does the same inside the kernel; this is
  * our own).  Served by the __tsan_* entry points of instrumented builds
- * (shim/src/tsan.c); unused otherwise.
+ * (shim/checkers/tsan.c); unused otherwise.
  *
  * Every so many plain accesses (pw_kcsan.interval, randomised; as KCSAN,
  * marked and atomic accesses are never watched, they only meet the

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: checker.
  * pywalk shim: page-table accounting and leaks, checked whenever the
  * harness holds mmap_lock for write (the reaper's teardown passes), when
  * no fault, walk or zap of the mm is under way.

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: checker.
  * pywalk shim: lock discipline of page-table entry stores, as the kernel's
  * lockdep_assert_held() would check it (kernel: the ptlock rules in
  * Documentation/mm/split_page_table_lock.rst).  No kernel counterpart in

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: checker.
  * pywalk shim: stale-view stores -- an unlocked check-then-act and a lost
  * update under the lock.  No kernel counterpart: this is an oracle, like
  * lockdep.c.  It needs the instrumented build (pywalk/variant/instrument.py):
  * the tree's own loads of an entry are seen only through the __tsan_*
- * entry points (shim/src/tsan.c), and through the entry accessors' PW_LOAD.
+ * entry points (shim/checkers/tsan.c), and through the entry accessors' PW_LOAD.
  *
  * Each thread remembers, for a few entries, the value its own (tree) code
  * last loaded (plain, READ_ONCE, or through the entry accessors; the shim's

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: checker.
  * pywalk's runtime for gcc's -fsanitize=thread entry points, as the kernel's
  * KCSAN serves them (kernel/kcsan/core.c) -- our own, libtsan is never
  * linked.  Only the tree's code is compiled instrumented
@@ -7,7 +8,7 @@
  * uninstrumented.  No kernel counterpart beyond that: each entry point
  * stands for the hook KCSAN puts before an access.
  *
- * Every entry point first serves KCSAN-style watchpoints (shim/src/kcsan.c:
+ * Every entry point first serves KCSAN-style watchpoints (shim/checkers/kcsan.c:
  * a check of the armed ones, one load when none is; now and then arming
  * one), then passes the access's kind to pw_hook() -- the one hook on
  * shared state (delays; a scheduler) -- and, for atomics, does the access
@@ -30,7 +31,7 @@ static __always_inline void pw_tsan(void *p, int size, int type, enum pw_site si
 	}
 	pw_hook_at(site, p);
 	/* after any delay: the value the load right after this will see
-	 * (a view for shim/src/stale.c) */
+	 * (a view for shim/checkers/stale.c) */
 	if (size == 8 && !(type & (PW_KC_WRITE | PW_KC_ATOMIC)) &&
 	    (unsigned long)p - (unsigned long)pw_physbase < PW_PT_END)
 		pw_stale_view(p, __atomic_load_n((unsigned long *)p, __ATOMIC_RELAXED));

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: mm-level pieces below the subject: the vma lookup, the
  * pte-level fault, mm set-up and tear-down.  Our own code.
  */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: fake physical memory and the page-table page allocator.
  * Kernel counterparts: the direct map (__va), the memmap (struct page per
  * pfn), the page allocator behind pXd_alloc_one(), KFENCE-style quarantine.

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim runtime: delay injection at the shared-state hook, oops
  * capture (SIGSEGV/SIGBUS, BUG, WARN), panics, and the lock slow path.
  * No kernel counterpart: this is what a machine, a console and the

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: what the tree's walk clients (fs/proc/task_mmu.c's numa_maps
  * walk, mm/mapping_dirty_helpers.c's write-protect and clean walks) are
  * compiled against.  Included after the core code, before the client

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: compiler and basic-type glue, as the kernel's
  * include/linux/compiler*.h, types.h, err.h, minmax.h provide them.
  * Our own code; every definition names its kernel counterpart.

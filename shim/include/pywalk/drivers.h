@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: what the tree's huge-fault drivers (drivers/dax/device.c,
  * drivers/vfio/pci/vfio_pci_core.c) are compiled against: a device-dax
  * instance with its ranges, a VFIO PCI device with one BAR of the mapping's

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: the kernel API of trees that have software-leaf entries,
  * vma flag bitmaps and pfn-only huge inserts (7.x).  Every name here is
  * PW_API (compiler.h): visible only to a tree that defines it.  Our

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: locks that really exclude across threads.
  * Spinning waiters give the CPU away after a while (2 cores, many threads),
  * stop when another thread of the mm oopsed (a panic), and report a

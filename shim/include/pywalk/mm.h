@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: mm and vma structures, page-table page metadata, locks per
  * page-table level, and the no-op parts of the mm (mmu notifiers, TLB
  * flushes, statistics).  Our own definitions; the counterparts are in

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: the parts of the mm that need the tree's own types
  * (vm_fault_t, struct vm_fault, enum fault_flag), so they come after the
  * type slices.  PW_TREE_* macros are detected from the tree by

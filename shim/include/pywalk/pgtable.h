@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: x86-64 4-level page-table entry encoding (P4D folded) over
  * fake physical memory.  Written from the x86 documentation of the entry
  * bits; arch/x86/include/asm/pgtable*.h are the counterparts.
@@ -118,7 +119,7 @@ unsigned long pw_page_to_pfn(const struct page *page);
 
 /* ---- hooked entry access: every shared load/store of the shim ---- */
 #include "history.h"
-/* a load is also a view of the entry for the stale-view oracle (shim/src/stale.c;
+/* a load is also a view of the entry for the stale-view oracle (shim/checkers/stale.c;
  * on in instrumented builds only) */
 extern int pw_stale_on;
 void pw_stale_view(void *p, unsigned long v);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: what an oops, BUG or WARN leaves for Python (the console
  * output of the real kernel).  Read by cffi's cdef too: plain declarations.
  */

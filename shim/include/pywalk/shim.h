@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* pywalk shim: everything the tree's code is compiled against, in order. */
+/*
+ * Kind: kernel stand-in.
+ * pywalk shim: everything the tree's code is compiled against, in order.
+ */
 #ifndef PYWALK_SHIM_H
 #define PYWALK_SHIM_H
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: what the anonymous-THP, migration, rmap and memcg tails of
  * the sliced split functions refer to.  __split_huge_pmd_locked() returns
  * early for our DAX-like ("special huge") mappings, before any of this;
