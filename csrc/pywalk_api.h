@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: harness.
  * The C API that Python sees (cffi cdef is read from this file: keep it to
  * plain declarations).  Every call that runs kernel code is guarded: an oops
  * inside it returns PW_ERR_OOPS and leaves a report in the mm.
@@ -52,7 +53,7 @@ int pw_mm_panicked(struct pw_mm *m);
 int pw_mm_nwarns(struct pw_mm *m);
 struct pw_report *pw_mm_oops(struct pw_mm *m);
 struct pw_report *pw_mm_warn(struct pw_mm *m, int i);
-/* KCSAN-style data races (shim/src/kcsan.c; instrumented builds only report) */
+/* KCSAN-style data races (shim/checkers/kcsan.c; instrumented builds only report) */
 void pw_kcsan_setup(int enabled, unsigned int interval, unsigned int spins);
 int pw_kcsan_nreports(void);
 struct pw_report *pw_kcsan_report(int i);
@@ -138,7 +139,7 @@ int pw_bench_census(struct pw_mm *m, unsigned long start, unsigned long end, int
 int pw_bench_census_paced(struct pw_mm *m, struct pw_bench_pace *p, unsigned long start,
 			  unsigned long end, int walker, struct pw_walk_counts *counts);
 
-/* controlled schedules (shim/src/sched.c, csrc/sched_run.c) */
+/* controlled schedules (csrc/sched.c, csrc/sched_run.c) */
 #define PW_SCHED_PCT 1		/* PCT: random priorities, depth-1 change points */
 #define PW_SCHED_RANDOM 2	/* a uniformly random runnable thread at every point */
 #define PW_SCHED_REPLAY 3	/* run on; switch only where `switches` says */

@@ -46,3 +46,20 @@ def test_no_module_too_long():
     long = {str(p.relative_to(PKG)): n for p in PKG.rglob("*.py")
             if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long
+
+
+C_KINDS = {"shim/checkers": "checker", "csrc": "harness", "shim": "kernel stand-in"}
+
+
+def test_every_c_file_says_its_kind_as_its_folder_does():
+    """shim/ holds kernel stand-ins, shim/checkers/ checkers, csrc/ the
+    harness (as the kernel's tools/testing/vma/include/ sorts its stubs):
+    each file's first comment opens with its kind."""
+    root = PKG.parent
+    wrong = []
+    for path in sorted([*(root / "shim").rglob("*.[ch]"), *(root / "csrc").rglob("*.[ch]")]):
+        rel = path.relative_to(root).as_posix()
+        kind = next(k for folder, k in C_KINDS.items() if rel.startswith(folder + "/"))
+        if path.read_text().splitlines()[1:3] != ["/*", f" * Kind: {kind}."]:
+            wrong.append(f"{rel} (want {kind})")
+    assert not wrong, wrong

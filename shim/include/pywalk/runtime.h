@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: per-thread context, the shared-state hook, and oops capture.
  *
  * Every shim operation that touches shared state (page-table entry loads and
@@ -20,7 +21,7 @@ enum pw_site {			/* where a hook sits */
 	PW_SITE_LOAD,		/* before a page-table entry load by the shim */
 	PW_SITE_STORE,		/* after a page-table entry store */
 	PW_SITE_FAULT_RETURN,	/* the fake driver's huge_fault returning */
-	/* instrumented builds (shim/src/tsan.c): before each access the tree's
+	/* instrumented builds (shim/checkers/tsan.c): before each access the tree's
 	 * compiled code makes, by kind (KCSAN's plain / marked / atomic) */
 	PW_SITE_READ,		/* a plain load */
 	PW_SITE_WRITE,		/* a plain store */
@@ -80,7 +81,7 @@ struct pw_thread {
 	unsigned long ops;	/* kernel operations completed (scenario loops) */
 	struct pw_split_watch *watch;	/* the walk this thread is in, if it counts splits */
 	const char *lockless;	/* the next entry store is a documented lockless one
-				 * (shim/src/lockdep.c says which) */
+				 * (shim/checkers/lockdep.c says which) */
 };
 extern __thread struct pw_thread pw_cur;
 
@@ -106,7 +107,7 @@ static inline u64 pw_rand(void)	/* xorshift64*, per thread, seeded by callers */
 /*
  * Whether the hook's slow path runs: bit 0 delays (some mm has them on:
  * pw_delays_users; pw_delay() then asks the calling thread's mm),
- * bit 1 the controlled scheduler (shim/src/sched.c).  One flag word, so the
+ * bit 1 the controlled scheduler (csrc/sched.c).  One flag word, so the
  * disabled path stays one predictable branch.
  */
 #define PW_HOOK_DELAYS 1
