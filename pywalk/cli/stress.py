@@ -39,6 +39,9 @@ def register(sub) -> None:
                              "max cpu_relax() spins)")
     clients.add_args(p)
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
+    p.add_argument("--lockup-s", type=float, default=stress.LOCKUP_S, metavar="S",
+                   help="a thread that completes no kernel operation for S seconds is a "
+                        f"LOCKUP finding (soft-lockup watchdog; default {stress.LOCKUP_S:g})")
     sched_args(p)
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
@@ -81,7 +84,7 @@ def cmd_stress(args) -> int:
                         seconds=args.seconds, ops=args.ops, seed=args.seed,
                         delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
                         keep_going=args.keep_going, progress=progress,
-                        walker=args.walker, driver=args.driver)
+                        walker=args.walker, driver=args.driver, lockup_s=args.lockup_s)
     progress.done()
     report = result.as_json()
     failing = result.findings + (result.data_races if "data-race" in args.fail_on else [])
