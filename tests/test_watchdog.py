@@ -53,7 +53,8 @@ def test_lockup_is_off_for_a_thread_that_makes_progress(v612):
     assert not [f for f in r.findings if f.kind == "LOCKUP"]
 
 
-def test_ctrl_c_ends_a_hunt_stuck_in_kernel_code(tmp_path, looping):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_ends_a_hunt_stuck_in_kernel_code(tmp_path, looping, sig):
     out = tmp_path / "r.json"
     p = subprocess.Popen([sys.executable, "-m", "pywalk", "stress", "--kernel", "6.12",
                           "--patch", str(MUTANT), "--scenario", "walk-vs-refault",
@@ -70,7 +71,7 @@ def test_ctrl_c_ends_a_hunt_stuck_in_kernel_code(tmp_path, looping):
             pass
         time.sleep(0.1)
     time.sleep(1.0)
-    p.send_signal(signal.SIGINT)
+    p.send_signal(sig)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     rep = json.loads(out.read_text())

@@ -9,11 +9,12 @@ from types import SimpleNamespace
 from pywalk.variant import runtime
 from pywalk.hunt import clients, compare, roles, stress
 from pywalk.hunt.races import identify
-from pywalk.report.jsonio import write_json_atomic
+from pywalk.report.jsonio import write_report
 from pywalk.report.progress import Progress
 from pywalk.cli.source import add_instrument_arg, add_variant_args, print_notes
 from pywalk.cli.scheduled import cmd_stress_scheduled, sched_args
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from pywalk.cli import argtypes
 
 
 def register(sub) -> None:
@@ -22,15 +23,15 @@ def register(sub) -> None:
     add_instrument_arg(p, default=None)     # on; off for a controlled --schedule
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     for role in roles.ROLES:
-        p.add_argument(roles.flag(role), type=int, metavar="N", dest=f"role_{role}",
+        p.add_argument(roles.flag(role), type=argtypes.COUNT, metavar="N", dest=f"role_{role}",
                        help=f"{role} threads, if the scenario has them (default: the "
                             f"scenario's; 0..{roles.MAX_THREADS})")
-    p.add_argument("--faulters", type=int, metavar="N",
+    p.add_argument("--faulters", type=argtypes.COUNT, metavar="N",
                    help="alias: --readers in walk-vs-refault*, --writers in fault-vs-fault")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--seconds", type=float, help="time budget (default 10)")
-    budget.add_argument("--ops", type=int, help="kernel-operation budget (faults + walks)")
-    p.add_argument("--seed", type=int, default=1)
+    budget.add_argument("--seconds", type=argtypes.seconds(), help="time budget (default 10)")
+    budget.add_argument("--ops", type=argtypes.POSITIVE, help="kernel-operation budget (faults + walks)")
+    p.add_argument("--seed", type=argtypes.SEED, default=1)
     delays = p.add_mutually_exclusive_group()
     delays.add_argument("--no-delays", action="store_true", help="no window widening at shim hooks")
     delays.add_argument("--delays", metavar="SPEC",
@@ -39,7 +40,7 @@ def register(sub) -> None:
                              "max cpu_relax() spins)")
     clients.add_args(p)
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
-    p.add_argument("--lockup-s", type=float, default=stress.LOCKUP_S, metavar="S",
+    p.add_argument("--lockup-s", type=argtypes.seconds(), default=stress.LOCKUP_S, metavar="S",
                    help="a thread that completes no kernel operation for S seconds is a "
                         f"LOCKUP finding (soft-lockup watchdog; default {stress.LOCKUP_S:g})")
     sched_args(p)
@@ -94,7 +95,7 @@ def cmd_stress(args) -> int:
         report["only_with_patches"] = [f.as_json() for f in failing]
         result.interrupted = base.interrupted
     if args.json:
-        write_json_atomic(args.json, report)
+        write_report(args.json, report)
     if not args.compare_unpatched:
         print(summary(result))
     if result.interrupted:
