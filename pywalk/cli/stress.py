@@ -51,9 +51,10 @@ def register(sub) -> None:
                    help="data-race: with --fail-on-finding or alone, exit 1 on data races too "
                         "(listed, not failing, by default)")
     p.add_argument("--compare-unpatched", action="store_true",
-                   help="also run the same hunt without the --patch patches (both keep going) "
-                        "and list the findings that show only with them; --fail-on-finding "
-                        "then fails on those only")
+                   help="also run the same hunt without the --patch patches (both keep going), "
+                        "print each race's count before -> after and list the findings that "
+                        "show only with them; --fail-on-finding then fails on any finding "
+                        "the patches did not remove and on any they add")
     p.set_defaults(func=cmd_stress)
 
 
@@ -90,9 +91,13 @@ def cmd_stress(args) -> int:
     report = result.as_json()
     failing = result.findings + (result.data_races if "data-race" in args.fail_on else [])
     if args.compare_unpatched and not result.interrupted:
-        base, failing = compare_unpatched(args, result)
+        base, only, moved = compare_unpatched(args, result)
         report["unpatched"] = base.as_json()
-        report["only_with_patches"] = [f.as_json() for f in failing]
+        report["only_with_patches"] = [f.as_json() for f in only]
+        report["before_after"] = [c.as_json() for c in moved]
+        # a non-fix fails too: every finding the patches did not remove, and
+        # what they add (data races among those with --fail-on data-race)
+        failing = result.findings + [f for f in only if f not in result.findings]
         result.interrupted = base.interrupted
     if args.json:
         write_report(args.json, report)
@@ -129,12 +134,15 @@ def compare_unpatched(args, result):
     only += races if "data-race" in args.fail_on else []
     print(summary(result))
     print(summary(base))
+    moved = compare.changes(result, base)
+    print("before -> after (each known race, and every other finding by its frames):")
+    print("".join(f"  {c.line()}\n" for c in moved) or "  nothing in either hunt\n", end="")
     listed = only + [r for r in races if r not in only]
     print(f"{len(listed)} finding(s) only with the patches" + (":" if listed else ""))
     for f in listed:
         print(f"  {f.kind}: {f.message} ({f.role})")
         print("".join(f"    {b}\n" for b in f.backtrace[:6]), end="")
-    return base, only
+    return base, only, moved
 
 
 def summary(result: stress.StressResult) -> str:
