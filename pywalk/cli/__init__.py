@@ -19,7 +19,7 @@ import sys
 from pywalk.errors import EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, PywalkError
 from pywalk.report import jsonio
 
-COMMANDS = ("pywalk.cli.source", "pywalk.cli.stress", "pywalk.cli.reproduce",
+COMMANDS = ("pywalk.cli.source", "pywalk.cli.stress", "pywalk.cli.check", "pywalk.cli.reproduce",
             "pywalk.cli.patches", "pywalk.cli.matrix", "pywalk.cli.bench",
             "pywalk.cli.replay", "pywalk.cli.shrink", "pywalk.cli.explore")
 
