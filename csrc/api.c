@@ -16,6 +16,7 @@
 		pw_cur.mm = (m);					\
 		pw_cur.panic = &(m)->panic;				\
 		pw_cur.watch = NULL;					\
+		pw_watchdog_enter();					\
 		int __j = sigsetjmp(pw_cur.jb, 0);			\
 		if (__j) {						\
 			__r = __j == 1 ? PW_ERR_OOPS : PW_ERR_PANIC;	\
@@ -40,6 +41,7 @@ int pw_init(void)
 	if (pw_physmem_init())
 		return -ENOMEM;
 	pw_install_signal_handlers();
+	pw_watchdog_start();
 	return 0;
 }
 

@@ -90,6 +90,7 @@ struct pw_stress_cfg {
 	unsigned long long seed;
 	unsigned long start, size;
 	int pause_us;
+	long lockup_ms;		/* soft-lockup watchdog: no op completed for this long (0: off) */
 };
 /* pywalk bench: stores on m keep no history and meet no lock check (0: they do) */
 void pw_mm_set_untracked(struct pw_mm *m, int untracked);
@@ -99,6 +100,8 @@ int pw_delays_in_use(void);	/* mms with delays on (in this variant) */
 long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *stop,
 		   long *ops_done);
 void pw_stress_reseed(unsigned long long seed, int tid);
+void pw_watchdog_set_lockup(long ms);	/* the calling thread's lockup time (0: off) */
+int pw_watchdog_kick(void);	/* unwind every thread inside kernel code (shim/checkers/watchdog.c) */
 
 /* benchmarks (csrc/bench.c) */
 #define PW_BENCH_ERR_FAULT -1100	/* a fault returned OOM/SIGBUS/SIGSEGV */

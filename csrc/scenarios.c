@@ -145,7 +145,9 @@ long pw_stress_run(struct pw_mm *m, struct pw_stress_cfg *c, long batch, int *st
 	if (!pw_cur.rng)
 		pw_cur.rng = (c->seed + 1) * 0x9e3779b97f4a7c15ULL ^ ((u64)c->tid << 32 | 1);
 	pw_cur.ops = 0;
+	pw_watchdog_set_lockup(c->lockup_ms);
 	r = PW_GUARDED(m, pw_stress_loop(m, c, batch, stop));
+	pw_watchdog_set_lockup(0);
 	*ops_done = pw_cur.ops;
 	return r;
 }

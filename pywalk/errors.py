@@ -5,7 +5,8 @@ Exit codes (see README "Exit codes"):
   0   success / no finding
   1   a finding, with --fail-on-finding (as `git bisect run` expects "bad")
   2   usage error, bad input (path missing, not a kernel tree, ...)
-  3   the kernel source could not be obtained (no apt, download failed)
+  3   the kernel source could not be obtained (no apt, download failed), or a
+      report could not be written after the run (its table is still printed)
   125 the variant could not be built or a patch did not apply (bisect "skip")
   130 interrupted (Ctrl-C); what was measured is still reported
 """
@@ -14,6 +15,7 @@ EXIT_OK = 0
 EXIT_FINDING = 1
 EXIT_USAGE = 2
 EXIT_SOURCE = 3
+EXIT_WRITE = 3
 EXIT_BUILD = 125
 EXIT_INTERRUPTED = 130
 

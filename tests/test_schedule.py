@@ -131,6 +131,8 @@ def test_explore_finds_the_race_and_proves_the_fix(tmp_path, v61, v61_fix, v612)
         assert p.returncode == 0, p.stderr
         rep = json.loads(out.read_text())
         assert rep["exhausted"] is True and rep["schedules"] > 1 and not rep["findings"]
+        # a clean result says what it covers, and what it does not
+        assert "between hook sites" in p.stdout and "between hook sites" in rep["covers"]
 
 
 def test_explore_counts_every_schedule_within_the_bound(v61_fix):

@@ -10,12 +10,13 @@ from pywalk.variant import runtime
 from pywalk.bench import runner
 from pywalk.bench import layouts as bench_layouts
 from pywalk.report.bench import _need_matplotlib, plot, render
-from pywalk.report.jsonio import write_json_atomic
+from pywalk.report.jsonio import write_report
 from pywalk.bench.callgrind import callgrind_counts
 from pywalk.bench.measure import BENCH_WALKERS, SPLITTING, TREE_WALKERS
 from pywalk.report.progress import Progress
 from pywalk.cli.source import add_variant_args, print_notes
 from pywalk.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from pywalk.cli import argtypes
 
 
 MAX_FAULTERS = 64
@@ -32,7 +33,7 @@ def register(sub) -> None:
     p.add_argument("--size", action="append", metavar="S",
                    help="mapped size, e.g. 64G, 1T (repeatable: all are scaling points, the "
                         "A/B comparison walks the largest; default per layout)")
-    p.add_argument("--seconds", type=float, default=6.0,
+    p.add_argument("--seconds", type=argtypes.seconds(), default=6.0,
                    help="measuring time per layout for the A/B comparison (default 6); "
                         "contention and scaling get a third of it each")
     p.add_argument("--walker", choices=BENCH_WALKERS, default=BENCH_WALKERS[0],
@@ -40,7 +41,7 @@ def register(sub) -> None:
                         "populated; numa_maps (the tree's fs/proc/task_mmu.c walk), count-numa "
                         "(ours, numa_maps-like) or pmd_pte split huge leaves: timed while "
                         "--faulters threads refault them (the path a walker fix changes)")
-    p.add_argument("--faulters", type=int, default=None,
+    p.add_argument("--faulters", type=argtypes.COUNT, default=None,
                    help="refaulting threads: in the contention phase (count-dirty; default 1, 0: "
                         "none) or for the timed walks (splitting walkers; default 1)")
     p.add_argument("--refault", choices=("between", "during"), default="between",
@@ -48,7 +49,7 @@ def register(sub) -> None:
                         "(between, default: every walk does the same work, tight B/A) or at "
                         "random while the walker walks (during: races as in the kernel, "
                         "wide B/A)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=argtypes.SEED, default=1)
     p.add_argument("--json", metavar="FILE", help="write the result here (atomically)")
     p.add_argument("--plot", metavar="FILE.png", help="plot scaling and ratios (matplotlib)")
     p.add_argument("--callgrind", action="store_true",
@@ -117,7 +118,7 @@ def cmd_bench(args) -> int:
             item["callgrind"] = counts.get(item["layout"])
     progress.done()
     if args.json:
-        write_json_atomic(args.json, result)
+        write_report(args.json, result)
     print(render(result))
     if args.plot and result["layouts"]:
         plot(result, args.plot)

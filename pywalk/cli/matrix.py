@@ -14,12 +14,13 @@ import sys
 
 from pywalk.hunt import clients, matrix
 from pywalk.hunt import stress
-from pywalk.report.jsonio import write_json_atomic
+from pywalk.report.jsonio import write_report
 from pywalk.hunt.races import BAD_PMD, FAULT_RACE, WALKER_RACE
 from pywalk.report.progress import factory
 from pywalk.errors import EXIT_BUILD, EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.report.table import finding_details, matrix_table
 from pywalk.cli.source import add_instrument_arg, add_patch_rules, print_notes
+from pywalk.cli import argtypes
 
 
 def register(sub) -> None:
@@ -38,9 +39,9 @@ def register(sub) -> None:
                         "ours (count-numa, ...); default: the scenario's")
     p.add_argument("--driver", action="append", default=[], choices=clients.DRIVER_CHOICES,
                    help="huge-fault driver, repeatable: write-notify (ours, default), vfio, dax")
-    p.add_argument("--ops", type=int, default=300_000,
+    p.add_argument("--ops", type=argtypes.POSITIVE, default=300_000,
                    help="op budget per cell; a cell stops at its first finding (default 300000)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=argtypes.SEED, default=1)
     p.add_argument("--no-delays", action="store_true", help="no window widening at shim hooks")
     p.add_argument("--expect", choices=("race", "clean"),
                    help="what every --patch set must show: the scenario's race (race) or not "
@@ -90,7 +91,7 @@ def cmd_matrix(args) -> int:
         elif c.na is not None:
             print(f"\n{c.label}: not run: {c.na}")
     if args.json:
-        write_json_atomic(args.json, {
+        write_report(args.json, {
             "ok": complete and all(c.ok for c in cells), "ops": args.ops, "seed": args.seed,
             "cells": [c.as_json() for c in cells]})
     if not complete:

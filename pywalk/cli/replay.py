@@ -9,6 +9,7 @@ from pywalk.errors import EXIT_FINDING, EXIT_OK, UsageError
 from pywalk.hunt import replay
 from pywalk.cli.source import add_patch_rules, print_notes
 from pywalk.report.trace import render_trace
+from pywalk.cli import argtypes
 
 
 def register(sub) -> None:
@@ -19,7 +20,7 @@ def register(sub) -> None:
     add_patch_rules(p)
     p.add_argument("--trace", action="store_true",
                    help="print the interleaving before the finding, a column per thread")
-    p.add_argument("--trace-steps", type=int, default=40, metavar="N",
+    p.add_argument("--trace-steps", type=argtypes.COUNT, default=40, metavar="N",
                    help="how many steps --trace shows (default 40)")
     p.set_defaults(func=cmd_replay)
 

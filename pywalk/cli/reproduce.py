@@ -10,10 +10,11 @@ from pywalk.errors import EXIT_FINDING, EXIT_OK
 from pywalk.hunt import reproduce
 from pywalk.hunt.verdict import as_expected
 from pywalk.cli.source import add_instrument_arg, add_patch_rules, print_notes
-from pywalk.report.jsonio import write_json_atomic
+from pywalk.report.jsonio import write_report
 from pywalk.report.progress import Progress
 from pywalk.report.table import (HEADERS, finding_details, format_table, no_build_row,
                                  stress_row)
+from pywalk.cli import argtypes
 
 
 def register(sub) -> None:
@@ -22,11 +23,11 @@ def register(sub) -> None:
     p.add_argument("--vfio-kernel", default=reproduce.VFIO_KERNEL,
                    help="the kernel of the numa_maps x VFIO rows: one whose VFIO has "
                         f"huge_fault (default {reproduce.VFIO_KERNEL}; fetched if needed)")
-    p.add_argument("--clean-ops", type=int, default=1_000_000,
+    p.add_argument("--clean-ops", type=argtypes.POSITIVE, default=1_000_000,
                    help="op budget for rows expected clean (default 1000000)")
-    p.add_argument("--race-seconds", type=float, default=60.0,
+    p.add_argument("--race-seconds", type=argtypes.seconds(), default=60.0,
                    help="time allowed to find an expected race (default 60)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=argtypes.SEED, default=1)
     add_patch_rules(p)
     p.add_argument("--no-delays", action="store_true")
     add_instrument_arg(p)
@@ -68,7 +69,7 @@ def cmd_reproduce(args) -> int:
         elif r is None:
             print(f"\n{row.label}: not run: {why}")
     if args.json:
-        write_json_atomic(args.json, {"ok": ok, "rows": [
+        write_report(args.json, {"ok": ok, "rows": [
             {"label": row.label, "race": row.race.name, "expect_race": row.expect_race,
              "walker": row.walker, "driver": row.driver or "write-notify",
              "as_expected": _ok(row, r, why),

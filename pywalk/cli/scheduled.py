@@ -6,17 +6,18 @@ from __future__ import annotations
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.hunt import schedule
 from pywalk.hunt.replay import provenance
-from pywalk.report.jsonio import write_json_atomic
+from pywalk.report.jsonio import write_report
+from pywalk.cli import argtypes
 
 
 def sched_args(p) -> None:
     g = p.add_argument_group("controlled schedules (deterministic: same inputs, same run)")
     g.add_argument("--schedule", choices=("pct", "random"),
                    help="one thread at a time, decisions from the seed (default: free running)")
-    g.add_argument("--schedules", type=int, default=1000,
+    g.add_argument("--schedules", type=argtypes.POSITIVE, default=1000,
                    help="scheduled runs before giving up (default 1000)")
-    g.add_argument("--depth", type=int, default=3, help="PCT depth d: d-1 change points (default 3)")
-    g.add_argument("--sched-ops", type=int, metavar="N",
+    g.add_argument("--depth", type=argtypes.POSITIVE, default=3, help="PCT depth d: d-1 change points (default 3)")
+    g.add_argument("--sched-ops", type=argtypes.POSITIVE, metavar="N",
                    help="operations per thread in each scheduled run (default 2, reaper 1)")
     g.add_argument("--sched-sites", metavar="SITES",
                    help="hook sites that are scheduling points (default all: "
@@ -41,7 +42,7 @@ def cmd_stress_scheduled(args, variant) -> int:
     report = result.as_json()
     report["replay"] = provenance(variant, args.kernel, args.patch, args.fuzz)
     if args.json:
-        write_json_atomic(args.json, report)
+        write_report(args.json, report)
     print(summary(result))
     if result.interrupted:
         return EXIT_INTERRUPTED

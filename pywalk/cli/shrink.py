@@ -9,14 +9,15 @@ from pywalk.errors import EXIT_FINDING, UsageError
 from pywalk.hunt import replay, schedule, shrink
 from pywalk.cli.replay import load_report
 from pywalk.cli.source import print_notes
-from pywalk.report.jsonio import write_json_atomic
+from pywalk.report.jsonio import write_report
+from pywalk.cli import argtypes
 
 
 def register(sub) -> None:
     p = sub.add_parser("shrink", help="shrink a scheduled finding (threads, operations, switches)")
     p.add_argument("report", help="a report of `pywalk stress --schedule`, `shrink` or `explore`")
     p.add_argument("--json", metavar="OUT", help="write the shrunk report here (atomically)")
-    p.add_argument("--max-runs", type=int, default=5000, help="replays to try at most (default 5000)")
+    p.add_argument("--max-runs", type=argtypes.POSITIVE, default=5000, help="replays to try at most (default 5000)")
     p.set_defaults(func=cmd_shrink)
 
 
@@ -53,7 +54,7 @@ def cmd_shrink(args) -> int:
                          "on this variant (try pywalk replay)") from None
     new = shrunk_report(report, out, runs)
     if args.json:
-        write_json_atomic(args.json, new)
+        write_report(args.json, new)
     s, old = new["schedule"], new["schedule"]["shrunk_from"]
     print(f"{variant.name} {report['scenario']}: {sig}: {old['steps']} -> {s['steps']} steps, "
           f"threads {len(old['threads'])} -> {len(s['threads'])}, ops {sum(old['ops'])} -> "

@@ -9,11 +9,12 @@ from types import SimpleNamespace
 from pywalk.variant import runtime
 from pywalk.hunt import clients, compare, roles, stress
 from pywalk.hunt.races import identify
-from pywalk.report.jsonio import write_json_atomic
+from pywalk.report.jsonio import write_report
 from pywalk.report.progress import Progress
 from pywalk.cli.source import add_instrument_arg, add_variant_args, print_notes
 from pywalk.cli.scheduled import cmd_stress_scheduled, sched_args
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from pywalk.cli import argtypes
 
 
 def register(sub) -> None:
@@ -22,15 +23,15 @@ def register(sub) -> None:
     add_instrument_arg(p, default=None)     # on; off for a controlled --schedule
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     for role in roles.ROLES:
-        p.add_argument(roles.flag(role), type=int, metavar="N", dest=f"role_{role}",
+        p.add_argument(roles.flag(role), type=argtypes.COUNT, metavar="N", dest=f"role_{role}",
                        help=f"{role} threads, if the scenario has them (default: the "
                             f"scenario's; 0..{roles.MAX_THREADS})")
-    p.add_argument("--faulters", type=int, metavar="N",
+    p.add_argument("--faulters", type=argtypes.COUNT, metavar="N",
                    help="alias: --readers in walk-vs-refault*, --writers in fault-vs-fault")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--seconds", type=float, help="time budget (default 10)")
-    budget.add_argument("--ops", type=int, help="kernel-operation budget (faults + walks)")
-    p.add_argument("--seed", type=int, default=1)
+    budget.add_argument("--seconds", type=argtypes.seconds(), help="time budget (default 10)")
+    budget.add_argument("--ops", type=argtypes.POSITIVE, help="kernel-operation budget (faults + walks)")
+    p.add_argument("--seed", type=argtypes.SEED, default=1)
     delays = p.add_mutually_exclusive_group()
     delays.add_argument("--no-delays", action="store_true", help="no window widening at shim hooks")
     delays.add_argument("--delays", metavar="SPEC",
@@ -39,6 +40,9 @@ def register(sub) -> None:
                              "max cpu_relax() spins)")
     clients.add_args(p)
     p.add_argument("--keep-going", action="store_true", help="go on after a finding (new mm)")
+    p.add_argument("--lockup-s", type=argtypes.seconds(), default=stress.LOCKUP_S, metavar="S",
+                   help="a thread that completes no kernel operation for S seconds is a "
+                        f"LOCKUP finding (soft-lockup watchdog; default {stress.LOCKUP_S:g})")
     sched_args(p)
     p.add_argument("--json", metavar="FILE", help="write the report here (atomically)")
     p.add_argument("--fail-on-finding", action="store_true", help="exit 1 when a race shows")
@@ -47,9 +51,10 @@ def register(sub) -> None:
                    help="data-race: with --fail-on-finding or alone, exit 1 on data races too "
                         "(listed, not failing, by default)")
     p.add_argument("--compare-unpatched", action="store_true",
-                   help="also run the same hunt without the --patch patches (both keep going) "
-                        "and list the findings that show only with them; --fail-on-finding "
-                        "then fails on those only")
+                   help="also run the same hunt without the --patch patches (both keep going), "
+                        "print each race's count before -> after and list the findings that "
+                        "show only with them; --fail-on-finding then fails on any finding "
+                        "the patches did not remove and on any they add")
     p.set_defaults(func=cmd_stress)
 
 
@@ -81,17 +86,21 @@ def cmd_stress(args) -> int:
                         seconds=args.seconds, ops=args.ops, seed=args.seed,
                         delays=None if args.no_delays else stress.DelayProfile.parse(args.delays or ""),
                         keep_going=args.keep_going, progress=progress,
-                        walker=args.walker, driver=args.driver)
+                        walker=args.walker, driver=args.driver, lockup_s=args.lockup_s)
     progress.done()
     report = result.as_json()
     failing = result.findings + (result.data_races if "data-race" in args.fail_on else [])
     if args.compare_unpatched and not result.interrupted:
-        base, failing = compare_unpatched(args, result)
+        base, only, moved = compare_unpatched(args, result)
         report["unpatched"] = base.as_json()
-        report["only_with_patches"] = [f.as_json() for f in failing]
+        report["only_with_patches"] = [f.as_json() for f in only]
+        report["before_after"] = [c.as_json() for c in moved]
+        # a non-fix fails too: every finding the patches did not remove, and
+        # what they add (data races among those with --fail-on data-race)
+        failing = result.findings + [f for f in only if f not in result.findings]
         result.interrupted = base.interrupted
     if args.json:
-        write_json_atomic(args.json, report)
+        write_report(args.json, report)
     if not args.compare_unpatched:
         print(summary(result))
     if result.interrupted:
@@ -125,12 +134,15 @@ def compare_unpatched(args, result):
     only += races if "data-race" in args.fail_on else []
     print(summary(result))
     print(summary(base))
+    moved = compare.changes(result, base)
+    print("before -> after (each known race, and every other finding by its frames):")
+    print("".join(f"  {c.line()}\n" for c in moved) or "  nothing in either hunt\n", end="")
     listed = only + [r for r in races if r not in only]
     print(f"{len(listed)} finding(s) only with the patches" + (":" if listed else ""))
     for f in listed:
         print(f"  {f.kind}: {f.message} ({f.role})")
         print("".join(f"    {b}\n" for b in f.backtrace[:6]), end="")
-    return base, only
+    return base, only, moved
 
 
 def summary(result: stress.StressResult) -> str:

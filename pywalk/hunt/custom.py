@@ -38,6 +38,7 @@ from typing import Callable
 
 from pywalk.errors import UsageError
 from pywalk.hunt import races as _races  # noqa: F401  (installs KernelOops.race)
+from pywalk.hunt.ending import GRACE_S, LOCKUP_S, unwind
 from pywalk.hunt.roles import MAX_THREADS
 from pywalk.variant.oops import KernelOops, MMTainted
 from pywalk.variant.runtime import MM, Variant, set_role
@@ -90,11 +91,12 @@ class Hunt:
     """A custom race hunt on Python threads (see the module's docstring)."""
 
     def __init__(self, variant: Variant, *, delays=True, seed: int = 1,
-                 keep_going: bool = False):
+                 keep_going: bool = False, lockup_s: float = LOCKUP_S):
         self.variant = variant
         self.delays = delays
         self.seed = seed
         self.keep_going = keep_going
+        self.lockup_s = lockup_s    # no kernel call ends for this long: LOCKUP (hunt/ending.py)
         self._setup: Callable[[MM], object] = lambda mm: None
         self._specs: list[_Spec] = []
 
@@ -176,6 +178,7 @@ class Hunt:
 
         def body(spec: _Spec, index: int) -> None:
             set_role(spec.role)
+            self.variant.lib.pw_watchdog_set_lockup(int(self.lockup_s * 1000))
             rng = random.Random(self.seed * 1_000_003 + index)
             gen = -1
             mm = ctx = None
@@ -217,11 +220,12 @@ class Hunt:
                     stop.set()
                 if progress:
                     progress(done[0], elapsed, len(result.findings))
+                if seconds is not None and elapsed >= seconds + GRACE_S:
+                    unwind(self.variant.lib, stop.set, threads)
+                    break
         except KeyboardInterrupt:
             result.interrupted = True
-            stop.set()
-            for t in threads:
-                t.join()
+            unwind(self.variant.lib, stop.set, threads)
         result.ops = done[0]
         result.elapsed_s = time.perf_counter() - t0
         if errors:

@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from pywalk.hunt.ending import GRACE_S, LOCKUP_S, unwind
 from pywalk.hunt import roles
 from pywalk.variant.delays import SITES, DelayProfile  # noqa: F401 (pywalk.hunt.stress.DelayProfile)
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, WALKERS, Variant  # WALKERS: ours and the tree's
@@ -119,6 +120,7 @@ class StressResult:
     first_finding_ops: int | None = None
     findings: list[Finding] = field(default_factory=list)
     interrupted: bool = False
+    cut_short: int = 0      # threads unwound in kernel code at the time bound (GRACE_S)
     python_s: float = 0.0
     source: dict | None = None  # Variant.provenance: package version, file sha256s
     label: str = ""                     # the variant's label (pywalk/variant/labels.py)
@@ -145,7 +147,8 @@ class StressResult:
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
-                "interrupted": self.interrupted, "instrumented": self.instrumented,
+                "interrupted": self.interrupted, "threads_unwound_at_time_bound": self.cut_short,
+                "instrumented": self.instrumented,
                 "walker": self.walker, "driver": self.driver or "write-notify",
                 "data_races": [f.as_json() for f in self.data_races], "source": self.source,
                 **({"schedule": self.schedule} if self.schedule is not None else {})}
@@ -168,11 +171,14 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         faulters: int | None = None, threads: dict | None = None, seconds: float | None = None, ops: int | None = None,
         seed: int = 1, delays: DelayProfile | None = DelayProfile(), keep_going: bool = False,
         batch: int = 16, progress=None, stop_when=None, walker: str | None = None,
-        driver: str | None = None) -> StressResult:
+        driver: str | None = None, lockup_s: float = LOCKUP_S) -> StressResult:
     """Run one race hunt.  Stops at the first finding unless keep_going
     (then at the first finding for which stop_when(finding) is true, if
     given), when the op budget is spent, or after `seconds`; Ctrl-C keeps
-    what was measured (result.interrupted)."""
+    what was measured (result.interrupted).  A thread that completes no
+    kernel operation for lockup_s seconds is a LOCKUP finding (the
+    soft-lockup watchdog, shim/checkers/watchdog.c); `seconds` is a hard bound:
+    threads still in kernel code GRACE_S after it are unwound."""
     sc = SCENARIOS[scenario]
     if seconds is None and ops is None:
         seconds = 10.0
@@ -226,6 +232,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                     cfg.role, cfg.tid, cfg.seed = ROLE[role], tid, seed
                     cfg.walker = WALKERS.get(kind or "count", 0)
                     cfg.start, cfg.size, cfg.pause_us = state["start"], sc.size, pause
+                    cfg.lockup_ms = int(lockup_s * 1000)
                 if ops is not None and counters["ops"] >= ops:
                     stop[0] = 1
                     break
@@ -252,7 +259,9 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                     warns_seen[0] = lib.pw_mm_nwarns(mm.handle)
                     if not keep_going:
                         stop[0] = 1
-                if r in (ERR_OOPS, ERR_PANIC) and my_gen == generation[0] != recorded[0]:
+                # (a thread unwound by _unwind() returns ERR_PANIC with no oops)
+                if (r in (ERR_OOPS, ERR_PANIC) and my_gen == generation[0] != recorded[0]
+                        and mm.oops_report() is not None):
                     recorded[0] = my_gen
                     _record(mm.oops_report(), role_names)
                     if keep_going and not stop[0]:
@@ -290,14 +299,16 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
         while any(t.is_alive() for t in threads):
             for t in threads:
                 t.join(timeout=0.1)
+            now = time.perf_counter() - t0
             if progress:
-                progress(counters["ops"], time.perf_counter() - t0, len(result.findings))
+                progress(counters["ops"], now, len(result.findings))
+            if seconds is not None and now > seconds + GRACE_S:
+                result.cut_short = unwind(lib, lambda: stop.__setitem__(0, 1), threads)
+                break
     except KeyboardInterrupt:
         result.interrupted = True
-        stop[0] = 1
-        for t in threads:
-            t.join()
-    if not result.interrupted:          # the mm's end, by the tree's teardown + check_mm()
+        unwind(lib, lambda: stop.__setitem__(0, 1), threads)
+    if not result.interrupted and not result.cut_short:     # the mm's end, by the tree's teardown + check_mm()
         teardown.final_teardown(state["mm"], lambda rep: _record(rep, role_names))
     result.ops = counters["ops"]
     result.elapsed_s = time.perf_counter() - t0

@@ -20,6 +20,8 @@ from typing import Callable
 
 import filelock
 
+from pywalk.errors import UsageError
+
 METADATA = "pywalk-source.json"  # what an entry holds and where it came from
 
 Progress = Callable[[str], object]
@@ -28,8 +30,19 @@ Progress = Callable[[str], object]
 def cache_root() -> pathlib.Path:
     """The pywalk cache directory ($PYWALK_CACHE or ~/.cache/pywalk), created on demand."""
     root = pathlib.Path(os.environ.get("PYWALK_CACHE") or "~/.cache/pywalk").expanduser()
-    root.mkdir(parents=True, exist_ok=True)
+    if root in _checked:
+        return root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=root).close()    # writable, even for root on a read-only fs
+    except OSError as e:
+        raise UsageError(f"pywalk: the cache {root} is not usable ({e.strerror or e}); "
+                         "set PYWALK_CACHE to a writable directory") from None
+    _checked.add(root)
     return root
+
+
+_checked: set[pathlib.Path] = set()
 
 
 def src_dir() -> pathlib.Path:

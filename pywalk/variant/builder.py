@@ -63,7 +63,7 @@ CSRC = asset_dir("csrc")
 # instrumented builds' only: pywalk/variant/instrument.py.)
 SHIM_SOURCES = ("src/runtime.c", "src/physmem.c", "src/mm.c", "checkers/history.c",
                 "checkers/lockdep.c", "checkers/leaks.c", "checkers/kcsan.c",
-                "checkers/stale.c")
+                "checkers/stale.c", "checkers/watchdog.c")
 CSRC_SOURCES = ("sched.c", "driver.c", "walkers.c", "clients.c", "api.c", "scenarios.c",
                 "sched_run.c", "bench.c", "bench_paced.c")
 # files read besides the manifest's, for API detection (treeinfo)

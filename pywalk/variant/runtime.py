@@ -294,7 +294,10 @@ class MM:
 
     def _check(self, r: int) -> int:
         if r in (ERR_OOPS, ERR_PANIC):
-            raise KernelOops(self.oops_report())
+            rep = self.oops_report()
+            if rep is None:     # unwound by pw_watchdog_kick(): Ctrl-C or a time bound
+                raise MMTainted("pywalk: the call was stopped (Ctrl-C or the hunt's time bound)")
+            raise KernelOops(rep)
         if r == ERR_TAINTED:
             raise MMTainted("pywalk: this mm oopsed before (it is tainted); use a new mm")
         n = self.lib.pw_mm_nwarns(self._m)

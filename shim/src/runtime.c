@@ -203,11 +203,19 @@ static void pw_on_signal(int sig, siginfo_t *si, void *uc)
 		pw_oops(sig == SIGSEGV ? PW_OOPS_SEGV : PW_OOPS_BUS, NULL, 0, msg,
 			(unsigned long)si->si_addr, uc);
 	}
-	/* not ours: hand it on as if we were never installed.  Variants that
-	 * re-installed themselves may chain to each other in a circle; a fault
-	 * none of them owns then goes round it, so after a few rounds fall
-	 * back to the default action. */
+	pw_chain_signal(sig, si, uc, old);
+}
+
+/*
+ * A signal that is not ours: hand it on as if we were never installed.
+ * Variants that re-installed themselves may chain to each other in a
+ * circle; a signal none of them owns then goes round it, so after a few
+ * rounds fall back to the default action.
+ */
+void pw_chain_signal(int sig, siginfo_t *si, void *uc, struct sigaction *old)
+{
 	static __thread int depth;
+
 	if (++depth > 16) {
 		depth = 0;
 		signal(sig, SIG_DFL);
@@ -225,7 +233,7 @@ static void pw_on_signal(int sig, siginfo_t *si, void *uc)
 		old->sa_handler(sig);
 		return;
 	}
-	signal(sig, SIG_DFL);	/* re-executing the access now kills us, as it should */
+	signal(sig, SIG_DFL);	/* re-executing a faulting access now kills us, as it should */
 }
 
 /* Install (again, if someone replaced it) the oops handler; returns 1 if installed now. */

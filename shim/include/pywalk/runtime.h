@@ -12,6 +12,7 @@
 #define PYWALK_SHIM_RUNTIME_H
 
 #include <setjmp.h>
+#include <signal.h>
 #include <sched.h>
 #include "compiler.h"
 
@@ -79,6 +80,8 @@ struct pw_thread {
 	volatile int *panic;	/* the mm's panic flag */
 	u64 rng;
 	unsigned long ops;	/* kernel operations completed (scenario loops) */
+	unsigned long calls;	/* guarded calls entered (the watchdog's heartbeat) */
+	u64 lockup_ns;		/* the watchdog's lockup time for this thread (0: off) */
 	struct pw_split_watch *watch;	/* the walk this thread is in, if it counts splits */
 	const char *lockless;	/* the next entry store is a documented lockless one
 				 * (shim/checkers/lockdep.c says which) */
@@ -92,6 +95,19 @@ void pw_oops(int kind, const char *file, int line, const char *msg,
 void pw_warn(const char *file, int line, const char *msg);
 void pw_warn_kind(int kind, const char *file, int line, const char *msg);
 void pw_panic_exit(void) __attribute__((noreturn));
+void pw_chain_signal(int sig, siginfo_t *si, void *uc, struct sigaction *old);
+
+/* the soft-lockup watchdog (shim/checkers/watchdog.c) */
+#define PW_WD_SIGNAL (SIGRTMIN + 6)
+extern __thread int pw_wd_me;
+void pw_watchdog_register(void);
+void pw_watchdog_start(void);
+static inline void pw_watchdog_enter(void)	/* at every guarded call */
+{
+	if (unlikely(pw_wd_me < 0))
+		pw_watchdog_register();
+	pw_cur.calls++;
+}
 
 static inline u64 pw_rand(void)	/* xorshift64*, per thread, seeded by callers */
 {
