@@ -26,8 +26,9 @@ CALLBACKS = {"pgd_entry": 1, "p4d_entry": 2, "pud_entry": 4, "pmd_entry": 8,
              "pte_entry": 16, "pte_hole": 32}
 # ours (csrc/walkers.c: count-*, pmd_pte) and the tree's own clients (csrc/clients.c)
 WALKERS = {"count": 0, "count-numa": 1, "count-dirty": 2, "python": 3, "pmd_pte": 4,
-           "numa_maps": 5, "dirty": 6, "dirty-clean": 7}
-TREE_CLIENTS = ("numa_maps", "dirty", "dirty-clean")
+           "numa_maps": 5, "dirty": 6, "dirty-clean": 7,
+           "smaps": 8, "pagemap": 9, "mincore": 10}
+TREE_CLIENTS = ("numa_maps", "dirty", "dirty-clean", "smaps", "pagemap", "mincore")
 # huge-fault drivers: ours (write faults on a write-notify mapping fall back)
 # and the tree's (csrc/clients.c)
 DRIVERS = {"write-notify": 0, "dax": 1, "vfio": 2}
