@@ -81,6 +81,7 @@ PW_U(pgoff_t, swp_offset, (swp_entry_t e))
 PW_U(unsigned int, swp_type, (swp_entry_t e))
 PW_U(int, swp_swapcount, (swp_entry_t e))
 PW_U(struct address_space *, swap_address_space, (swp_entry_t e))
+PW_U(pgoff_t, swap_cache_index, (swp_entry_t e))			/* 6.x */
 PW_U(bool, is_guard_swp_entry, (swp_entry_t e))		/* 6.13+ guard regions */
 #if PW_HAVE_MAX_SWAPFILES_SHIFT
 #define MAX_SWAPFILES_SHIFT 5	/* kernel: MAX_SWAPFILES_SHIFT */
@@ -93,6 +94,7 @@ PW_U(bool, page_is_young, (struct page *p))
 PW_U(unsigned long, compound_nr, (struct page *p))
 PW_U(int, PageCompound, (struct page *p))
 PW_U(bool, folio_test_swapbacked, (struct folio *f))
+PW_U(bool, folio_test_ksm, (struct folio *f))
 PW_U(bool, folio_test_uptodate, (struct folio *f))
 PW_U(bool, folio_test_young, (struct folio *f))
 PW_U(bool, folio_test_idle, (struct folio *f))
@@ -121,6 +123,14 @@ static inline struct page *PW_API(find_get_incore_page)(struct address_space *m,
 static inline struct folio *PW_API(filemap_get_incore_folio)(struct address_space *m, pgoff_t i)
 {
 	return ERR_PTR(-ENOENT);
+}
+
+/* kernel: vma_lookup(): the vma that contains addr, or NULL */
+static inline struct vm_area_struct *PW_API(vma_lookup)(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *vma = find_vma(mm, addr);
+
+	return vma && addr >= vma->vm_start ? vma : NULL;
 }
 
 /*
