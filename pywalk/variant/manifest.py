@@ -250,6 +250,9 @@ CLIENT_SLICES: tuple[Take, ...] = (
         "pagemap_pmd_range_thp", "pagemap_pmd_range", "pagemap_hugetlb_range", "pagemap_ops",
     ), "clients"),
     # mincore(2): do_mincore() looks the vma up and walks it with mincore_walk_ops
+    # (7.x: with a pud_entry, and a pte batch hint)
+    Take("include/linux/huge_mm.h", ("pud_is_huge",), "clients"),
+    Take("include/linux/pgtable.h", ("pte_batch_hint",), "clients"),
     Take("mm/mincore.c", (
         "mincore_hugetlb", "mincore_swap", "mincore_page", "__mincore_unmapped_range",
         "mincore_unmapped_range", "mincore_pud_entry", "mincore_pte_range", "can_do_mincore",

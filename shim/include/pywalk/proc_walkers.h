@@ -43,6 +43,9 @@
 #ifndef __always_unused
 #define __always_unused __attribute__((__unused__))	/* kernel: __always_unused */
 #endif
+#if PW_HAVE_min_t && !defined(min_t)
+#define min_t(type, x, y) ({ type __x = (x); type __y = (y); __x < __y ? __x : __y; })	/* kernel: min_t() */
+#endif
 /* kernel: do_div(): divides the u64 in place, returns the remainder */
 #define do_div(n, base) ({ unsigned int __r = (n) % (base); (n) /= (base); __r; })
 static inline bool PW_API(IS_ERR_OR_NULL)(const void *p)	/* kernel: IS_ERR_OR_NULL() */
@@ -83,6 +86,18 @@ PW_U(int, swp_swapcount, (swp_entry_t e))
 PW_U(struct address_space *, swap_address_space, (swp_entry_t e))
 PW_U(pgoff_t, swap_cache_index, (swp_entry_t e))			/* 6.x */
 PW_U(bool, is_guard_swp_entry, (swp_entry_t e))		/* 6.13+ guard regions */
+/* 7.x: software leaf entries (include/linux/leafops.h) and the swap cache */
+struct swap_info_struct;
+PW_U(bool, softleaf_has_pfn, (swp_entry_t e))
+PW_U(unsigned long, softleaf_to_pfn, (swp_entry_t e))
+PW_U(int, pte_swp_uffd, (pte_t pte))
+PW_U(swp_entry_t, radix_to_swp_entry, (void *arg))
+PW_U(struct swap_info_struct *, get_swap_device, (swp_entry_t e))
+PW_U(void, put_swap_device, (struct swap_info_struct *si))
+PW_U(struct folio *, swap_cache_get_folio, (swp_entry_t e))
+/* kernel: pte_is_marker(): a non-present pte that is a marker; nothing here
+ * writes one */
+static inline bool PW_API(pte_is_marker)(pte_t pte) { return false; }
 #if PW_HAVE_MAX_SWAPFILES_SHIFT
 #define MAX_SWAPFILES_SHIFT 5	/* kernel: MAX_SWAPFILES_SHIFT */
 #endif
@@ -95,6 +110,7 @@ PW_U(unsigned long, compound_nr, (struct page *p))
 PW_U(int, PageCompound, (struct page *p))
 PW_U(bool, folio_test_swapbacked, (struct folio *f))
 PW_U(bool, folio_test_ksm, (struct folio *f))
+PW_U(bool, __folio_page_mapped_exclusively, (struct folio *f, struct page *p))
 PW_U(bool, folio_test_uptodate, (struct folio *f))
 PW_U(bool, folio_test_young, (struct folio *f))
 PW_U(bool, folio_test_idle, (struct folio *f))
@@ -123,6 +139,11 @@ static inline struct page *PW_API(find_get_incore_page)(struct address_space *m,
 static inline struct folio *PW_API(filemap_get_incore_folio)(struct address_space *m, pgoff_t i)
 {
 	return ERR_PTR(-ENOENT);
+}
+/* kernel: filemap_get_entry() (7.x: the folio, a value entry, or NULL) */
+static inline void *PW_API(filemap_get_entry)(struct address_space *m, pgoff_t i)
+{
+	return NULL;
 }
 
 /* kernel: vma_lookup(): the vma that contains addr, or NULL */
