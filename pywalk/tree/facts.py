@@ -30,6 +30,7 @@ API_HEADERS = (
     "fs/proc/internal.h",   # the numa_maps client's mapcount helpers (clients.h)
     # the smaps, pagemap and mincore clients' helpers (proc_walkers.h)
     "mm/swap.h", "include/linux/page_idle.h", "include/linux/bits.h", "include/linux/math.h",
+    "include/linux/xarray.h",
     "arch/x86/include/asm/pgtable.h", "arch/x86/include/asm/pgtable_64.h",
     "arch/x86/include/asm/pgtable_types.h", "arch/x86/include/asm/pgtable_64_types.h",
     "arch/x86/include/asm/page_types.h", "arch/x86/include/asm/tlbflush.h",

@@ -140,6 +140,8 @@ static inline struct folio *PW_API(filemap_get_incore_folio)(struct address_spac
 {
 	return ERR_PTR(-ENOENT);
 }
+/* kernel: xa_is_value(): an xarray value entry has its low bit set */
+static inline bool PW_API(xa_is_value)(const void *entry) { return (unsigned long)entry & 1; }
 /* kernel: filemap_get_entry() (7.x: the folio, a value entry, or NULL) */
 static inline void *PW_API(filemap_get_entry)(struct address_space *m, pgoff_t i)
 {
