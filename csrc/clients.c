@@ -11,6 +11,7 @@
  *                the range meets, whole)
  *   dirty        wp_walk_ops (wp_shared_mapping_range())
  *   dirty-clean  clean_walk_ops (clean_record_shared_mapping_range())
+ *   smaps, pagemap, mincore: csrc/proc_walkers.c
  * The dirty helpers' kernel callers walk with walk_page_mapping() under
  * i_mmap_rwsem; there is no file rmap here, so they walk the vma with
  * walk_page_range() under mmap_lock for read, which excludes no fault either.

@@ -370,7 +370,8 @@ class MM:
         names to Python callables f(addr, next, entry_value, depth) that may
         return None, "continue", "again" or an int (non-zero ends the walk).
         walker: a built-in walker instead: ours ("count-numa", "count-dirty",
-        "pmd_pte") or the tree's own client ("numa_maps", "dirty", "dirty-clean"),
+        "pmd_pte") or the tree's own client ("numa_maps", "smaps", "pagemap",
+        "mincore", "dirty", "dirty-clean"),
         run as a census walk (csrc/clients.c: its own callbacks, each counted
         on its way through, and a pte_hole observer that changes nothing).
         Returns the callback counts, "splits" (huge entries the walk split),
