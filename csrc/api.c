@@ -214,6 +214,8 @@ int pw_client_has(int walker)
 	case PW_WALK_TREE_CLEAN:
 		return PW_CLIENT_DIRTY_CLEAN + 0;
 	}
+	if (pw_is_proc_walker(walker))	/* smaps, pagemap, mincore (proc_walkers.c) */
+		return pw_proc_has(walker);
 	return 1;
 }
 

@@ -12,6 +12,7 @@
  *                the range meets, whole)
  *   dirty        wp_walk_ops (wp_shared_mapping_range())
  *   dirty-clean  clean_walk_ops (clean_record_shared_mapping_range())
+ *   smaps, pagemap, mincore: csrc/proc_walkers.c
  * The dirty helpers' kernel callers walk with walk_page_mapping() under
  * i_mmap_rwsem; there is no file rmap here, so they walk the vma with
  * walk_page_range() under mmap_lock for read, which excludes no fault either.
@@ -39,7 +40,8 @@
 
 static int pw_is_client(int walker)
 {
-	return walker >= PW_WALK_TREE_NUMA_MAPS && walker <= PW_WALK_TREE_CLEAN;
+	return (walker >= PW_WALK_TREE_NUMA_MAPS && walker <= PW_WALK_TREE_CLEAN) ||
+	       pw_is_proc_walker(walker);
 }
 
 /* A client's mm_walk_ops as the tree has them (NULL: not in this tree). */
@@ -59,7 +61,7 @@ static const struct mm_walk_ops *pw_client_ops(int walker)
 		return pw_tree_clean_walk_ops;
 #endif
 	}
-	return NULL;
+	return pw_proc_ops(walker);	/* smaps, pagemap, mincore (proc_walkers.c) */
 }
 
 /*
@@ -72,6 +74,8 @@ static int pw_client_walk(struct mm_struct *mm, unsigned long start, unsigned lo
 {
 	int r = -ENOSYS;
 
+	if (pw_is_proc_walker(walker))	/* smaps, pagemap, mincore (proc_walkers.c) */
+		return pw_proc_walk(mm, start, end, walker, ops, counts);
 	if (!ops)
 		ops = pw_client_ops(walker);
 	if (!ops)
@@ -218,7 +222,10 @@ static int pw_client_census(struct mm_struct *mm, unsigned long start, unsigned 
 		ops.pmd_entry = pw_census_pmd;
 	if (own->pte_entry)
 		ops.pte_entry = pw_census_pte;
-	ops.pte_hole = pw_census_hole;
+	/* smaps_pte_hole_lookup() asks walk->ops->pte_hole itself: there an
+	 * observer would change what the walk does */
+	if (own->pte_hole || walker != PW_WALK_TREE_SMAPS)
+		ops.pte_hole = pw_census_hole;
 	pw_census.own = own;
 	pw_census.c = counts;
 	r = pw_client_walk(mm, start, end, walker, &ops, counts);

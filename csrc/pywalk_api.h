@@ -20,6 +20,9 @@
 #define PW_WALK_TREE_NUMA_MAPS 5	/* the tree's show_numa_ops (fs/proc/task_mmu.c) */
 #define PW_WALK_TREE_DIRTY 6	/* the tree's wp_walk_ops (mm/mapping_dirty_helpers.c) */
 #define PW_WALK_TREE_CLEAN 7	/* the tree's clean_walk_ops (same) */
+#define PW_WALK_TREE_SMAPS 8	/* the tree's smaps_walk_ops (fs/proc/task_mmu.c) */
+#define PW_WALK_TREE_PAGEMAP 9	/* the tree's pagemap_ops (same) */
+#define PW_WALK_TREE_MINCORE 10	/* the tree's mincore_walk_ops, by do_mincore() (mm/mincore.c) */
 
 /* huge-fault drivers (csrc/driver.c, csrc/clients.c) */
 #define PW_DRIVER_WRITE_NOTIFY 0	/* ours: a DAX-like device, write faults may fall back */

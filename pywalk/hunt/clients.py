@@ -3,12 +3,13 @@
 
 ``--walker`` names the client every walker thread runs: ours
 (csrc/walkers.c: ``count-numa``, ``count-dirty``, ``pmd_pte``, ``count``)
-or the tree's own (``numa_maps``, ``dirty``, ``dirty-clean``: sliced from
-fs/proc/task_mmu.c and mm/mapping_dirty_helpers.c).  ``--driver`` names
+or the tree's own (``numa_maps``, ``smaps``, ``pagemap``, ``dirty``,
+``dirty-clean``, ``mincore``: sliced from fs/proc/task_mmu.c,
+mm/mapping_dirty_helpers.c and mm/mincore.c).  ``--driver`` names
 whose huge_fault the scenario's mapping has: ``write-notify`` (ours,
 csrc/driver.c, the default), ``vfio`` (the tree's
 vfio_pci_mmap_huge_fault(), 6.12 on) or ``dax`` (the tree's
-dev_dax_huge_fault(): compiled, not runnable here, see
+dev_dax_huge_fault(), /dev/daxN.M, 6.1 and 6.12; a tree without it: see
 :func:`pywalk.variant.runtime.driver_unavailable`).
 """
 
@@ -24,12 +25,13 @@ DRIVER_CHOICES = tuple(DRIVERS)
 def add_args(p) -> None:
     """--walker and --driver for a subcommand's parser."""
     p.add_argument("--walker", choices=WALKER_CHOICES,
-                   help="walk client of every walker thread: the tree's (numa_maps, dirty, "
-                        "dirty-clean) or ours (count-numa, count-dirty, pmd_pte, count); "
+                   help="walk client of every walker thread: the tree's (numa_maps, smaps, "
+                        "pagemap, mincore, dirty, dirty-clean) or ours (count-numa, count-dirty, pmd_pte, count); "
                         "default: the scenario's")
     p.add_argument("--driver", choices=DRIVER_CHOICES,
                    help="huge-fault driver of the mapping: write-notify (ours, default), "
-                        "vfio (the tree's, 6.12 on), dax (the tree's; compiled, cannot run)")
+                        "vfio (the tree's vfio_pci_mmap_huge_fault(), 6.12 on), dax (the tree's "
+                        "dev_dax_huge_fault(), device-dax; runs on 6.1 and 6.12)")
 
 
 def unavailable(variant: Variant, walker: str | None, driver: str | None) -> str | None:

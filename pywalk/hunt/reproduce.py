@@ -11,6 +11,10 @@ own VFIO huge_fault (a second kernel: VFIO maps BARs with PUD leaves since 6.12)
   6.12 - CVE fix         walk-vs-refault  walker race  shows  (numa_maps x VFIO)
   6.12 as shipped        walk-vs-refault  walker race  absent for the op budget
   6.1                    numa_maps x VFIO: not applicable, 6.1's VFIO has no huge_fault
+and on 6.1 the same trigger with device-dax (dev_dax_huge_fault(), 1 GiB):
+  6.1 as shipped         walk-vs-refault  walker race  shows  (numa_maps x dax)
+  6.1 as shipped         walk-vs-refault  walker race  shows  (pagemap x dax)
+  6.1 + upstream fix     walk-vs-refault  walker race  absent for the op budget (0002)
 Instrumented (the default), row 3 looks for the pmd_alloc TOCTOU instead and
 expects it: delays at the tree's own READ_ONCE()s widen the recheck's
 window enough that it shows within a second or so (without, 1 in ~10^7 ops).
@@ -34,6 +38,7 @@ from pywalk.hunt.races import FAULT_RACE, PMD_ALLOC_TOCTOU, WALKER_RACE, Race
 FIX = "6.1/0001-mm-pagewalk-recheck-pud-after-split.patch"
 REVERT = "6.1/revert-pud-alloc-race-check.patch"
 CVE_REVERT = "6.12/revert-cve-2026-31456-fix.patch"
+UPSTREAM_FIX = "6.1/0002-backport-upstream-pudp_get-fix-with-READ_ONCE.patch"
 VFIO_KERNEL = "6.12"   # the newest supported series whose VFIO has huge_fault
 
 
@@ -60,6 +65,14 @@ ROWS = (
         True, "numa_maps", "vfio"),
     Row("6.1, numa_maps x VFIO", (), "walk-vs-refault", WALKER_RACE, None,
         False, "numa_maps", "vfio"),
+    # the CVE's real trigger on 6.1: /proc/PID/numa_maps or pagemap read while
+    # another thread refaults a 1 GiB device-dax mapping (both sides the tree's)
+    Row("6.1 as shipped, numa_maps x dax", (), "walk-vs-refault", WALKER_RACE, True,
+        False, "numa_maps", "dax"),
+    Row("6.1 as shipped, pagemap x dax", (), "walk-vs-refault", WALKER_RACE, True,
+        False, "pagemap", "dax"),
+    Row("6.1 + upstream fix, numa_maps x dax", (UPSTREAM_FIX,), "walk-vs-refault", WALKER_RACE,
+        False, False, "numa_maps", "dax"),
 )
 INSTRUMENTED_ROWS = (ROWS[0], ROWS[1],
                      Row("6.1 as shipped", (), "fault-vs-fault", PMD_ALLOC_TOCTOU, True),

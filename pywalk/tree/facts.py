@@ -28,6 +28,9 @@ API_HEADERS = (
     "include/linux/mmzone.h", "include/linux/vmstat.h", "include/linux/pgalloc_tag.h", "include/linux/mmap_lock.h",
     "include/asm-generic/tlb.h", "include/asm-generic/pgtable_uffd.h",
     "fs/proc/internal.h",   # the numa_maps client's mapcount helpers (clients.h)
+    # the smaps, pagemap and mincore clients' helpers (proc_walkers.h)
+    "mm/swap.h", "include/linux/page_idle.h", "include/linux/bits.h", "include/linux/math.h",
+    "include/linux/xarray.h",
     "arch/x86/include/asm/pgtable.h", "arch/x86/include/asm/pgtable_64.h",
     "arch/x86/include/asm/pgtable_types.h", "arch/x86/include/asm/pgtable_64_types.h",
     "arch/x86/include/asm/page_types.h", "arch/x86/include/asm/tlbflush.h",

@@ -25,7 +25,7 @@ GROUPS = ("clients", "drivers")
 # then without both; the core variant does not depend on them
 FALLBACKS = (GROUPS, ("clients",), ())
 # where a compile error says a client or driver broke the build
-_CLIENT_ERROR = re.compile(r"pywalk/(clients|drivers)\.h|csrc/clients\.c|"
+_CLIENT_ERROR = re.compile(r"pywalk/(clients|drivers|proc_walkers)\.h|csrc/(clients|proc_walkers)\.c|"
                            + "|".join(re.escape(f) for f in manifest.client_files()))
 
 
@@ -76,6 +76,8 @@ def available(found: set[str]) -> list[str]:
 # across that cut get aliases; objects and function pointers do not).
 EXPORTS = {"show_numa_ops": "const struct mm_walk_ops", "wp_walk_ops": "const struct mm_walk_ops",
            "clean_walk_ops": "const struct mm_walk_ops",
+           "smaps_walk_ops": "const struct mm_walk_ops", "pagemap_ops": "const struct mm_walk_ops",
+           "mincore_walk_ops": "const struct mm_walk_ops", "do_mincore": None,
            "vfio_pci_mmap_huge_fault": None, "vfio_pci_mmap_page_fault": None,
            "dev_dax_huge_fault": None, "dev_dax_fault": None}   # None: a function
 _HIDDEN = '__attribute__((visibility("hidden")))'

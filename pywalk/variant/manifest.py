@@ -231,6 +231,33 @@ CLIENT_SLICES: tuple[Take, ...] = (
         "numa_maps", "gather_stats", "can_gather_numa_stats", "can_gather_numa_stats_pmd",
         "gather_pte_stats", "gather_hugetlb_stats", "show_numa_ops",
     ), "clients"),
+    # /proc/PID/smaps: show_smap() -> smap_gather_stats() walks each vma with
+    # smaps_walk_ops (7.x picks them, or the per-VMA-lock ones, by how the
+    # reader locked: get_smaps_walk_ops())
+    Take("fs/proc/task_mmu.c", (
+        "mem_size_stats", "PSS_SHIFT", "smaps_page_accumulate", "smaps_account",
+        "smaps_pte_hole", "smaps_pte_hole_lookup", "smaps_pte_entry", "smaps_pmd_entry",
+        "smaps_pte_range", "smaps_hugetlb_range", "smaps_walk_ops", "smaps_shmem_walk_ops",
+        "smaps_walk_vma_lock_ops", "smaps_shmem_walk_vma_lock_ops",
+    ), "clients"),
+    # /proc/PID/pagemap: pagemap_read() walks PAGEMAP_WALK_SIZE windows with pagemap_ops
+    Take("fs/proc/task_mmu.c", (
+        "pagemap_entry_t", "pagemapread", "PAGEMAP_WALK_SIZE", "PAGEMAP_WALK_MASK",
+        "PM_ENTRY_BYTES", "PM_PFRAME_BITS", "PM_PFRAME_MASK", "PM_SOFT_DIRTY",
+        "PM_MMAP_EXCLUSIVE", "PM_UFFD_WP", "PM_GUARD_REGION", "PM_FILE", "PM_SWAP",
+        "PM_PRESENT", "PM_END_OF_BUFFER",
+        "make_pme", "add_to_pagemap", "pagemap_pte_hole", "pte_to_pagemap_entry",
+        "pagemap_pmd_range_thp", "pagemap_pmd_range", "pagemap_hugetlb_range", "pagemap_ops",
+    ), "clients"),
+    # mincore(2): do_mincore() looks the vma up and walks it with mincore_walk_ops
+    # (7.x: with a pud_entry, and a pte batch hint)
+    Take("include/linux/huge_mm.h", ("pud_is_huge",), "clients"),
+    Take("include/linux/pgtable.h", ("pte_batch_hint",), "clients"),
+    Take("mm/mincore.c", (
+        "mincore_hugetlb", "mincore_swap", "mincore_page", "__mincore_unmapped_range",
+        "mincore_unmapped_range", "mincore_pud_entry", "mincore_pte_range", "can_do_mincore",
+        "mincore_walk_ops", "do_mincore",
+    ), "clients"),
     # write-protect and dirty-tracking walks (vmwgfx's, the 2019 thread's client)
     Take("mm/mapping_dirty_helpers.c", (
         "wp_walk", "wp_pte", "clean_walk", "to_clean_walk", "clean_record_pte",
@@ -256,6 +283,9 @@ CLIENT_SLICES: tuple[Take, ...] = (
 CLIENT_NEEDS: dict[str, tuple[str, ...]] = {
     "numa_maps": ("show_numa_ops", "gather_pte_stats", "numa_maps"),
     "dirty": ("wp_walk_ops", "wp_walk"),
+    "smaps": ("smaps_walk_ops", "smaps_pte_range", "mem_size_stats"),
+    "pagemap": ("pagemap_ops", "pagemap_pmd_range", "pagemapread", "PAGEMAP_WALK_SIZE"),
+    "mincore": ("mincore_walk_ops", "mincore_pte_range", "do_mincore"),
     "dirty-clean": ("clean_walk_ops", "clean_walk"),
     "dax": ("dev_dax_huge_fault",),
     "vfio": ("vfio_pci_mmap_huge_fault", "vma_to_pfn"),

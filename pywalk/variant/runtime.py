@@ -26,8 +26,9 @@ CALLBACKS = {"pgd_entry": 1, "p4d_entry": 2, "pud_entry": 4, "pmd_entry": 8,
              "pte_entry": 16, "pte_hole": 32}
 # ours (csrc/walkers.c: count-*, pmd_pte) and the tree's own clients (csrc/clients.c)
 WALKERS = {"count": 0, "count-numa": 1, "count-dirty": 2, "python": 3, "pmd_pte": 4,
-           "numa_maps": 5, "dirty": 6, "dirty-clean": 7}
-TREE_CLIENTS = ("numa_maps", "dirty", "dirty-clean")
+           "numa_maps": 5, "dirty": 6, "dirty-clean": 7,
+           "smaps": 8, "pagemap": 9, "mincore": 10}
+TREE_CLIENTS = ("numa_maps", "dirty", "dirty-clean", "smaps", "pagemap", "mincore")
 # huge-fault drivers: ours (write faults on a write-notify mapping fall back)
 # and the tree's (csrc/clients.c)
 DRIVERS = {"write-notify": 0, "dax": 1, "vfio": 2}
@@ -372,7 +373,8 @@ class MM:
         names to Python callables f(addr, next, entry_value, depth) that may
         return None, "continue", "again" or an int (non-zero ends the walk).
         walker: a built-in walker instead: ours ("count-numa", "count-dirty",
-        "pmd_pte") or the tree's own client ("numa_maps", "dirty", "dirty-clean"),
+        "pmd_pte") or the tree's own client ("numa_maps", "smaps", "pagemap",
+        "mincore", "dirty", "dirty-clean"),
         run as a census walk (csrc/clients.c: its own callbacks, each counted
         on its way through, and a pte_hole observer that changes nothing).
         Returns the callback counts, "splits" (huge entries the walk split),

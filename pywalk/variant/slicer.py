@@ -273,7 +273,7 @@ def _classify(text: str, chunk: _Chunk) -> tuple[str, str, str] | None:
         return None
     head = body[:brace]
     clean = _strip_comments(head).strip()
-    m = re.match(r"(?:typedef\s+)?(struct|union|enum)\s+([A-Za-z_]\w*)?\s*(?:__\w+(?:\(\([^)]*\)\))?\s*)*$",
+    m = re.match(r"(?:typedef\s+)?(struct|union|enum)\b\s*([A-Za-z_]\w*)?\s*(?:__\w+(?:\(\([^)]*\)\))?\s*)*$",
                  clean)
     if m:
         kind, name = m.group(1), m.group(2)

@@ -73,4 +73,7 @@ static inline void __set_bit(long nr, unsigned long *addr)	/* kernel: __set_bit(
 static inline bool mm_tlb_flush_nested(struct mm_struct *mm) { return false; }
 #define flush_tlb_mm(mm) do { (void)(mm); } while (0)	/* kernel: flush_tlb_mm() (no TLB) */
 
+/* ---- fs/proc/task_mmu.c smaps and pagemap, mm/mincore.c ---- */
+#include "pywalk/proc_walkers.h"
+
 #endif
