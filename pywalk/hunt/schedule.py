@@ -24,15 +24,16 @@ from dataclasses import dataclass, field
 from pywalk.errors import UsageError
 from pywalk.hunt import stress
 from pywalk.variant.oops import read_report
+from pywalk.variant.consts import ALL_ROLES, SCHED_KINDS
 from pywalk.variant.runtime import MM, Variant
 
-KINDS = {"pct": 1, "random": 2, "replay": 3}
+KINDS = SCHED_KINDS     # PW_SCHED_*
 DEFAULT_SITES = tuple(stress.SITES)     # every hook site is a scheduling point
 DEFAULT_OPS = {"walker": 2, "reader": 2, "writer": 2, "zapper": 2, "reaper": 1}
 MAX_STEPS = 1_000_000
-# "abba" (tests only): harness code taking page_table_lock, then mmap_lock for
-# write, against the walker's order: a deadlock for the scheduler to find
-ROLES = {**stress.ROLE, "abba": 6}
+# PW_ROLE_*, with "abba" (tests only): harness code taking page_table_lock, then
+# mmap_lock for write, against the walker's order: a deadlock for the scheduler to find
+ROLES = ALL_ROLES
 REC_CAP = 4096
 _run_lock = threading.Lock()     # one scheduled run at a time per process
 
