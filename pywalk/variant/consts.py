@@ -41,33 +41,54 @@ def _int(text: str, where: str) -> int:
     return int(m.group(1), 0)
 
 
-def read(text: str, where: str = "header") -> dict[str, int]:
-    """The PW_* integer #defines and enumerators of C text, in their order."""
+def _definitions(text: str, prefix: str):
+    """(name, value text or None, enumerator?) of every #define and
+    enumerator of C text, in order, by tree-sitter-c."""
     import tree_sitter
     import tree_sitter_c
 
     parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_c.language()))
-    out: dict[str, int] = {}
     stack = [parser.parse(text.encode()).root_node]
     while stack:
         node = stack.pop()
         if node.type == "preproc_def":
-            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-            n = name.text.decode()
-            if n.startswith("PW_") and value is not None:
-                out[n] = _int(value.text.decode(), f"{where}: {n}")
+            value = node.child_by_field_name("value")
+            yield (node.child_by_field_name("name").text.decode(),
+                   None if value is None else value.text.decode(), False)
+        elif node.type == "enumerator":
+            value = node.child_by_field_name("value")
+            yield (node.child_by_field_name("name").text.decode(),
+                   None if value is None else value.text.decode(), True)
         elif node.type == "enumerator_list":
-            nxt = 0
-            for e in node.named_children:
-                if e.type != "enumerator":
-                    continue
-                n = e.child_by_field_name("name").text.decode()
-                v = e.child_by_field_name("value")
-                nxt = _int(v.text.decode(), f"{where}: {n}") if v is not None else nxt
-                if n.startswith("PW_"):
-                    out[n] = nxt
-                nxt += 1
+            yield None, None, True          # an enum begins: counting from 0
         stack.extend(reversed(node.children))
+
+
+def defined_names(text: str, prefix: str = "PW_") -> set[str]:
+    """The names prefix* that C text defines (#define or enumerator), whatever their value."""
+    return {n for n, _, _ in _definitions(text, prefix) if n and n.startswith(prefix)}
+
+
+def read(text: str, where: str = "header", prefix: str = "PW_") -> dict[str, int]:
+    """The prefix* integer #defines and enumerators of C text, in their order."""
+    out: dict[str, int] = {}
+    nxt: int | None = 0                     # an enumerator's implicit value; None: unknown
+    for n, v, enumerator in _definitions(text, prefix):
+        mine = n is not None and n.startswith(prefix)
+        if n is None:
+            nxt = 0
+        elif not enumerator:
+            if mine and v is not None:
+                out[n] = _int(v, f"{where}: {n}")
+        else:
+            if v is not None:
+                m = _INT.match(v)
+                nxt = _int(v, f"{where}: {n}") if mine else int(m.group(1), 0) if m else None
+            if mine:
+                if nxt is None:
+                    raise BuildError(f"pywalk: {where}: {n} follows a value that is no literal")
+                out[n] = nxt
+            nxt = None if nxt is None else nxt + 1
     return out
 
 
@@ -75,8 +96,8 @@ def _read_all(paths) -> dict[str, int]:
     out: dict[str, int] = {}
     for p in paths:
         for n, v in read(Path(p).read_text(), str(p)).items():
-            if out.get(n, v) != v:
-                raise BuildError(f"pywalk: {p}: {n} is defined twice, differently")
+            if n in out:
+                raise BuildError(f"pywalk: {p}: {n} is defined twice")
             out[n] = v
     return out
 
