@@ -98,6 +98,7 @@ struct pw_walk_counts {
 };
 
 struct pw_mm;
+#define PW_MAX_WARNS 8		/* an mm keeps its first 8 WARN reports */
 
 int pw_init(void);
 int pw_install_signal_handlers(void);
@@ -177,7 +178,10 @@ int pw_bench_floor(struct pw_mm *m, unsigned long start, unsigned long end, int 
 		   struct pw_walk_counts *counts);
 int pw_bench_fingerprint(struct pw_mm *m, unsigned long start, unsigned long end,
 			 unsigned long long *hash, long *entries, long *present);
-/* *stop: 0 run, 1 return, 2 pause (poll) */
+/* pw_bench_refault()'s *stop */
+#define PW_STOP_RUN 0
+#define PW_STOP_EXIT 1		/* return */
+#define PW_STOP_PAUSE 2		/* poll, holding nothing */
 long pw_bench_refault(struct pw_mm *m, struct pw_bench_seg *segs, int nsegs,
 		      unsigned long long seed, int tid, int *stop, long *ops);
 /* paced refault and census walks (csrc/bench_paced.c) */
@@ -198,6 +202,8 @@ int pw_bench_census_paced(struct pw_mm *m, struct pw_bench_pace *p, unsigned lon
 			  unsigned long end, int walker, struct pw_walk_counts *counts);
 
 /* controlled schedules (shim/src/sched.c, csrc/sched_run.c) */
+#define PW_MAX_SCHED_THREADS 16	/* threads of one scheduled run */
+#define PW_TRACE_WAITS 255	/* pw_sched_trace.site: a lock waiter handed over (no hook site) */
 #define PW_SCHED_PCT 1		/* PCT: random priorities, depth-1 change points */
 #define PW_SCHED_RANDOM 2	/* a uniformly random runnable thread at every point */
 #define PW_SCHED_REPLAY 3	/* run on; switch only where `switches` says */
@@ -227,10 +233,10 @@ struct pw_sched_result {
 	long *rec_local;		/* and its own decision count */
 	long choices_cap;		/* per step (first choices_cap): runnable mask << 8 | pick */
 	long *choices;
-	long ops[16];			/* per thread: operations done */
-	long ret[16];			/* per thread: the scenario loop's return */
-	int blocked[16];		/* per thread: blocked at the end (deadlock) */
-	struct pw_report stacks[16];	/* per thread: where it blocked (deadlock) */
+	long ops[PW_MAX_SCHED_THREADS];			/* per thread: operations done */
+	long ret[PW_MAX_SCHED_THREADS];			/* per thread: the scenario loop's return */
+	int blocked[PW_MAX_SCHED_THREADS];		/* per thread: blocked at the end (deadlock) */
+	struct pw_report stacks[PW_MAX_SCHED_THREADS];	/* per thread: where it blocked (deadlock) */
 };
 struct pw_sched_trace {			/* one scheduling point, for replay --trace */
 	long step;

@@ -28,6 +28,7 @@ __all__ = ["Variant", "MM", "KernelOops", "MMTainted", "DelayProfile", "build", 
 
 _PY_ACTION = consts.C["PW_PY_ACTION"]
 _HALF = consts.C["PW_MAP_HALF_WRITE_NOTIFY"]
+_MAX_WARNS = consts.C["PW_MAX_WARNS"]
 VM_FAULT_NAMES = {0x1: "OOM", 0x2: "SIGBUS", 0x4: "MAJOR", 0x40: "SIGSEGV",
                   0x100: "NOPAGE", 0x200: "LOCKED", 0x400: "RETRY", 0x800: "FALLBACK"}
 
@@ -280,7 +281,7 @@ class MM:
         return self._read(self.lib.pw_mm_oops(self._m))
 
     def warnings(self):
-        n = min(self.lib.pw_mm_nwarns(self._m), 8)
+        n = min(self.lib.pw_mm_nwarns(self._m), _MAX_WARNS)
         return [self._read(self.lib.pw_mm_warn(self._m, i)) for i in range(n)]
 
     def _check(self, r: int) -> int:
@@ -292,7 +293,7 @@ class MM:
         if n > self._warns_seen:
             warns = self.warnings()
             self._warns_seen = n
-            raise KernelOops(warns[min(n, 8) - 1])
+            raise KernelOops(warns[min(n, _MAX_WARNS) - 1])
         return r
 
     # -- operations --------------------------------------------------------

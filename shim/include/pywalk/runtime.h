@@ -31,7 +31,7 @@ struct pw_delay_profile {
 extern int pw_delays_users;
 void pw_delays_users_add(int delta);
 
-#define PW_MAX_WARNS 8
+/* PW_MAX_WARNS: csrc/pywalk_api.h */
 /* Harness state of one mm (no kernel counterpart): the panic flag and the
  * reports that BUG/oops/WARN leave for Python. */
 struct pw_mm {
