@@ -3,21 +3,25 @@
 
 Python needs several tables at import time, before any variant is built
 (command-line choices, delay sites), so instead of a loaded variant's
-``lib.PW_*`` this module reads the shipped header once, with tree-sitter-c:
-every ``#define PW_X <integer>`` and every enumerator of an ``enum`` whose
-name starts with ``PW_``.  cffi compiles the same header into each variant
-(``lib.PW_X`` is the same value; tests/test_consts.py checks both).
+``lib.PW_*`` this module reads the shipped headers once, with tree-sitter-c:
+every ``#define PW_X <integer>`` and every enumerator named ``PW_*`` of
+csrc/pywalk_api.h and of shim/include/pywalk/report.h (enum pw_oops_kind).
+cffi compiles the same headers into each variant, so ``lib.PW_X`` is the
+same value (tests/test_consts.py checks it, and that no other C file defines
+these names again).
 
-Names: a table is the constants of one prefix (``group("PW_SITE_")``), in
-the order of their values; the Python name of a constant is its C name
-without that prefix, lower-cased (``PW_SITE_FAULT_RETURN`` is "fault_return",
-``PW_LEVEL_PUD`` "pud", ``PW_CB_PTE_HOLE`` "pte_hole"), with "_" turned
-into "-" where the table is user-facing with dashes (``dash=True``:
-``PW_DRIVER_WRITE_NOTIFY`` is "write-notify").  Counts such as
-``PW_NR_SITES`` carry another prefix and so belong to no table.  A table
-whose user-facing names follow no such rule (walkers: "count-numa" is
-``PW_WALK_NUMA_MAPS``) is given as names of C constants (``named()``), and a
-test checks that it names every C value of its prefix once.
+Names: a table is the constants of one prefix (``group("PW_SITE_")``),
+ordered by value; the Python name of a constant is its C name without that
+prefix, lower-cased (``PW_SITE_FAULT_RETURN`` is "fault_return",
+``PW_LEVEL_PUD`` "pud", ``PW_CB_PTE_HOLE`` "pte_hole"), with "_" turned into
+"-" where the table is user-facing with dashes (``dash=True``:
+``PW_DRIVER_WRITE_NOTIFY`` is "write-notify"); report kinds keep upper case
+(``PW_OOPS_DATA_RACE`` is "DATA-RACE").  Limits and counts such as
+``PW_NR_SITES`` or ``PW_MAX_WARNS`` carry another prefix and so belong to no
+table.  A table whose user-facing names follow no such rule (walkers:
+"count-numa" is ``PW_WALK_NUMA_MAPS``) maps its names to C names
+(``named()``), and a test checks that it names every C value of its prefix
+once.
 """
 
 from __future__ import annotations
