@@ -176,7 +176,7 @@ static int pw_do_map_driver(struct mm_struct *mm, unsigned long start, unsigned 
 #endif
 #if PW_CLIENT_DAX
 	if (driver == PW_DRIVER_DAX)	/* the device's alignment: 1 GiB or 2 MiB (daxctl --align) */
-		vma = pw_dax_mmap(mm, start, size, huge_level == 2 ? PUD_SIZE : PMD_SIZE);
+		vma = pw_dax_mmap(mm, start, size, huge_level == PW_LEVEL_PUD ? PUD_SIZE : PMD_SIZE);
 #endif
 	if (!vma) {
 		mmap_write_unlock(mm);
@@ -241,7 +241,7 @@ int pw_fault(struct pw_mm *m, unsigned long addr, int write)
 	return PW_GUARDED(m, pw_do_fault(m->mm, addr, write));
 }
 
-/* level: 1 p4d, 2 pud, 3 pmd, 4 pte; state: 0 none, 1 table, 2 leaf, 3 present, 4 bad */
+/* The deepest entry for addr: its enum pw_level and enum pw_state */
 static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, int *state)
 {
 	p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
@@ -250,29 +250,29 @@ static int pw_do_lookup(struct mm_struct *mm, unsigned long addr, int *level, in
 	pte_t pte;
 
 	mmap_read_lock(mm);
-	*state = 0;
-	*level = 1;
+	*state = PW_STATE_NONE;
+	*level = PW_LEVEL_P4D;
 	if (p4d_none(*p4d))
 		goto out;
-	*level = 2;
+	*level = PW_LEVEL_PUD;
 	pud = pw_pudp_get(pud_offset(p4d, addr));
 	if (pud_none(pud))
 		goto out;
 	if (pud_leaf(pud)) {
-		*state = 2;
+		*state = PW_STATE_LEAF;
 		goto out;
 	}
-	*level = 3;
+	*level = PW_LEVEL_PMD;
 	pmd = pw_pmdp_get(pmd_offset(&pud, addr));
 	if (pmd_none(pmd))
 		goto out;
 	if (pmd_leaf(pmd)) {
-		*state = 2;
+		*state = PW_STATE_LEAF;
 		goto out;
 	}
-	*level = 4;
+	*level = PW_LEVEL_PTE;
 	pte = pw_ptep_get(pte_offset_kernel(&pmd, addr));
-	*state = pte_none(pte) ? 0 : 3;
+	*state = pte_none(pte) ? PW_STATE_NONE : PW_STATE_PRESENT;
 out:
 	mmap_read_unlock(mm);
 	return 0;
@@ -402,7 +402,8 @@ int pw_poke_leaf(struct pw_mm *m, unsigned long addr)
 
 /*
  * Self-tests of the oops machinery (no kernel code involved):
- * 0 VM_BUG_ON(), 1 WARN_ON(), 2 a read of a freed (quarantined) page-table page.
+ * PW_SELFTEST_BUG VM_BUG_ON(), _WARN WARN_ON(), _USE_AFTER_FREE a read of a
+ * freed (quarantined) page-table page.
  */
 static int pw_do_selftest(int what)
 {
@@ -410,12 +411,12 @@ static int pw_do_selftest(int what)
 	volatile unsigned long *table;
 
 	switch (what) {
-	case 0:
-		VM_BUG_ON(what == 0);
+	case PW_SELFTEST_BUG:
+		VM_BUG_ON(what == PW_SELFTEST_BUG);
 		return 0;
-	case 1:
-		return WARN_ON(what == 1);
-	case 2:
+	case PW_SELFTEST_WARN:
+		return WARN_ON(what == PW_SELFTEST_WARN);
+	case PW_SELFTEST_USE_AFTER_FREE:
 		p = pw_alloc_table_page();
 		table = page_address(p);
 		pw_free_table_page(p);

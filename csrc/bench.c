@@ -19,7 +19,7 @@
  *                          positions), to check that two variants hold
  *                          identical tables and that a benchmark left its
  *                          tables alone
- *   pw_bench_refault()     read-refaults populated addresses until *stop is 1
+ *   pw_bench_refault()     read-refaults populated addresses until *stop is PW_STOP_EXIT
  *                          (2: paused, polling); on tables a walk split,
  *                          a refault installs the leaf again
  */
@@ -320,9 +320,9 @@ static long pw_bench_do_refault(struct mm_struct *mm, struct pw_bench_seg *segs,
 	for (;;) {
 		int s = __atomic_load_n(stop, __ATOMIC_ACQUIRE);
 
-		if (s == 1)
+		if (s == PW_STOP_EXIT)
 			break;
-		if (s == 2) {	/* paused: poll every 20 us, hold nothing */
+		if (s == PW_STOP_PAUSE) {	/* paused: poll every 20 us, hold nothing */
 			struct timespec ts = { 0, 20000 };
 
 			nanosleep(&ts, NULL);

@@ -12,7 +12,7 @@
  */
 
 struct pw_dev_mapping {
-	int huge_level;		/* 2: PUD and PMD leaves, 1: PMD leaves, 0: ptes only */
+	int huge_level;		/* the largest leaf: PW_LEVEL_PUD, _PMD or _PTE (no huge leaves) */
 	int write_notify;	/* writes fall back (dirty tracking) */
 };
 
@@ -22,29 +22,31 @@ static vm_fault_t pw_dev_huge_fault(struct vm_fault *vmf, PW_HUGE_FAULT_ARG)
 	struct pw_dev_mapping *dev = vma->vm_private_data;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 #if PW_TREE_HUGE_FAULT_ORDER
-	int level = order == PUD_SHIFT - PAGE_SHIFT ? 2 : order == PMD_SHIFT - PAGE_SHIFT ? 1 : 0;
+	int level = order == PUD_SHIFT - PAGE_SHIFT ? PW_LEVEL_PUD :
+		    order == PMD_SHIFT - PAGE_SHIFT ? PW_LEVEL_PMD : PW_LEVEL_PTE;
 #else
-	int level = pe_size == PE_SIZE_PUD ? 2 : pe_size == PE_SIZE_PMD ? 1 : 0;
+	int level = pe_size == PE_SIZE_PUD ? PW_LEVEL_PUD :
+		    pe_size == PE_SIZE_PMD ? PW_LEVEL_PMD : PW_LEVEL_PTE;
 #endif
-	unsigned long size = level == 2 ? PUD_SIZE : PMD_SIZE;
+	unsigned long size = level == PW_LEVEL_PUD ? PUD_SIZE : PMD_SIZE;
 	unsigned long start = vmf->address & ~(size - 1);
 	unsigned long offset = (start - vma->vm_start) + (vma->vm_pgoff << PAGE_SHIFT);
 	unsigned long pfn;
 	vm_fault_t ret;
 
-	if (level == 0 || level > dev->huge_level || (write && dev->write_notify) ||
+	if (level == PW_LEVEL_PTE || level > dev->huge_level || (write && dev->write_notify) ||
 	    start < vma->vm_start || start + size > vma->vm_end)
 		ret = VM_FAULT_FALLBACK;
 	else {
 		pfn = pw_bar_pfn(offset);
 #if PW_TREE_INSERT_PFN_T
 		/* a pfn_t of device memory with a memmap, as drivers/dax passes it */
-		if (level == 2)
+		if (level == PW_LEVEL_PUD)
 			ret = vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV | PFN_MAP), write);
 		else
 			ret = vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV | PFN_MAP), write);
 #else
-		if (level == 2)
+		if (level == PW_LEVEL_PUD)
 			ret = vmf_insert_pfn_pud(vmf, pfn, write);
 		else
 			ret = vmf_insert_pfn_pmd(vmf, pfn, write);

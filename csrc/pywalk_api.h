@@ -4,12 +4,64 @@
  * The C API that Python sees (cffi cdef is read from this file: keep it to
  * plain declarations).  Every call that runs kernel code is guarded: an oops
  * inside it returns PW_ERR_OOPS and leaves a report in the mm.
+ *
+ * The one definition of every constant the harness shares with Python:
+ * Python reads the #define PW_* and enum lines of this file at import
+ * (pywalk/variant/consts.py documents how names derive from them), and the
+ * shim includes it (shim/include/pywalk/runtime.h).  Keep values decimal
+ * integer literals.
  */
+#ifndef PYWALK_API_H
+#define PYWALK_API_H
 
 #define PW_ERR_OOPS -1000	/* this call oopsed: see pw_mm_oops() */
 #define PW_ERR_PANIC -1001	/* stopped by another thread's oops */
 #define PW_ERR_TAINTED -1002	/* the mm had oopsed before this call */
 #define PW_ERR_NOVMA -1003	/* no mapping at that address */
+
+/*
+ * A page-table level, named and numbered as the kernel's enum pgtable_level
+ * (include/linux/pgtable.h since 6.18; not given to older trees, so ours has
+ * its own names).  pw_lookup()'s level, pw_map()'s huge_level (the largest
+ * leaf a mapping allows: PW_LEVEL_PTE, no huge leaves) and a table page's
+ * level in the shim.  The walk's depth (pgd 0 .. pte 4, pte_hole()'s depth)
+ * is the kernel's own convention and stays.
+ */
+enum pw_level {
+	PW_LEVEL_PTE = 0,
+	PW_LEVEL_PMD = 1,
+	PW_LEVEL_PUD = 2,
+	PW_LEVEL_P4D = 3,
+	PW_LEVEL_PGD = 4,
+};
+
+/* pw_lookup()'s state of the deepest entry for an address */
+enum pw_state {
+	PW_STATE_NONE = 0,	/* pte_none() and the like: nothing there */
+	PW_STATE_TABLE = 1,	/* a table below (not returned: the lookup goes down) */
+	PW_STATE_LEAF = 2,	/* a huge leaf */
+	PW_STATE_PRESENT = 3,	/* a pte that is not none */
+	PW_STATE_BAD = 4,	/* an entry no accessor accepts */
+};
+
+/* Where a shim hook sits (pw_hook(), shim/include/pywalk/runtime.h): the
+ * order is the bit of a site in pw_sched_params.site_mask and its index in
+ * pw_mm_set_delays()'s arrays. */
+enum pw_site {
+	PW_SITE_LOCK = 0,		/* before taking a spinlock or mmap_lock */
+	PW_SITE_UNLOCK = 1,		/* after releasing one */
+	PW_SITE_LOAD = 2,		/* before a page-table entry load by the shim */
+	PW_SITE_STORE = 3,		/* after a page-table entry store */
+	PW_SITE_FAULT_RETURN = 4,	/* the fake driver's huge_fault returning */
+	/* instrumented builds (shim/src/tsan.c): before each access the tree's
+	 * compiled code makes, by kind (KCSAN's plain / marked / atomic) */
+	PW_SITE_READ = 5,		/* a plain load */
+	PW_SITE_WRITE = 6,		/* a plain store */
+	PW_SITE_MARKED_READ = 7,	/* a volatile load: READ_ONCE() and the like */
+	PW_SITE_MARKED_WRITE = 8,	/* a volatile store: WRITE_ONCE() */
+	PW_SITE_ATOMIC = 9,		/* an __atomic builtin (any operation) */
+	PW_NR_SITES = 10,
+};
 
 /* walkers (csrc/walkers.c) */
 #define PW_WALK_COUNT 0		/* counts every callback, has all of them */
@@ -29,13 +81,16 @@
 #define PW_DRIVER_DAX 1		/* the tree's dev_dax_huge_fault() */
 #define PW_DRIVER_VFIO 2	/* the tree's vfio_pci_mmap_huge_fault() */
 
-/* callback mask for PW_WALK_COUNT / PW_WALK_PYTHON */
-#define PW_CB_PGD 1
-#define PW_CB_P4D 2
-#define PW_CB_PUD 4
-#define PW_CB_PMD 8
-#define PW_CB_PTE 16
-#define PW_CB_HOLE 32
+/* callback mask for PW_WALK_COUNT / PW_WALK_PYTHON: a bit per struct mm_walk_ops member */
+#define PW_CB_PGD_ENTRY 1
+#define PW_CB_P4D_ENTRY 2
+#define PW_CB_PUD_ENTRY 4
+#define PW_CB_PMD_ENTRY 8
+#define PW_CB_PTE_ENTRY 16
+#define PW_CB_PTE_HOLE 32
+/* a PW_WALK_PYTHON callback returns PW_PY_ACTION | enum page_walk_action to
+ * set walk->action (1 << 20: above any errno, below any count) */
+#define PW_PY_ACTION 1048576
 
 struct pw_walk_counts {
 	long pgd_entry, p4d_entry, pud_entry, pmd_entry, pte_entry, pte_hole;
@@ -47,6 +102,7 @@ struct pw_walk_counts {
 };
 
 struct pw_mm;
+#define PW_MAX_WARNS 8		/* an mm keeps its first 8 WARN reports */
 
 int pw_init(void);
 int pw_install_signal_handlers(void);
@@ -61,6 +117,7 @@ void pw_kcsan_setup(int enabled, unsigned int interval, unsigned int spins);
 int pw_kcsan_nreports(void);
 struct pw_report *pw_kcsan_report(int i);
 #define PW_MAP_HALF_WRITE_NOTIFY 2	/* pw_map(): first half write-notify, second writable */
+/* huge_level: the largest leaf a mapping allows (enum pw_level; PW_LEVEL_PTE: none) */
 int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify, unsigned long *start);
 int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, int huge_level,
 		  unsigned long *start);
@@ -73,6 +130,10 @@ int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 int pw_zap(struct pw_mm *m, unsigned long start, unsigned long end);
 int pw_mm_teardown(struct pw_mm *m);	/* exit_mmap()'s teardown by the tree, then check_mm() */
 int pw_poke_leaf(struct pw_mm *m, unsigned long addr);
+/* pw_selftest()'s what: exercise the oops machinery */
+#define PW_SELFTEST_BUG 0
+#define PW_SELFTEST_WARN 1
+#define PW_SELFTEST_USE_AFTER_FREE 2
 int pw_selftest(struct pw_mm *m, int what);
 void pw_set_thread(int tid, int role);	/* who the calling thread is, in reports */
 long pw_table_pages_in_use(void);
@@ -84,7 +145,6 @@ long pw_table_pages_in_use(void);
 #define PW_ROLE_ZAPPER 4
 #define PW_ROLE_REAPER 5
 #define PW_ROLE_ABBA 6		/* tests only: harness locks in the wrong order (a deadlock to find) */
-#define PW_NR_DELAY_SITES 5
 
 struct pw_stress_cfg {
 	int role;
@@ -125,7 +185,10 @@ int pw_bench_floor(struct pw_mm *m, unsigned long start, unsigned long end, int 
 		   struct pw_walk_counts *counts);
 int pw_bench_fingerprint(struct pw_mm *m, unsigned long start, unsigned long end,
 			 unsigned long long *hash, long *entries, long *present);
-/* *stop: 0 run, 1 return, 2 pause (poll) */
+/* pw_bench_refault()'s *stop */
+#define PW_STOP_RUN 0
+#define PW_STOP_EXIT 1		/* return */
+#define PW_STOP_PAUSE 2		/* poll, holding nothing */
 long pw_bench_refault(struct pw_mm *m, struct pw_bench_seg *segs, int nsegs,
 		      unsigned long long seed, int tid, int *stop, long *ops);
 /* paced refault and census walks (csrc/bench_paced.c) */
@@ -146,6 +209,8 @@ int pw_bench_census_paced(struct pw_mm *m, struct pw_bench_pace *p, unsigned lon
 			  unsigned long end, int walker, struct pw_walk_counts *counts);
 
 /* controlled schedules (csrc/sched.c, csrc/sched_run.c) */
+#define PW_MAX_SCHED_THREADS 16	/* threads of one scheduled run */
+#define PW_TRACE_WAITS 255	/* pw_sched_trace.site: a lock waiter handed over (no hook site) */
 #define PW_SCHED_PCT 1		/* PCT: random priorities, depth-1 change points */
 #define PW_SCHED_RANDOM 2	/* a uniformly random runnable thread at every point */
 #define PW_SCHED_REPLAY 3	/* run on; switch only where `switches` says */
@@ -175,10 +240,10 @@ struct pw_sched_result {
 	long *rec_local;		/* and its own decision count */
 	long choices_cap;		/* per step (first choices_cap): runnable mask << 8 | pick */
 	long *choices;
-	long ops[16];			/* per thread: operations done */
-	long ret[16];			/* per thread: the scenario loop's return */
-	int blocked[16];		/* per thread: blocked at the end (deadlock) */
-	struct pw_report stacks[16];	/* per thread: where it blocked (deadlock) */
+	long ops[PW_MAX_SCHED_THREADS];			/* per thread: operations done */
+	long ret[PW_MAX_SCHED_THREADS];			/* per thread: the scenario loop's return */
+	int blocked[PW_MAX_SCHED_THREADS];		/* per thread: blocked at the end (deadlock) */
+	struct pw_report stacks[PW_MAX_SCHED_THREADS];	/* per thread: where it blocked (deadlock) */
 };
 struct pw_sched_trace {			/* one scheduling point, for replay --trace */
 	long step;
@@ -192,3 +257,5 @@ struct pw_sched_trace {			/* one scheduling point, for replay --trace */
 long pw_sched_run(struct pw_mm *m, struct pw_stress_cfg *cfgs, long *ops,
 		  unsigned long long *skip, int n, struct pw_sched_params *p, struct pw_sched_result *res,
 		  struct pw_sched_trace *trace, long trace_cap);
+
+#endif

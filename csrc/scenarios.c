@@ -77,7 +77,7 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 					return -err;
 				break;
 			}
-			pw_walker_ops(&ops, c->walker, PW_CB_PMD | PW_CB_PTE | PW_CB_HOLE);
+			pw_walker_ops(&ops, c->walker, PW_CB_PMD_ENTRY | PW_CB_PTE_ENTRY | PW_CB_PTE_HOLE);
 			mmap_read_lock(mm);
 			err = walk_page_range(mm, c->start, c->start + c->size, &ops, &priv);
 			mmap_read_unlock(mm);

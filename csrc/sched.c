@@ -53,7 +53,7 @@ static struct {
 	long cp[16];
 	int ncp, next_switch;
 	unsigned char used[256];	/* local replay: switches taken */
-	struct pw_sched_thr t[PW_SCHED_MAX_THREADS];
+	struct pw_sched_thr t[PW_MAX_SCHED_THREADS];
 } pw_sched = { PTHREAD_MUTEX_INITIALIZER };
 
 static void pw_sched_wake(int i)	/* with pw_sched.mu held */
@@ -286,7 +286,7 @@ void pw_sched_block(const char *what)
 	snprintf(r->msg, sizeof(r->msg), "deadlock: blocked on %s", what);
 	for (int i = 1; i < n; i++)
 		r->frames[r->nframes++] = f[i];
-	pw_sched_trace_step(me, PW_SCHED_WAITS);
+	pw_sched_trace_step(me, PW_TRACE_WAITS);
 	next = pw_sched_decide(me);
 	if (next < 0) {
 		pw_sched_deadlock();
@@ -309,7 +309,7 @@ void pw_sched_begin(struct pw_mm *m, int nthreads, struct pw_sched_params *p,
 		    struct pw_sched_result *res, struct pw_sched_trace *trace, long trace_cap)
 {
 	static int cv_ready;
-	long perm[PW_SCHED_MAX_THREADS];
+	long perm[PW_MAX_SCHED_THREADS];
 
 	pw_sched.m = m;
 	pw_sched.p = *p;
@@ -338,7 +338,7 @@ void pw_sched_begin(struct pw_mm *m, int nthreads, struct pw_sched_params *p,
 		perm[j] = x;
 	}
 	if (!cv_ready) {	/* runs are serialised by the caller (one at a time) */
-		for (int i = 0; i < PW_SCHED_MAX_THREADS; i++)
+		for (int i = 0; i < PW_MAX_SCHED_THREADS; i++)
 			pthread_cond_init(&pw_sched.t[i].cv, NULL);
 		cv_ready = 1;
 	}

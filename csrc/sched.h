@@ -11,8 +11,7 @@
 #ifndef PYWALK_SHIM_SCHED_H
 #define PYWALK_SHIM_SCHED_H
 
-#define PW_SCHED_MAX_THREADS 16
-#define PW_SCHED_WAITS 255	/* trace: a lock waiter handed over (not a hook site) */
+/* PW_MAX_SCHED_THREADS and PW_TRACE_WAITS: csrc/pywalk_api.h */
 
 /* Set in the scheduler's own threads (their index), -1 elsewhere. */
 extern __thread int pw_sched_me;

@@ -53,11 +53,11 @@ long pw_sched_run(struct pw_mm *m, struct pw_stress_cfg *cfgs, long *ops,
 		  unsigned long long *skip, int n, struct pw_sched_params *p, struct pw_sched_result *res,
 		  struct pw_sched_trace *trace, long trace_cap)
 {
-	struct pw_sched_arg args[PW_SCHED_MAX_THREADS];
-	pthread_t th[PW_SCHED_MAX_THREADS];
+	struct pw_sched_arg args[PW_MAX_SCHED_THREADS];
+	pthread_t th[PW_MAX_SCHED_THREADS];
 	int started = 0;
 
-	if (n < 1 || n > PW_SCHED_MAX_THREADS)
+	if (n < 1 || n > PW_MAX_SCHED_THREADS)
 		return -EINVAL;
 	pw_sched_begin(m, n, p, res, trace, trace_cap);
 	for (int i = 0; i < n; i++) {

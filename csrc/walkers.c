@@ -136,7 +136,6 @@ static int pw_dirty_pmd(pmd_t *pmd, unsigned long a, unsigned long n, struct mm_
 /* ---- Python callables (pywalk.api.Walker) ---- */
 static int pw_py_callback(void *handle, int kind, unsigned long addr, unsigned long end,
 			  unsigned long val, int depth);
-#define PW_PY_ACTION 0x100000	/* return (PW_PY_ACTION | action) to set walk->action */
 
 static int pw_py_call(struct mm_walk *walk, int kind, unsigned long a, unsigned long n,
 		      unsigned long val, int depth)
@@ -157,17 +156,17 @@ static int pw_py_call(struct mm_walk *walk, int kind, unsigned long a, unsigned 
 }
 
 static int pw_py_pgd(pgd_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_PGD, a, n, pgd_val(*e), 0); }
+{ return pw_py_call(w, PW_CB_PGD_ENTRY, a, n, pgd_val(*e), 0); }
 static int pw_py_p4d(p4d_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_P4D, a, n, p4d_val(*e), 1); }
+{ return pw_py_call(w, PW_CB_P4D_ENTRY, a, n, p4d_val(*e), 1); }
 static int pw_py_pud(pud_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_PUD, a, n, pud_val(pw_pudp_get(e)), 2); }
+{ return pw_py_call(w, PW_CB_PUD_ENTRY, a, n, pud_val(pw_pudp_get(e)), 2); }
 static int pw_py_pmd(pmd_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_PMD, a, n, pmd_val(pw_pmdp_get(e)), 3); }
+{ return pw_py_call(w, PW_CB_PMD_ENTRY, a, n, pmd_val(pw_pmdp_get(e)), 3); }
 static int pw_py_pte(pte_t *e, unsigned long a, unsigned long n, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_PTE, a, n, pte_val(pw_ptep_get(e)), 4); }
+{ return pw_py_call(w, PW_CB_PTE_ENTRY, a, n, pte_val(pw_ptep_get(e)), 4); }
 static int pw_py_hole(unsigned long a, unsigned long n, int depth, struct mm_walk *w)
-{ return pw_py_call(w, PW_CB_HOLE, a, n, 0, depth); }
+{ return pw_py_call(w, PW_CB_PTE_HOLE, a, n, 0, depth); }
 
 /* Fill ops for a walker kind (and, for COUNT/PYTHON, a callback mask). */
 static void pw_walker_ops(struct mm_walk_ops *ops, int walker, int mask)
@@ -188,23 +187,23 @@ static void pw_walker_ops(struct mm_walk_ops *ops, int walker, int mask)
 		ops->pte_entry = pw_cnt_pte;
 		return;
 	case PW_WALK_PMD_PTE:
-		mask = PW_CB_PMD | PW_CB_PTE | PW_CB_HOLE;
+		mask = PW_CB_PMD_ENTRY | PW_CB_PTE_ENTRY | PW_CB_PTE_HOLE;
 		walker = PW_WALK_COUNT;
 		break;
 	}
 	if (walker == PW_WALK_PYTHON) {
-		if (mask & PW_CB_PGD) ops->pgd_entry = pw_py_pgd;
-		if (mask & PW_CB_P4D) ops->p4d_entry = pw_py_p4d;
-		if (mask & PW_CB_PUD) ops->pud_entry = pw_py_pud;
-		if (mask & PW_CB_PMD) ops->pmd_entry = pw_py_pmd;
-		if (mask & PW_CB_PTE) ops->pte_entry = pw_py_pte;
-		if (mask & PW_CB_HOLE) ops->pte_hole = pw_py_hole;
+		if (mask & PW_CB_PGD_ENTRY) ops->pgd_entry = pw_py_pgd;
+		if (mask & PW_CB_P4D_ENTRY) ops->p4d_entry = pw_py_p4d;
+		if (mask & PW_CB_PUD_ENTRY) ops->pud_entry = pw_py_pud;
+		if (mask & PW_CB_PMD_ENTRY) ops->pmd_entry = pw_py_pmd;
+		if (mask & PW_CB_PTE_ENTRY) ops->pte_entry = pw_py_pte;
+		if (mask & PW_CB_PTE_HOLE) ops->pte_hole = pw_py_hole;
 		return;
 	}
-	if (mask & PW_CB_PGD) ops->pgd_entry = pw_cnt_pgd;
-	if (mask & PW_CB_P4D) ops->p4d_entry = pw_cnt_p4d;
-	if (mask & PW_CB_PUD) ops->pud_entry = pw_cnt_pud;
-	if (mask & PW_CB_PMD) ops->pmd_entry = pw_cnt_pmd;
-	if (mask & PW_CB_PTE) ops->pte_entry = pw_cnt_pte;
-	if (mask & PW_CB_HOLE) ops->pte_hole = pw_cnt_hole;
+	if (mask & PW_CB_PGD_ENTRY) ops->pgd_entry = pw_cnt_pgd;
+	if (mask & PW_CB_P4D_ENTRY) ops->p4d_entry = pw_cnt_p4d;
+	if (mask & PW_CB_PUD_ENTRY) ops->pud_entry = pw_cnt_pud;
+	if (mask & PW_CB_PMD_ENTRY) ops->pmd_entry = pw_cnt_pmd;
+	if (mask & PW_CB_PTE_ENTRY) ops->pte_entry = pw_cnt_pte;
+	if (mask & PW_CB_PTE_HOLE) ops->pte_hole = pw_cnt_hole;
 }

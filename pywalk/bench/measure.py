@@ -16,6 +16,7 @@ from typing import Callable
 from pywalk.bench import stats
 from pywalk.bench.layouts import GiB, Layout, Seg
 from pywalk.errors import EXIT_FINDING, PywalkError
+from pywalk.variant import consts
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, ERR_TAINTED, MM, WALKERS, Variant
 
 WALKER = "count-dirty"      # the default walker (ours): never splits a huge leaf
@@ -26,7 +27,8 @@ WALKER = "count-dirty"      # the default walker (ours): never splits a huge lea
 SPLITTING = ("numa_maps", "count-numa", "pmd_pte")
 TREE_WALKERS = ("numa_maps",)
 BENCH_WALKERS = (WALKER,) + SPLITTING
-FLOOR_MODES = {"floor": 0, "floor_raw": 1, "floor_cb": 2}
+# arm name: PW_BENCH_FLOOR_* (csrc/pywalk_api.h)
+FLOOR_MODES = consts.named("PW_BENCH_FLOOR_", {"floor": "SHIM", "floor_raw": "RAW", "floor_cb": "CB"})
 FLOOR_WEIGHT = 0.25         # time share of each floor arm, relative to a or b
 
 
@@ -119,7 +121,7 @@ class Side:
                 hi = min(lo + chunk, s.end)
                 r = self.lib.pw_bench_populate(self.mm.handle, self.start + lo, self.start + hi,
                                                s.step, int(s.write), bad)
-                if r == -1100:
+                if r == consts.C["PW_BENCH_ERR_FAULT"]:
                     raise BenchError(f"pywalk: {self.variant.name}: a fault at {bad[0]:#x} "
                                      "returned an error")
                 faults += self.check(r, "populate")

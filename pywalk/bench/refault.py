@@ -45,6 +45,7 @@ from pywalk.bench.measure import (TREE_WALKERS, Arm, BenchError, BenchOops, Side
                                   calibrate, paired, ratio_of, run_rounds)
 from pywalk.bench.paced import Pacer
 from pywalk.hunt.races import identify
+from pywalk.variant import consts
 
 TARGET_ROUNDS = 300
 # stalled walks (a lock holder preempted on a busy machine) make rounds far
@@ -57,7 +58,7 @@ def _r(x, nd: int = 1):
     return None if x is None else round(x, nd)
 
 
-RUN, EXIT, PAUSE = 0, 1, 2   # csrc/bench.c pw_bench_refault()'s *stop
+RUN, EXIT, PAUSE = (consts.C[f"PW_STOP_{n}"] for n in ("RUN", "EXIT", "PAUSE"))  # pw_bench_refault()'s *stop
 
 
 class Refaulters:

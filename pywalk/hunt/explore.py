@@ -33,9 +33,9 @@ def small_form(scenario: str, *, ops: int = 1, seed: int = 1, sites=schedule.DEF
     if roles:
         kinds = {r: k for r, k in threads}
         bad = [r for r in roles if r not in stress.ROLE]
-        if bad or len(roles) > 16:
+        if bad or len(roles) > schedule.MAX_THREADS:
             raise UsageError(f"pywalk: --threads: roles are {', '.join(stress.ROLE)} "
-                             "(at most 16 threads)")
+                             f"(at most {schedule.MAX_THREADS} threads)")
         threads = [(r, kinds.get(r, "count-numa" if r == "walker" else None)) for r in roles]
     unit = 1 << (30 if sc.huge == "pud" else 21)
     return schedule.Spec(scenario, threads, [ops] * len(threads), "replay", seed, 0, 0,

@@ -13,8 +13,9 @@ fault-vs-fault).
 from __future__ import annotations
 
 from pywalk.errors import UsageError
+from pywalk.variant import consts
 
-ROLES = ("walker", "reader", "writer", "zapper", "reaper")
+ROLES = tuple(consts.ROLES)     # PW_ROLE_* a user names (not the tests' "abba")
 MAX_THREADS = 256           # per role and in all: past this, a hunt only thrashes
 # roles a scenario cannot do without (the others may be 0)
 NEEDS = {"walk-vs-refault": ("walker", "reader"), "walk-vs-refault-pmd": ("walker", "reader"),

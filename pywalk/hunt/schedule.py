@@ -24,15 +24,18 @@ from dataclasses import dataclass, field
 from pywalk.errors import UsageError
 from pywalk.hunt import stress
 from pywalk.variant.oops import read_report
+from pywalk.variant import consts
+from pywalk.variant.consts import ALL_ROLES, SCHED_KINDS
 from pywalk.variant.runtime import MM, Variant
 
-KINDS = {"pct": 1, "random": 2, "replay": 3}
+KINDS = SCHED_KINDS     # PW_SCHED_*
 DEFAULT_SITES = tuple(stress.SITES)     # every hook site is a scheduling point
 DEFAULT_OPS = {"walker": 2, "reader": 2, "writer": 2, "zapper": 2, "reaper": 1}
 MAX_STEPS = 1_000_000
-# "abba" (tests only): harness code taking page_table_lock, then mmap_lock for
-# write, against the walker's order: a deadlock for the scheduler to find
-ROLES = {**stress.ROLE, "abba": 6}
+MAX_THREADS = consts.C["PW_MAX_SCHED_THREADS"]
+# PW_ROLE_*, with "abba" (tests only): harness code taking page_table_lock, then
+# mmap_lock for write, against the walker's order: a deadlock for the scheduler to find
+ROLES = ALL_ROLES
 REC_CAP = 4096
 _run_lock = threading.Lock()     # one scheduled run at a time per process
 
@@ -123,8 +126,8 @@ def plan_threads(scenario: str, walkers=None, faulters=None, ops_per_thread=None
         plan = {g: (n, walker if g.split("/")[0] == "walker" else kind, pause)
                 for g, (n, kind, pause) in plan.items()}
     threads = [(g.split("/")[0], kind) for g, (n, kind, _) in plan.items() for _ in range(n)]
-    if not 0 < len(threads) <= 16:
-        raise UsageError("pywalk: a schedule runs 1 to 16 threads")
+    if not 0 < len(threads) <= MAX_THREADS:
+        raise UsageError(f"pywalk: a schedule runs 1 to {MAX_THREADS} threads")
     ops = [ops_per_thread or DEFAULT_OPS.get(r, 2) for r, _ in threads]
     return threads, ops
 
@@ -234,7 +237,7 @@ def _raw_trace(variant, tr, ntrace: int, cap: int) -> list[dict]:
     for k in range(max(0, ntrace - cap), ntrace):
         e = tr[k % cap]
         site = (stress.SITES[e.site] if e.site < len(stress.SITES)
-                else "waits (lock held)" if e.site == 255 else f"site{e.site}")
+                else "waits (lock held)" if e.site == consts.C["PW_TRACE_WAITS"] else f"site{e.site}")
         out.append({"step": int(e.step), "tid": int(e.tid), "site": site,
                     "val": int(e.val) if e.has_val else None,
                     "frames": [int(ffi.cast("unsigned long", e.frames[i])) for i in range(e.nframes)]})

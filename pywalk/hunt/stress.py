@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pywalk.hunt.ending import GRACE_S, LOCKUP_S, unwind
 from pywalk.hunt import roles
 from pywalk.variant.delays import SITES, DelayProfile  # noqa: F401 (pywalk.hunt.stress.DelayProfile)
-from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, WALKERS, Variant  # WALKERS: ours and the tree's
+from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, ROLES, WALKERS, Variant  # WALKERS: ours and the tree's
 from pywalk.variant.oops import Report, address_class, signature
 from pywalk.hunt import dataraces, teardown
 
-ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
+ROLE = ROLES        # PW_ROLE_* by name (pywalk.variant.consts), as the README uses it
 GiB = 1 << 30
 
 

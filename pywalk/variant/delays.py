@@ -17,10 +17,11 @@ import dataclasses
 from dataclasses import dataclass
 
 from pywalk.errors import UsageError
+from pywalk.variant import consts
 
-SITES = ("lock", "unlock", "load", "store", "fault_return",
-         # instrumented builds only: before each access of the tree's code, by kind
-         "read", "write", "marked_read", "marked_write", "atomic")
+# enum pw_site (csrc/pywalk_api.h) in C order: index i is the site of value i; the
+# last five are instrumented builds' (before each access of the tree's code, by kind)
+SITES = consts.SITES
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
+from pywalk.variant.consts import OOPS_KINDS
+
 _RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry",
                    "pw_lockdep_store", "pw_stale_store", "pw_history_store", "pw_hist_frames",
                    "pw_kcsan_watch", "pw_kcsan_check", "pw_kc_side", "pw_tsan"}
 _BUILD_DIR = re.compile(r"^.*/build/[^/]+/(tree/)?")
-KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK", 8: "LEAK", 9: "DATA-RACE", 10: "STALE"}
+KINDS = OOPS_KINDS      # enum pw_oops_kind (shim/include/pywalk/report.h), read by consts.py
 HEADLINES = {
     "SEGV": "BUG: unable to handle page fault for address: {addr:#x}",
     "BUS": "BUG: bus error for address: {addr:#x}",

@@ -16,28 +16,19 @@ from typing import Callable, Iterable, Mapping
 from pywalk.errors import UsageError
 from pywalk.variant import builder as _build
 from pywalk.variant.delays import DelayProfile, profile_of
-from pywalk.variant import labels
+from pywalk.variant import consts, labels
+# the harness's constants, read from C (csrc/pywalk_api.h) by consts.py
+from pywalk.variant.consts import (ALL_ROLES, CALLBACKS, DRIVERS, ERR_NOVMA, ERR_OOPS,  # noqa: F401
+                                   ERR_PANIC, ERR_TAINTED, HUGE_LEVELS, LEVELS, ROLE_NAMES, ROLES,
+                                   SELFTESTS, STATES, TEST_ROLES, TREE_CLIENTS, WALKERS)
 from pywalk.variant.oops import KernelOops, MMTainted, read_report
 
 __all__ = ["Variant", "MM", "KernelOops", "MMTainted", "DelayProfile", "build", "set_role",
            "CALLBACKS", "WALKERS", "ROLES"]
 
-CALLBACKS = {"pgd_entry": 1, "p4d_entry": 2, "pud_entry": 4, "pmd_entry": 8,
-             "pte_entry": 16, "pte_hole": 32}
-# ours (csrc/walkers.c: count-*, pmd_pte) and the tree's own clients (csrc/clients.c)
-WALKERS = {"count": 0, "count-numa": 1, "count-dirty": 2, "python": 3, "pmd_pte": 4,
-           "numa_maps": 5, "dirty": 6, "dirty-clean": 7,
-           "smaps": 8, "pagemap": 9, "mincore": 10}
-TREE_CLIENTS = ("numa_maps", "dirty", "dirty-clean", "smaps", "pagemap", "mincore")
-# huge-fault drivers: ours (write faults on a write-notify mapping fall back)
-# and the tree's (csrc/clients.c)
-DRIVERS = {"write-notify": 0, "dax": 1, "vfio": 2}
-HUGE_LEVELS = {True: 2, "pud": 2, "pmd": 1, False: 0, None: 0, "pte": 0}
-LEVELS = {1: "p4d", 2: "pud", 3: "pmd", 4: "pte"}
-STATES = {0: "none", 1: "table", 2: "leaf", 3: "present", 4: "bad"}
-ERR_OOPS, ERR_PANIC, ERR_TAINTED, ERR_NOVMA = -1000, -1001, -1002, -1003
-ROLES = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}  # PW_ROLE_*
-ROLE_NAMES = {v: k for k, v in ROLES.items()}
+_PY_ACTION = consts.C["PW_PY_ACTION"]
+_HALF = consts.C["PW_MAP_HALF_WRITE_NOTIFY"]
+_MAX_WARNS = consts.C["PW_MAX_WARNS"]
 VM_FAULT_NAMES = {0x1: "OOM", 0x2: "SIGBUS", 0x4: "MAJOR", 0x40: "SIGSEGV",
                   0x100: "NOPAGE", 0x200: "LOCKED", 0x400: "RETRY", 0x800: "FALLBACK"}
 
@@ -141,7 +132,7 @@ class _PyWalker:
         if r is None:
             return 0
         if isinstance(r, str) and r in self.ACTIONS:
-            return 0x100000 | self.ACTIONS[r]
+            return _PY_ACTION | self.ACTIONS[r]
         if isinstance(r, int) and not isinstance(r, bool) and -4095 <= r <= 0x7fffffff:
             return int(r)
         raise WalkCallbackError(
@@ -290,7 +281,7 @@ class MM:
         return self._read(self.lib.pw_mm_oops(self._m))
 
     def warnings(self):
-        n = min(self.lib.pw_mm_nwarns(self._m), 8)
+        n = min(self.lib.pw_mm_nwarns(self._m), _MAX_WARNS)
         return [self._read(self.lib.pw_mm_warn(self._m, i)) for i in range(n)]
 
     def _check(self, r: int) -> int:
@@ -305,7 +296,7 @@ class MM:
         if n > self._warns_seen:
             warns = self.warnings()
             self._warns_seen = n
-            raise KernelOops(warns[min(n, 8) - 1])
+            raise KernelOops(warns[min(n, _MAX_WARNS) - 1])
         return r
 
     # -- operations --------------------------------------------------------
@@ -330,7 +321,7 @@ class MM:
             r = self._check(self.lib.pw_map_driver(self._m, size, DRIVERS[driver],
                                                    HUGE_LEVELS[huge], start))
         else:
-            wn = 2 if write_notify == "half" else int(bool(write_notify))
+            wn = _HALF if write_notify == "half" else int(bool(write_notify))
             r = self._check(self.lib.pw_map(self._m, size, HUGE_LEVELS[huge], wn, start))
         if r:
             raise OSError(-r, f"pywalk: map failed ({r})")
@@ -413,7 +404,9 @@ class MM:
     def selftest(self, what: str) -> int:
         """Exercise the oops machinery: "bug", "warn" or "use-after-free"."""
         _this_thread(self.lib)
-        return self._check(self.lib.pw_selftest(self._m, ["bug", "warn", "use-after-free"].index(what)))
+        if what not in SELFTESTS:
+            raise UsageError(f"pywalk: selftest {what!r}: one of {', '.join(SELFTESTS)}")
+        return self._check(self.lib.pw_selftest(self._m, SELFTESTS[what]))
 
     def poke_leaf(self, addr: int) -> int:
         """Read the frame behind the huge PUD leaf at addr from C (faults)."""

@@ -53,7 +53,7 @@ void pw_check_tables(struct mm_struct *mm)
 		if (p4d_none(p4d))
 			continue;
 		pud = p4d_pgtable(p4d);
-		if (!pw_leak_table_ok(mm, pud, PW_PT_PUD, "pud"))
+		if (!pw_leak_table_ok(mm, pud, PW_LEVEL_PUD, "pud"))
 			continue;
 		puds++;
 		for (int j = 0; j < PTRS_PER_PUD; j++) {
@@ -63,7 +63,7 @@ void pw_check_tables(struct mm_struct *mm)
 			if (pud_none(u) || pud_leaf(u))
 				continue;
 			pmd = pud_pgtable(u);
-			if (!pw_leak_table_ok(mm, pmd, PW_PT_PMD, "pmd"))
+			if (!pw_leak_table_ok(mm, pmd, PW_LEVEL_PMD, "pmd"))
 				continue;
 			pmds++;
 			for (int k = 0; k < PTRS_PER_PMD; k++) {
@@ -71,7 +71,7 @@ void pw_check_tables(struct mm_struct *mm)
 
 				if (pmd_none(d) || pmd_leaf(d))
 					continue;
-				if (pw_leak_table_ok(mm, page_address(pmd_page(d)), PW_PT_PTE, "pte"))
+				if (pw_leak_table_ok(mm, page_address(pmd_page(d)), PW_LEVEL_PTE, "pte"))
 					ptes++;
 			}
 		}

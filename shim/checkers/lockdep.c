@@ -52,11 +52,11 @@ void pw_lockdep_store(void *entry, unsigned long old, unsigned long new)
 		return;
 	table = virt_to_page((void *)((unsigned long)entry & PAGE_MASK));
 	switch (table->pw_level) {
-	case PW_PT_PTE:
+	case PW_LEVEL_PTE:
 		need = ptlock_ptr(table);
 		name = "the pte table's split ptlock (pte_lockptr())";
 		break;
-	case PW_PT_PMD:
+	case PW_LEVEL_PMD:
 		need = ptlock_ptr(table);
 		name = "the pmd table's split ptlock (pmd_lockptr())";
 		break;

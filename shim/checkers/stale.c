@@ -67,7 +67,7 @@ void pw_stale_view(void *p, unsigned long v)
 
 	if (!pw_stale_on || off < PW_PT_BASE || off >= PW_PT_END || (e & 7) || !pw_cur.active)
 		return;
-	if (virt_to_page((void *)(e & PAGE_MASK))->pw_level == PW_PT_UNKNOWN)
+	if (virt_to_page((void *)(e & PAGE_MASK))->pw_level == PW_LEVEL_NONE)
 		return;		/* not a page table (a freed one, or never one) */
 	s = pw_stale_slot(e);
 	s->entry = e;

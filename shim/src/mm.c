@@ -80,7 +80,7 @@ static struct mm_struct *pw_mm_create(void)	/* kernel: mm_alloc() + pgd_alloc() 
 
 	if (!mm)
 		return NULL;
-	pgd = pw_alloc_table(NULL, PW_PT_PGD);
+	pgd = pw_alloc_table(NULL, PW_LEVEL_PGD);
 	if (!pgd) {
 		free(mm);
 		return NULL;

@@ -129,10 +129,14 @@ struct page *pw_alloc_table_page(void)	/* kernel: the page allocator for page ta
 	if (pw_nr_free) {
 		pa = pw_free_list[--pw_nr_free] << PAGE_SHIFT;
 	} else if (pw_pool_top < PW_PT_END) {
-		if ((pw_pool_top & (PW_CHUNK - 1)) == 0 &&
-		    mprotect(pw_physbase + pw_pool_top, PW_CHUNK, PROT_READ | PROT_WRITE)) {
-			pthread_mutex_unlock(&pw_pool_lock);
-			return NULL;
+		if ((pw_pool_top & (PW_CHUNK - 1)) == 0) {
+			if (mprotect(pw_physbase + pw_pool_top, PW_CHUNK, PROT_READ | PROT_WRITE)) {
+				pthread_mutex_unlock(&pw_pool_lock);
+				return NULL;
+			}
+			/* the chunk's pages are no tables yet (stale.c asks) */
+			for (unsigned long i = 0; i < PW_CHUNK >> PAGE_SHIFT; i++)
+				pw_memmap[(pw_pool_top >> PAGE_SHIFT) + i].pw_level = PW_LEVEL_NONE;
 		}
 		pa = pw_pool_top;
 		pw_pool_top += PAGE_SIZE;
@@ -144,6 +148,7 @@ struct page *pw_alloc_table_page(void)	/* kernel: the page allocator for page ta
 		return NULL;
 	page = &pw_memmap[pa >> PAGE_SHIFT];
 	memset(page, 0, sizeof(*page));
+	page->pw_level = PW_LEVEL_NONE;
 	return page;
 }
 
@@ -252,7 +257,7 @@ void pw_free_table_page(struct page *page)	/* kernel: freeing a page-table page 
 	if (page->pw_mm)	/* leaks.c: no longer this mm's */
 		__atomic_fetch_sub(&page->pw_mm->pw_live_tables, 1, __ATOMIC_RELAXED);
 	page->pw_mm = NULL;
-	page->pw_level = PW_PT_UNKNOWN;
+	page->pw_level = PW_LEVEL_NONE;
 	__atomic_fetch_sub(&pw_pages_in_use, 1, __ATOMIC_RELAXED);
 	if (pw_gather_depth > 0) {
 		if (pw_ngathered == PW_GATHER_MAX)

@@ -44,12 +44,13 @@ struct page {			/* kernel: struct page, what page-table pages need */
 	pgtable_t pmd_huge_pte;	/* kernel: page->pmd_huge_pte (deposit; unused on x86) */
 	unsigned long flags;
 	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */
-	int pw_level;		/* a table page's level, PW_PT_* (set at allocation; lockdep.c) */
+	int pw_level;		/* a table page's enum pw_level (set at allocation; lockdep.c),
+				 * or PW_LEVEL_NONE */
 	struct mm_struct *pw_mm;	/* the mm it was allocated to, NULL once freed (leaks.c) */
 	struct address_space *mapping;	/* kernel: page->mapping (device-dax's dax_set_mapping()) */
 	pgoff_t index;		/* kernel: page->index (same) */
 };
-enum { PW_PT_UNKNOWN, PW_PT_PTE, PW_PT_PMD, PW_PT_PUD, PW_PT_PGD };
+#define PW_LEVEL_NONE -1	/* page->pw_level: not a table (free, or never one) */
 struct folio {			/* kernel: struct folio (only &folio->page is taken, by
 				 * zap_huge_pmd()'s tail for pages with a struct page) */
 	struct page page;
@@ -182,8 +183,8 @@ void pw_free_table_page(struct page *page);	/* into the PROT_NONE quarantine */
 void pw_gather_begin(void);	/* physmem.c: tables freed until pw_gather_end() */
 void pw_gather_end(void);	/* are quarantined together, then */
 void pw_gather_reset(void);
-/* a table page of that level for mm (NULL: not counted, the pgd) */
-static inline struct page *pw_alloc_table(struct mm_struct *mm, int level)
+/* a table page of that level (enum pw_level) for mm (NULL: not counted, the pgd) */
+static inline struct page *pw_alloc_table(struct mm_struct *mm, enum pw_level level)
 {
 	struct page *p = pw_alloc_table_page();
 
@@ -197,15 +198,15 @@ static inline struct page *pw_alloc_table(struct mm_struct *mm, int level)
 }
 static inline pud_t *pud_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pud_alloc_one() */
 {
-	struct page *p = pw_alloc_table(mm, PW_PT_PUD);
+	struct page *p = pw_alloc_table(mm, PW_LEVEL_PUD);
 	return p ? (pud_t *)page_address(p) : NULL;
 }
 static inline pmd_t *pmd_alloc_one(struct mm_struct *mm, unsigned long a)	/* kernel: pmd_alloc_one() */
 {
-	struct page *p = pw_alloc_table(mm, PW_PT_PMD);
+	struct page *p = pw_alloc_table(mm, PW_LEVEL_PMD);
 	return p ? (pmd_t *)page_address(p) : NULL;
 }
-static inline pgtable_t pte_alloc_one(struct mm_struct *mm) { return pw_alloc_table(mm, PW_PT_PTE); }	/* kernel: pte_alloc_one() */
+static inline pgtable_t pte_alloc_one(struct mm_struct *mm) { return pw_alloc_table(mm, PW_LEVEL_PTE); }	/* kernel: pte_alloc_one() */
 static inline void pud_free(struct mm_struct *mm, pud_t *pud) { pw_free_table_page(virt_to_page(pud)); }	/* kernel: pud_free() */
 static inline void pmd_free(struct mm_struct *mm, pmd_t *pmd) { pw_free_table_page(virt_to_page(pmd)); }	/* kernel: pmd_free() */
 static inline void pte_free(struct mm_struct *mm, pgtable_t pte) { pw_free_table_page(pte); }	/* kernel: pte_free() */

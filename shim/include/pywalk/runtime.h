@@ -16,21 +16,10 @@
 #include <sched.h>
 #include "compiler.h"
 
-enum pw_site {			/* where a hook sits */
-	PW_SITE_LOCK,		/* before taking a spinlock or mmap_lock */
-	PW_SITE_UNLOCK,		/* after releasing one */
-	PW_SITE_LOAD,		/* before a page-table entry load by the shim */
-	PW_SITE_STORE,		/* after a page-table entry store */
-	PW_SITE_FAULT_RETURN,	/* the fake driver's huge_fault returning */
-	/* instrumented builds (shim/checkers/tsan.c): before each access the tree's
-	 * compiled code makes, by kind (KCSAN's plain / marked / atomic) */
-	PW_SITE_READ,		/* a plain load */
-	PW_SITE_WRITE,		/* a plain store */
-	PW_SITE_MARKED_READ,	/* a volatile load: READ_ONCE() and the like */
-	PW_SITE_MARKED_WRITE,	/* a volatile store: WRITE_ONCE() */
-	PW_SITE_ATOMIC,		/* an __atomic builtin (any operation) */
-	PW_NR_SITES,
-};
+#include "report.h"
+/* the constants the harness shares with Python, enum pw_site among them
+ * (csrc/pywalk_api.h: shim/ and csrc/ are siblings, installed or not) */
+#include "../../../csrc/pywalk_api.h"
 
 /* Delay profile of one mm, set from Python (pywalk/variant/delays.py documents it). */
 struct pw_delay_profile {
@@ -44,9 +33,7 @@ struct pw_delay_profile {
 extern int pw_delays_users;
 void pw_delays_users_add(int delta);
 
-#include "report.h"
-
-#define PW_MAX_WARNS 8
+/* PW_MAX_WARNS: csrc/pywalk_api.h */
 /* Harness state of one mm (no kernel counterpart): the panic flag and the
  * reports that BUG/oops/WARN leave for Python. */
 struct pw_mm {
