@@ -60,13 +60,9 @@ class Definition:
 
 
 def parse(text: str):
-    """(source bytes, parsed bytes, tree) of C text (undecodable bytes kept).
-
-    tree-sitter ends a #define's body at a comment; a comment followed on
-    its line by more of the directive (a continuation "\\", more text) is
-    therefore parsed as spaces (newlines and continuations kept: the parsed
-    bytes have the same offsets and lines as the source).
-    """
+    """(source bytes, parsed bytes, tree) of C text.  tree-sitter ends a #define at
+    a comment, so a comment with more of its line after it is parsed as spaces
+    (newlines and continuations kept: offsets and lines do not move)."""
     src = text.encode("utf-8", "surrogateescape")
     tree = _PARSER.parse(src)
     buf = bytearray(src)
@@ -113,7 +109,7 @@ def _chain(src: bytes, node: Node, conds: list[str]):
             term = _term(src, node)
             if "def" in word:
                 term = f"{'!' if 'ndef' in word else ''}defined({term})"
-            here = term if word in ("#if", "#ifdef", "#ifndef") else \
+            here = term if not word.startswith("#el") else \
                 " && ".join([f"!({p})" for p in prev] + [f"({term})"])
             prev.append(term)
         yield from _items(src, node, conds + [here])
@@ -246,10 +242,8 @@ def _damaged(buf: bytes, node: Node) -> int | None:
             depths = [d for d, _ in _depths(text)]
             if min(depths[:-1], default=1) <= 0 or depths[-1]:
                 return child.start_point.row + 1
-        if child.type in _CONDITIONALS:
-            found = _damaged(buf, child)
-            if found is not None:
-                return found
+        if child.type in _CONDITIONALS and (found := _damaged(buf, child)) is not None:
+            return found
     return None
 
 
@@ -319,12 +313,9 @@ def find_definitions(text: str, relpath: str) -> dict[str, list[Definition]]:
 
 def slice_symbols(text: str, relpath: str, names: list[str],
                   optional: frozenset[str] | set[str] = frozenset()) -> list[Definition]:
-    """Definitions of names (every definition of each), in name order.
-
-    A name without any definition raises SliceError naming it and the file,
-    unless it is in optional; so does one that comes after a #if chain the
-    parser could not follow.
-    """
+    """Definitions of names (every definition of each), in name order.  A name
+    without any (unless optional), or after a #if chain the parser could not
+    follow, is a SliceError naming it and the file."""
     defs = find_definitions(text, relpath)
     damaged = _parsed(text)[1]
     result: list[Definition] = []
@@ -350,11 +341,8 @@ def render_prototypes(defs: list[Definition]) -> str:
 
 
 def render(defs: list[Definition], *, prototypes: bool = True) -> str:
-    """C text for the definitions: each under its #if chain and a #line.
-
-    With prototypes, function declarations come first so that definitions can
-    be emitted in any order.
-    """
+    """C text for the definitions, each under its #if chain and a #line; with
+    prototypes, function declarations first (so any order compiles)."""
     protos = [_wrap(d, d.prototype()) for d in defs if prototypes and d.prototype()]
     return "\n".join(protos + [_wrap(d, d.text) for d in defs]) + "\n"
 
