@@ -6,12 +6,22 @@ comments."""
 
 from __future__ import annotations
 
+import threading
+
 import tree_sitter_c
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 C = Language(tree_sitter_c.language())
-PARSER = Parser(C)
 _COMMENTS = Query(C, "(comment) @c")
+_LOCAL = threading.local()
+
+
+def parse(src: bytes, old: Tree | None = None) -> Tree:
+    """tree-sitter-c's tree of src (old: an edited earlier tree of it).  A
+    parser per thread: one parser is not safe to share."""
+    if not hasattr(_LOCAL, "parser"):
+        _LOCAL.parser = Parser(C)
+    return _LOCAL.parser.parse(src) if old is None else _LOCAL.parser.parse(src, old)
 
 
 def comments(node: Node) -> list[Node]:
@@ -37,4 +47,4 @@ def uncommented(src: bytes, node: Node, start: int | None = None, end: int | Non
 def without_comments(source: str) -> str:
     """source with each comment replaced by a space."""
     src = source.encode("utf-8", "surrogateescape")
-    return uncommented(src, PARSER.parse(src).root_node, 0, len(src))
+    return uncommented(src, parse(src).root_node, 0, len(src))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pywalk.errors import BuildError
-from pywalk.tree.csyntax import PARSER as _PARSER, comments, text as _text, uncommented
+from pywalk.tree.csyntax import comments, parse as _parse, text as _text, uncommented
 
 # preprocessor conditionals, whose bodies hold top-level items too
 _CONDITIONALS = {"preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef",
@@ -64,7 +64,7 @@ def parse(text: str):
     a comment, so a comment with more of its line after it is parsed as spaces
     (newlines and continuations kept: offsets and lines do not move)."""
     src = text.encode("utf-8", "surrogateescape")
-    tree = _PARSER.parse(src)
+    tree = _parse(src)
     buf = bytearray(src)
     for c in comments(tree.root_node):
         s, e = c.start_byte, c.end_byte
@@ -74,7 +74,7 @@ def parse(text: str):
             buf[s:e] = b"\\\n".join(b" " * len(part) for part in body.split(b"\\\n"))
             tree.edit(s, e, e, c.start_point, c.end_point, c.end_point)
     buf = bytes(buf)
-    return src, buf, tree if buf == src else _PARSER.parse(buf, tree)
+    return src, buf, tree if buf == src else _parse(buf, tree)
 
 
 def _term(src: bytes, node: Node) -> str:
@@ -261,7 +261,7 @@ def _definitions(buf: bytes, root: Node, conds: list[str], base: tuple[int, int]
         if err is not None:
             piece = _blank(buf, nodes, err)[start:end]
             if tries > 0 and piece != buf[start:end]:
-                tree = _PARSER.parse(piece)
+                tree = _parse(piece)
                 found = list(_definitions(piece, tree.root_node, chunk_conds,
                                           (off + start, row + nodes[0].start_point.row), tries - 1))
                 heads = bytearray(piece)        # #if lines in bodies are whole chains
