@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from pywalk.tree import csyntax
+
 # files the facts are read from (builder reads them too)
 READS = ("include/linux/mm.h", "include/linux/pagewalk.h", "include/linux/pgtable.h",
          "include/linux/huge_mm.h", "include/linux/mmu_notifier.h", "mm/pgtable-generic.c")
@@ -111,11 +113,6 @@ _DEF_PATTERNS = (
 _FUNC = re.compile(r"(\w+|\*)\s*\b(\w+)\s*\(")                       # a type, then NAME(
 
 
-def _strip_comments(text: str) -> str:
-    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
-    return re.sub(r"//[^\n]*", " ", text)
-
-
 _INDEX: dict[str, tuple[str, frozenset[str]]] = {}
 
 
@@ -124,7 +121,7 @@ def _index(text: str) -> tuple[str, frozenset[str]]:
     (memoised by content)."""
     hit = _INDEX.get(text)
     if hit is None:
-        clean = _strip_comments(text)
+        clean = csyntax.without_comments(text)
         names = set()
         for rx in _DEF_PATTERNS:
             names.update(rx.findall(clean))

@@ -45,7 +45,7 @@ from pywalk.tree import gitinfo
 from pywalk.variant import labels, patched_tree
 from pywalk.variant.patches import Patch, load_patches
 
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"   # 4: the tree-sitter slicer
 CC = os.environ.get("CC", "gcc")
 CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing",
           "-fno-omit-frame-pointer", "-Wall", "-Wno-unused-function",

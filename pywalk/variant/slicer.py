@@ -1,35 +1,36 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Take named definitions verbatim out of kernel C source text.
 
-The slicer reads raw text: comments, string and character literals,
-preprocessor lines (with continuation lines), braces and macros.  For every
-top-level definition of a wanted symbol it returns the exact source text plus
-the chain of ``#if``/``#ifdef``/``#elif``/``#else`` conditions that enclose it,
-so that the real C preprocessor, with the shim's CONFIG_* settings, picks the
-same definition the kernel build would.  Nothing is rewritten: a patch to the
-tree changes what is sliced.
-
-A symbol that has no definition in the file is an error that names the symbol
-and the file (:class:`SliceError`).
+tree-sitter-c parses C as written, before preprocessing: comments, macros and
+``#if``/``#ifdef``/``#elif``/``#else`` chains are nodes of one syntax tree.  For
+every top-level definition of a wanted symbol the slicer returns the exact
+source text plus the conditions of the chains that enclose it, so that the real
+C preprocessor, with the shim's CONFIG_* settings, picks the same definition the
+kernel build would.  Nothing is rewritten: a patch to the tree changes what is
+sliced.  A symbol without a definition in the file is a :class:`SliceError`.
 """
 
 from __future__ import annotations
 
-import bisect
-import re
+import functools
 from dataclasses import dataclass, field
 
-from pywalk.errors import BuildError
+from tree_sitter import Node
 
-_IDENT = re.compile(r"[A-Za-z_]\w*")
-_ATTRIBUTE_WORDS = {
-    "__attribute__", "__attribute", "__section", "__aligned", "__printf",
-    "__must_check", "__cold", "__weak", "noinline", "__always_inline",
-    "__noreturn", "__maybe_unused", "__init", "__ref", "__meminit",
-    "EXPORT_SYMBOL", "EXPORT_SYMBOL_GPL", "__releases", "__acquires",
-    "__cond_lock", "__deprecated", "if", "while", "for", "switch", "return",
-    "sizeof", "typeof", "__typeof__",
-}
+from pywalk.errors import BuildError
+from pywalk.tree.csyntax import comments, parse as _parse, text as _text, uncommented
+
+# preprocessor conditionals, whose bodies hold top-level items too
+_CONDITIONALS = {"preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef",
+                 "preproc_else"}
+_CHAINS = ("preproc_if", "preproc_ifdef")
+_MACROS = ("preproc_def", "preproc_function_def")
+# tokens a kernel attribute macro may be parsed as
+_WORDS = {"identifier", "type_identifier", "primitive_type"}
+# how many macro words one definition may need blanked before it parses
+_TRIES = 6
+_NOT_BODY = {"condition", "name", "alternative"}   # a conditional's fields
+_TYPES = {"struct_specifier": "struct", "union_specifier": "union", "enum_specifier": "enum"}
 
 
 class SliceError(BuildError):
@@ -51,291 +52,272 @@ class Definition:
 
     def condition(self) -> str | None:
         """The enclosing conditions as one #if expression, or None."""
-        if not self.conditions:
-            return None
-        return " && ".join(f"({c})" for c in self.conditions)
+        return " && ".join(f"({c})" for c in self.conditions) or None
 
     def prototype(self) -> str | None:
         """A declaration for a function definition (so order does not matter)."""
-        if self.kind != "function":
-            return None
-        return self.head.rstrip() + ";"
+        return self.head.rstrip() + ";" if self.kind == "function" else None
 
 
-# --------------------------------------------------------------------------
-# scanning
+def parse(text: str):
+    """(source bytes, parsed bytes, tree) of C text.  tree-sitter ends a #define at
+    a comment, so a comment with more of its line after it is parsed as spaces
+    (newlines and continuations kept: offsets and lines do not move)."""
+    src = text.encode("utf-8", "surrogateescape")
+    tree = _parse(src)
+    buf = bytearray(src)
+    for c in comments(tree.root_node):
+        s, e = c.start_byte, c.end_byte
+        body, eol = src[s:e], src.find(b"\n", e)
+        rest = src[e:eol if eol >= 0 else len(src)]
+        if (rest.strip() or b"\\\n" in body) and body.count(b"\n") == body.count(b"\\\n"):
+            buf[s:e] = b"\\\n".join(b" " * len(part) for part in body.split(b"\\\n"))
+            tree.edit(s, e, e, c.start_point, c.end_point, c.end_point)
+    buf = bytes(buf)
+    return src, buf, tree if buf == src else _parse(buf, tree)
 
 
-def _skip_literal(text: str, i: int) -> int:
-    """i at a quote; return the index after the closing quote."""
-    quote = text[i]
-    i += 1
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
+def _term(src: bytes, node: Node) -> str:
+    """The expression of a #if/#elif (one line, comments and continuations out)."""
+    cond = node.child_by_field_name("condition") or node.child_by_field_name("name")
+    return " ".join(uncommented(src, cond).replace("\\\n", " ").split())
+
+
+def _items(src: bytes, node: Node, conds: list[str]):
+    """(item, conditions) for each top-level item under node, conditionals
+    flattened."""
+    for i, child in enumerate(node.children):
+        kind = child.type
+        if node.type in _CONDITIONALS and (node.field_name_for_child(i) in _NOT_BODY
+                                            or kind[0] in "#\n"):     # #ifdef, #endif
             continue
-        if c == quote or c == "\n":
-            return i + 1
-        i += 1
-    return n
+        if kind in _CHAINS:
+            yield from _chain(src, child, conds)
+        elif kind != "comment":
+            yield child, conds
 
 
-def _directive_end(text: str, i: int) -> int:
-    """i at '#'; return index of the newline that ends the directive."""
-    n = len(text)
-    while i < n:
-        j = text.find("\n", i)
-        if j < 0:
-            return n
-        # continuation: backslash before the newline (comments aside)
-        k = j - 1
-        while k >= i and text[k] in " \t\r":
-            k -= 1
-        if k >= i and text[k] == "\\":
-            i = j + 1
+def _chain(src: bytes, node: Node, conds: list[str]):
+    """Items of an #if/#ifdef and its #elif/#else branches, each under its terms
+    (a branch: the earlier branches' terms negated, and its own)."""
+    prev: list[str] = []
+    while node is not None:
+        word = node.children[0].type        # "#if", "#ifdef", "#elifndef", "#else", ...
+        if word == "#else":
+            here = " && ".join(f"!({p})" for p in prev)
+        else:
+            term = _term(src, node)
+            if "def" in word:
+                term = f"{'!' if 'ndef' in word else ''}defined({term})"
+            here = term if not word.startswith("#el") else \
+                " && ".join([f"!({p})" for p in prev] + [f"({term})"])
+            prev.append(term)
+        yield from _items(src, node, conds + [here])
+        node = node.child_by_field_name("alternative")
+
+
+def _chunks(src: bytes, root: Node, conds: list[str]):
+    """(nodes, conditions) of each top-level declaration or definition, and of
+    each #define; a declaration runs to its ';', a function to its body's '}'."""
+    items = [(n, c) for n, c in _items(src, root, conds)
+             if n.type in _MACROS or not n.type.startswith(("preproc_", "#"))]
+    pending: list[Node] = []
+    depth = 0       # braces a broken item left open (a clean one is balanced)
+    for i, (node, conds) in enumerate(items):
+        if node.type in _MACROS:
+            yield [node], conds
             continue
-        # a /* comment */ spanning lines inside a directive
-        seg = text[i:j]
-        if seg.count("/*") > seg.count("*/"):
-            close = text.find("*/", j)
-            if close < 0:
-                return n
-            i = close + 2
-            continue
-        return j
-    return n
+        if not pending:
+            start_conds = conds
+        pending.append(node)
+        if node.has_error:
+            depth += sum({"{": 1, "}": -1}.get(lf.type, 0) for lf in _leaves(node, True))
+        last = src[node.end_byte - 1]
+        nxt = items[i + 1][0] if i + 1 < len(items) else None
+        if depth < 0 or depth == 0 and (
+                node.type in ("function_definition", "compound_statement") or last == 59
+                or (node.type == "ERROR" and last == 125 and getattr(nxt, "type", "") != ";")
+                or _invocation(node) and (nxt is None or _invocation(nxt)    # not an
+                                          or nxt.type in _MACROS    # attribute's
+                                          or nxt.start_point.row > node.end_point.row + 1)):
+            yield pending, start_conds
+            pending, depth = [], 0
+    if pending:
+        yield pending, start_conds
 
 
-def _strip_comments(s: str) -> str:
-    s = re.sub(r"/\*.*?\*/", " ", s, flags=re.S)
-    s = re.sub(r"//[^\n]*", " ", s)
-    return s
+def _invocation(node: Node) -> bool:
+    """A macro invoked on a line of its own, without ';' (VFIO_IOREAD_DECLARATION(8))."""
+    return node.type == "expression_statement" and node.children[-1].is_missing \
+        and node.children[0].type == "call_expression"
 
 
-class _CondStack:
-    """Tracks the preprocessor condition chain at each point of a file."""
-
-    def __init__(self) -> None:
-        self.frames: list[list[str]] = []   # per #if: list of branch terms so far
-        self.current: list[str] = []        # current term per frame
-
-    def handle(self, directive: str) -> None:
-        d = _strip_comments(directive.replace("\\\n", " "))
-        m = re.match(r"\s*#\s*(\w+)\s*(.*)", d, re.S)
-        if not m:
-            return
-        word, rest = m.group(1), " ".join(m.group(2).split())
-        if word in ("if", "ifdef", "ifndef"):
-            if word == "ifdef":
-                term = f"defined({rest})"
-            elif word == "ifndef":
-                term = f"!defined({rest})"
-            else:
-                term = rest
-            self.frames.append([term])
-            self.current.append(term)
-        elif word == "elif" and self.frames:
-            prev = self.frames[-1]
-            term = " && ".join([f"!({p})" for p in prev] + [f"({rest})"])
-            prev.append(rest)
-            self.current[-1] = term
-        elif word == "else" and self.frames:
-            prev = self.frames[-1]
-            self.current[-1] = " && ".join(f"!({p})" for p in prev)
-        elif word == "endif" and self.frames:
-            self.frames.pop()
-            self.current.pop()
-
-    def snapshot(self) -> list[str]:
-        return list(self.current)
+def _declared(node: Node | None) -> Node | None:
+    """The identifier a declarator declares (through pointers, arrays, calls)."""
+    while node is not None and node.type not in ("identifier", "type_identifier", "primitive_type"):
+        inner = node.child_by_field_name("declarator")
+        if inner is None and node.type == "parenthesized_declarator":
+            inner = node.named_children[0] if node.named_children else None
+        node = inner
+    return node
 
 
-@dataclass
-class _Chunk:
-    start: int
-    end: int
-    conditions: list[str]
+def _classify(nodes: list[Node]) -> tuple[str, Node | None, Node | None] | None:
+    """(kind, name node, body node) of a chunk that is a definition, else None."""
+    first, kind = nodes[0], nodes[0].type
+    field = first.child_by_field_name
+    if kind in _MACROS:
+        return "macro", field("name"), None
+    if len(nodes) > 2 or (len(nodes) == 2 and nodes[1].type != ";"):
+        return None
+    if kind == "function_definition":
+        return "function", _declared(field("declarator")), field("body")
+    if kind == "type_definition":
+        return "typedef", _declared(field("declarator")), field("type").child_by_field_name("body")
+    if kind == "declaration":       # an initialised variable (a walk ops table)
+        for decl in first.children_by_field_name("declarator"):
+            value = decl.child_by_field_name("value")
+            if decl.type == "init_declarator" and value and value.type == "initializer_list":
+                return "variable", _declared(decl), value
+        first = field("type")       # struct page { ... } _struct_page_alignment;
+    if first.type in _TYPES:
+        body, name = first.child_by_field_name("body"), first.child_by_field_name("name")
+        return (_TYPES[first.type], name, body) if body and name else None
+    return None
 
 
-def _top_level_chunks(text: str):
-    """Yield top-level declarations/definitions and #define directives.
+def _first_error(node: Node, skip: Node | None = None) -> Node | None:
+    """The first ERROR or MISSING node under node (but not under skip)."""
+    if node.type == "ERROR" or node.is_missing:
+        return node
+    for child in node.children:
+        if child != skip and (child.has_error or child.is_missing):
+            return _first_error(child, skip)
+    return None
 
-    Yields ("chunk", _Chunk) for C code and ("define", (start, end, conds)).
-    """
-    n = len(text)
-    i = 0
+
+def _leaves(node: Node, broken: bool = False):
+    """The tokens of node (only of its broken parts: a clean subtree has
+    balanced braces)."""
+    if not node.children:
+        yield node
+    for child in node.children:
+        if not broken or child.has_error or not child.children:
+            yield from _leaves(child, broken)
+
+
+def _blank(buf: bytes, nodes: list[Node], err: Node) -> bytes:
+    """buf with one macro word (and its arguments) blanked out, the last word
+    before err or else the first in it, so that a reparse sees past a kernel
+    attribute macro (__always_inline, __printf(2, 0), __bitwise, ...)."""
+    leaves = [lf for n in nodes for lf in _leaves(n)]
+    words = [i for i, lf in enumerate(leaves) if lf.type in _WORDS]
+    before = [i for i in words if leaves[i].end_byte <= err.start_byte]
+    if not words:
+        return buf
+    i = j = before[-1] if before else words[0]
     depth = 0
-    conds = _CondStack()
-    chunk_start: int | None = None
-    chunk_conds: list[str] = []
-    at_line_start = True
-    while i < n:
-        c = text[i]
-        if c == "\n":
-            at_line_start = True
-            i += 1
-            continue
-        if c in " \t\r\f\v":
-            i += 1
-            continue
-        if c == "/" and text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-            continue
-        if c == "/" and text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if c == "#" and at_line_start:
-            end = _directive_end(text, i)
-            directive = text[i:end]
-            if depth == 0:
-                if re.match(r"#\s*define\b", directive):
-                    yield "define", (i, end, conds.snapshot())
-                conds.handle(directive)
-            i = end
-            continue
-        at_line_start = False
-        if depth == 0 and chunk_start is None:
-            chunk_start = i
-            chunk_conds = conds.snapshot()
-        if c in "\"'":
-            i = _skip_literal(text, i)
-            continue
-        if c in "({[":
-            depth += 1
-        elif c in ")}]":
-            depth -= 1
-            if depth < 0:
-                raise SliceError("unbalanced braces")
-            if depth == 0 and c == "}":
-                if _ends_at_semicolon(text[chunk_start:i]):
-                    i += 1
-                    continue  # an aggregate or initialiser: ends at its ';'
-                yield "chunk", _Chunk(chunk_start, i + 1, chunk_conds)
-                chunk_start = None
-        elif c == ";" and depth == 0:
-            yield "chunk", _Chunk(chunk_start, i + 1, chunk_conds)
-            chunk_start = None
-        i += 1
+    while j + 1 < len(leaves) and (depth or leaves[j + 1].type == "("):
+        j += 1
+        depth += {"(": 1, ")": -1}.get(leaves[j].type, 0)
+    start, end = leaves[i].start_byte, leaves[j].end_byte
+    return buf[:start] + b" " * (end - start) + buf[end:]
 
 
-def _ends_at_semicolon(chunk_text: str) -> bool:
-    """True when a top-level chunk closed by '}' still runs on to a ';'.
-
-    That is a struct/union/enum definition, a typedef, or an initialised
-    variable; a function definition ends at its closing brace.
-    """
-    brace = chunk_text.find("{")
-    head = _strip_comments(chunk_text[:brace] if brace >= 0 else chunk_text).strip()
-    if "=" in head:
-        return True
-    if re.search(r"\)\s*(__\w+\s*(\(\([^)]*\)\))?\s*)*$", head):
-        return False
-    return bool(re.match(r"(typedef\b|(static\s+)?(const\s+)?(struct|union|enum)\b)", head))
+def _depths(text: bytes):
+    """(#if depth, is it a #if, #elif, #else or #endif) after each line of text."""
+    depth = 0
+    for line in text.split(b"\n"):
+        word = line.lstrip()[1:].lstrip()[:5] if line.lstrip()[:1] == b"#" else b""
+        depth += word.startswith(b"if") - (word == b"endif")
+        yield depth, word.startswith((b"if", b"el", b"endif"))
 
 
-def _function_name(head: str) -> str | None:
-    """Name of the function declared by head (text before the body)."""
-    h = _strip_comments(head)
-    if "=" in re.sub(r"\([^()]*\)", "", h):
-        return None  # an initialised variable
-    for m in re.finditer(r"([A-Za-z_]\w*)\s*\(", h):
-        name = m.group(1)
-        if name in _ATTRIBUTE_WORDS or name.startswith("__attribute"):
-            continue
-        # depth of parentheses before this point must be 0
-        if h[: m.start()].count("(") != h[: m.start()].count(")"):
-            continue
-        return name
+def _damaged(buf: bytes, node: Node) -> int | None:
+    """Line of the first #if chain under node that does not end at its own
+    #endif (tree-sitter's error recovery tore it), else None."""
+    for child in node.children:
+        text = buf[child.start_byte:child.end_byte].rstrip()
+        if child.type in _CHAINS:
+            depths = [d for d, _ in _depths(text)]
+            if min(depths[:-1], default=1) <= 0 or depths[-1]:
+                return child.start_point.row + 1
+        if child.type in _CONDITIONALS and (found := _damaged(buf, child)) is not None:
+            return found
     return None
 
 
-def _variable_name(head: str) -> str | None:
-    """Name of an initialised variable whose initialiser head ends "NAME =" (or
-    "NAME[] ="), e.g. ``static const struct mm_walk_ops wp_walk_ops = {``."""
-    m = re.search(r"(?:struct|union|enum)?\s*\b\w+\b[\s*]+(?:const\s+)?([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*=$",
-                  head)
-    return m.group(1) if m and "(" not in head else None
+def _definitions(buf: bytes, root: Node, conds: list[str], base: tuple[int, int], tries: int):
+    """(kind, name, start, end, body start, line, conditions) of each definition
+    under root (buf: the source from offset base[0], line base[1] on, some words
+    blanked; positions are the source's)."""
+    off, row = base
+    for nodes, chunk_conds in _chunks(buf, root, conds):
+        cls = _classify(nodes)
+        body = cls[2] if cls else None
+        err = next((e for n in nodes if n.type not in _MACROS
+                    for e in [_first_error(n, body)] if e is not None), None)
+        start, end = nodes[0].start_byte, nodes[-1].end_byte
+        if err is not None:
+            piece = _blank(buf, nodes, err)[start:end]
+            if tries > 0 and piece != buf[start:end]:
+                tree = _parse(piece)
+                found = list(_definitions(piece, tree.root_node, chunk_conds,
+                                          (off + start, row + nodes[0].start_point.row), tries - 1))
+                heads = bytearray(piece)        # #if lines in bodies are whole chains
+                for d in found:
+                    if d[4] is not None:
+                        heads[d[4] - off - start:d[3] - off - start] = b" " * (d[3] - d[4])
+                if found and any(directive for _, directive in _depths(bytes(heads))):
+                    # an ERROR swallowed #if lines: the conditions from here on are lost
+                    yield "?", "", off + start, off + end, None, row + nodes[0].start_point.row + 1, []
+                yield from found
+            continue
+        if cls is None or cls[1] is None or cls[1].is_missing:
+            continue
+        line = row + nodes[0].start_point.row + 1
+        if tries < _TRIES and not buf[:start].strip() and cls[0] != "macro":   # blanked words
+            start, line = 0, row + 1
+        kind, name, body = cls
+        if kind == "macro":
+            end -= buf[end - 1] == 10
+        yield (kind, _text(buf, name.start_byte, name.end_byte), off + start, off + end,
+               off + body.start_byte if body is not None else None,
+               line, chunk_conds)
 
 
-def _classify(text: str, chunk: _Chunk) -> tuple[str, str, str] | None:
-    """(kind, name, head) of a chunk that is a definition, else None."""
-    body = text[chunk.start:chunk.end]
-    brace = body.find("{")
-    if brace < 0:
-        m = re.match(r"\s*typedef\b(.*?)([A-Za-z_]\w*)\s*(\[[^\]]*\])?\s*;\s*$",
-                     _strip_comments(body), re.S)
-        if m and "(" not in m.group(1):
-            return "typedef", m.group(2), ""
-        return None
-    head = body[:brace]
-    clean = _strip_comments(head).strip()
-    m = re.match(r"(?:typedef\s+)?(struct|union|enum)\b\s*([A-Za-z_]\w*)?\s*(?:__\w+(?:\(\([^)]*\)\))?\s*)*$",
-                 clean)
-    if m:
-        kind, name = m.group(1), m.group(2)
-        if clean.startswith("typedef"):
-            tail = _strip_comments(body[body.rfind("}") + 1:])
-            tm = re.match(r"\s*(?:__\w+(?:\(\([^)]*\)\))?\s*)*([A-Za-z_]\w*)\s*;", tail)
-            if tm:
-                return "typedef", tm.group(1), head
-        if name:
-            return kind, name, head
-        return None
-    var = _variable_name(clean)
-    if var:
-        return "variable", var, head
-    if re.search(r"\)\s*(__\w+\s*(\(\([^)]*\)\))?\s*)*$", clean):
-        name = _function_name(clean)
-        if name:
-            return "function", name, head
-    return None
-
-
-# --------------------------------------------------------------------------
-# public API
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str) -> tuple[tuple, int | None]:
+    """Every definition of text (kind, name, start, end, body, line, conditions),
+    and the first line after which the #if chains are not trustworthy."""
+    src, buf, tree = parse(text)
+    out, seen, lost = [], set(), [_damaged(buf, tree.root_node) or 1 << 30]
+    for d in _definitions(buf, tree.root_node, [], (0, 0), _TRIES):
+        if d[0] == "?":
+            lost.append(d[5])
+        elif d[2] not in seen:      # a reparse may meet a #define again
+            seen.add(d[2])
+            out.append(d[:4] + (_text(src, d[2], d[4]) if d[4] is not None else "",) + d[5:])
+    return tuple(out), min(lost) if min(lost) < 1 << 30 else None
 
 
 def find_definitions(text: str, relpath: str) -> dict[str, list[Definition]]:
     """All top-level definitions in text, by name."""
+    src = text.encode("utf-8", "surrogateescape")
     out: dict[str, list[Definition]] = {}
-    newlines = [m.start() for m in re.finditer("\n", text)]
-
-    def line_at(pos: int) -> int:
-        return bisect.bisect_left(newlines, pos) + 1
-
-    for kind, item in _top_level_chunks(text):
-        if kind == "define":
-            start, end, conds = item
-            m = re.match(r"#\s*define\s+([A-Za-z_]\w*)", text[start:end])
-            if not m:
-                continue
-            d = Definition(m.group(1), "macro", relpath, line_at(start),
-                           text[start:end], conds)
-            out.setdefault(d.name, []).append(d)
-            continue
-        chunk = item
-        cls = _classify(text, chunk)
-        if cls is None:
-            continue
-        k, name, head = cls
-        d = Definition(name, k, relpath, line_at(chunk.start),
-                       text[chunk.start:chunk.end], chunk.conditions, head)
+    for kind, name, start, end, head, line, conds in _parsed(text)[0]:
+        d = Definition(name, kind, relpath, line, _text(src, start, end), list(conds), head)
         out.setdefault(name, []).append(d)
     return out
 
 
 def slice_symbols(text: str, relpath: str, names: list[str],
                   optional: frozenset[str] | set[str] = frozenset()) -> list[Definition]:
-    """Definitions of names (every definition of each), in name order.
-
-    A name without any definition raises SliceError naming it and the file,
-    unless it is in optional.
-    """
+    """Definitions of names (every definition of each), in name order.  A name
+    without any (unless optional), or after a #if chain the parser could not
+    follow, is a SliceError naming it and the file."""
     defs = find_definitions(text, relpath)
+    damaged = _parsed(text)[1]
     result: list[Definition] = []
     for name in names:
         found = defs.get(name)
@@ -345,6 +327,10 @@ def slice_symbols(text: str, relpath: str, names: list[str],
             raise SliceError(
                 f"pywalk: cannot find a definition of {name}() in {relpath} "
                 f"(the slicer needs it; was it renamed or moved in this tree?)")
+        if damaged is not None and found[-1].line >= damaged:
+            raise SliceError(
+                f"pywalk: cannot slice {name}() from {relpath}: the #if chains after "
+                f"line {damaged} do not parse (kernel macros the slicer cannot see past)")
         result.extend(found)
     return result
 
@@ -355,26 +341,12 @@ def render_prototypes(defs: list[Definition]) -> str:
 
 
 def render(defs: list[Definition], *, prototypes: bool = True) -> str:
-    """C text for the definitions: each under its #if chain and a #line.
-
-    With prototypes, function declarations come first so that definitions can
-    be emitted in any order.
-    """
-    parts: list[str] = []
-    if prototypes:
-        for d in defs:
-            proto = d.prototype()
-            if proto is None:
-                continue
-            parts.append(_wrap(d, proto))
-    for d in defs:
-        parts.append(_wrap(d, d.text))
-    return "\n".join(parts) + "\n"
+    """C text for the definitions, each under its #if chain and a #line; with
+    prototypes, function declarations first (so any order compiles)."""
+    protos = [_wrap(d, d.prototype()) for d in defs if prototypes and d.prototype()]
+    return "\n".join(protos + [_wrap(d, d.text) for d in defs]) + "\n"
 
 
 def _wrap(d: Definition, text: str) -> str:
-    cond = d.condition()
     body = f'#line {d.line} "{d.relpath}"\n{text}\n'
-    if cond:
-        return f"#if {cond}\n{body}#endif\n"
-    return body
+    return f"#if {d.condition()}\n{body}#endif\n" if d.conditions else body
