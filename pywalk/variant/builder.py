@@ -45,7 +45,7 @@ from pywalk.tree import gitinfo
 from pywalk.variant import labels, patched_tree
 from pywalk.variant.patches import Patch, load_patches
 
-GENERATOR_VERSION = "4"   # 4: the tree-sitter slicer
+GENERATOR_VERSION = "5"   # 4: the tree-sitter slicer; 5: one source record per file
 CC = os.environ.get("CC", "gcc")
 CFLAGS = ("-O2", "-g", "-std=gnu11", "-fPIC", "-pthread", "-fno-strict-aliasing",
           "-fno-omit-frame-pointer", "-Wall", "-Wno-unused-function",
@@ -249,8 +249,12 @@ def generate(files: dict[str, str], scratch: Path, origin: str = "the tree",
         if names:
             records.append(SourceRecord(rel, _sha(files[rel]), False, names))
     tree += client_defs
-    records += [SourceRecord(rel, _sha(files[rel]), False, names)
-                for rel, names in client_taken.items() if names]
+    for rel, names in client_taken.items():    # one record per file: the core's, extended
+        have = next((r for r in records if r.path == rel), None)
+        if have is None and names:
+            records.append(SourceRecord(rel, _sha(files[rel]), False, list(names)))
+        elif have is not None and not have.whole:
+            have.functions += [n for n in names if n not in have.functions]
     harness = [f"/* ---- shim and harness ---- */\n#include \"{CSRC / 'pywalk_api.h'}\"\n"]
     harness += [f"#include \"{SHIM / s}\"\n" for s in SHIM_SOURCES]
     harness += [f"#include \"{CSRC / s}\"\n" for s in CSRC_SOURCES]
