@@ -89,6 +89,7 @@ struct pw_stress_cfg {
 	unsigned long long seed;
 	unsigned long start, size;
 	int pause_us;
+	long madvise_einval;	/* out: ZAPPER madvise() calls refused with -EINVAL */
 };
 /* pywalk bench: stores on m keep no history and meet no lock check (0: they do) */
 void pw_mm_set_untracked(struct pw_mm *m, int untracked);

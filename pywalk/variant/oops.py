@@ -16,11 +16,12 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry",
+_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry", "pw_printk_err",
                    "pw_lockdep_store", "pw_stale_store", "pw_history_store", "pw_hist_frames",
                    "pw_kcsan_watch", "pw_kcsan_check", "pw_kc_side", "pw_tsan"}
 _BUILD_DIR = re.compile(r"^.*/build/[^/]+/(tree/)?")
-KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK", 8: "LEAK", 9: "DATA-RACE", 10: "STALE"}
+KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK", 8: "LEAK", 9: "DATA-RACE", 10: "STALE",
+         11: "ERR"}
 HEADLINES = {
     "SEGV": "BUG: unable to handle page fault for address: {addr:#x}",
     "BUS": "BUG: bus error for address: {addr:#x}",
@@ -30,6 +31,7 @@ HEADLINES = {
     "LOCK": "WARNING: {msg} at {where}",
     "LEAK": "BUG: {msg}",
     "STALE": "WARNING: {msg}",
+    "ERR": "{msg}",             # a kernel error message (pr_err()), as the console shows it
 }
 
 

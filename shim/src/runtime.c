@@ -9,6 +9,8 @@
 #include <execinfo.h>
 #include <ucontext.h>
 #include <stdio.h>
+#include <stdarg.h>
+#include <string.h>
 #include <time.h>
 #include <pthread.h>
 
@@ -158,6 +160,29 @@ void pw_report_bad_entry(const char *level, unsigned long val)
 	snprintf(msg, sizeof(msg), "bad %s entry %016lx (%s_clear_bad)", level, val, level);
 	pw_warn(__FILE__, __LINE__, msg);
 	pw_cur.lockless = "*_clear_bad()";	/* the store that follows clears it */
+}
+
+/*
+ * A kernel error message (pr_err()).  The x86-64 p?d_ERROR() macros print
+ * "%s:%d: bad pud %p(%016lx)\n"; *_clear_bad() clears the entry right
+ * after, under mmap_lock for read only: that store is the lock checker's
+ * documented lockless exception (lockdep.c), announced here.
+ */
+void pw_printk_err(const char *file, int line, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = strlen(msg);
+	if (n && msg[n - 1] == '\n')
+		msg[n - 1] = 0;
+	pw_warn_kind(PW_OOPS_ERR, file, line, msg);
+	if (!strncmp(fmt, "%s:%d: bad p", 12))
+		pw_cur.lockless = "*_clear_bad()";	/* the store that follows clears it */
 }
 
 void pw_spin_wait(unsigned int *iter, const char *what)
