@@ -9,6 +9,7 @@ passes when its budget runs out with no finding.
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -77,8 +78,10 @@ def test_bad_pmd_on_refaulted_devmap_pmd_in_61(v61):
     pmd_trans_huge() on x86, so pmd_bad() fires and pmd_clear_bad() wipes it."""
     r = stress.run(v61, "walk-vs-refault-pmd", ops=2_000_000, seed=3)
     f = r.findings[0]
-    assert f.kind == "WARN" and "pmd_clear_bad" in f.message
-    assert f.backtrace[0].startswith("pmd_clear_bad")
+    # the tree's pmd_clear_bad() -> pmd_ERROR(): "mm/pgtable-generic.c:NN: bad pmd %p(%016lx)"
+    assert f.kind == "ERR" and re.match(r"mm/pgtable-generic\.c:\d+: bad pmd 0x[0-9a-f]+\([0-9a-f]{16}\)$",
+                                        f.message), f.message
+    assert f.backtrace[0].startswith("pmd_clear_bad mm/pgtable-generic.c:")
     assert any(b.startswith("pmd_trans_unstable include/linux/pgtable.h") for b in f.backtrace)
     assert any(b.startswith("walk_pmd_range mm/pagewalk.c") for b in f.backtrace)
 
