@@ -17,7 +17,7 @@ import pytest
 
 import pywalk
 from pywalk.assets import patch_path
-from pywalk.hunt import reach, stress
+from pywalk.hunt import reach, reproduce, stress
 from pywalk.hunt.races import WALKER_RACE, ZAP_BAD_PUD
 
 GiB = 1 << 30
@@ -144,3 +144,21 @@ def test_cli_exits_1_on_the_bad_pud_and_counts_einval(tmp_path):
     assert rep["findings"][0]["reachable"]["in_tree"]
     assert rep["madvise_einval"] == 0
     assert "reachable in-tree: madvise(MADV_DONTNEED)" in p.stdout
+
+
+@pytest.mark.stress
+def test_reproduce_rows_for_madvise_x_dax():
+    """6.1 and 6.12: the race as shipped, clean with the fix; 7.3 runs the same
+    rows once its device-dax builds, and says n/a until then."""
+    from pywalk.cli.reproduce import _ok, _row
+    results = reproduce.run_rows("6.1", clean_ops=CLEAN_OPS, race_seconds=60, seed=1,
+                                 delays=True, rows=reproduce.ZAP_ROWS)
+    assert len(results) == 6
+    for row, r, why in results:
+        assert _ok(row, r, why), (row.label, why, r and [f.message for f in r.findings])
+        if r is None:
+            assert row.na_ok and ("dev_dax_huge_fault" in why or "drivers do not build" in why)
+            assert _row(row, r, why)[3].startswith("n/a")
+        elif row.expect_race:
+            assert next(f for f in r.findings if ZAP_BAD_PUD.matches(f)).reachable["in_tree"]
+    assert [r is not None for _, r, _ in results[:4]] == [True] * 4

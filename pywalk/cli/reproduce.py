@@ -36,8 +36,8 @@ def register(sub) -> None:
 
 def _row(row, r, why) -> tuple:
     if r is None:
-        return no_build_row(row.label, row.scenario, row.race, row.expect_race,
-                            "n/a: " + _short(why))
+        return no_build_row(row.label, row.scenario, row.race,
+                            None if row.na_ok else row.expect_race, "n/a: " + _short(why))
     return stress_row(row.label, row.scenario, row.race, row.expect_race, r)
 
 
@@ -47,7 +47,7 @@ def _short(why: str) -> str:
 
 def _ok(row, r, why) -> bool:
     if r is None:       # not applicable: as expected only where the row expects that
-        return row.expect_race is None
+        return row.expect_race is None or row.na_ok
     return row.expect_race is not None and as_expected(row.race, row.expect_race, r)
 
 
@@ -72,6 +72,9 @@ def cmd_reproduce(args) -> int:
             {"label": row.label, "race": row.race.name, "expect_race": row.expect_race,
              "walker": row.walker, "driver": row.driver or "write-notify",
              "as_expected": _ok(row, r, why),
+             # how a process reaches the row's race, where it showed (pywalk/hunt/reach.py)
+             "reachable": next((f.reachable for f in (r.findings if r else [])
+                                if row.race.matches(f)), None),
              **(r.as_json() if r is not None else {"not_applicable": why})}
             for row, r, why in results]})
     print("\nall rows as expected" if ok else "\nSOME ROWS NOT AS EXPECTED", file=sys.stderr)
