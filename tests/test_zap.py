@@ -91,6 +91,11 @@ def test_zap_vs_refault_clears_a_live_pud_leaf_as_bad(kernel, seed):
     assert f.backtrace[0].startswith("pud_clear_bad mm/pgtable-generic.c:")
     assert any(b.startswith("zap_pud_range mm/memory.c") for b in f.backtrace)
     assert any(b.startswith("madvise_dontneed_free mm/madvise.c") for b in f.backtrace)
+    # the stores to that pud, newest first, include the fault that put the
+    # leaf there (another zapper may have zapped it since: it goes on running)
+    put = next(r for r in f.racing if r["new"] == val)
+    assert put["role"] == "reader", f.racing
+    assert any("create_huge_pud mm/memory.c" in b for b in put["backtrace"])
     assert f.reachable["in_tree"] and f.reachable["driver"] == "device-dax"
     assert "madvise(MADV_DONTNEED)" in f.reachable["entries"]
     assert f.as_json()["reachable"] == f.reachable

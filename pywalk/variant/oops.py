@@ -16,8 +16,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry", "pw_printk_err",
-                   "pw_lockdep_store", "pw_stale_store", "pw_history_store", "pw_hist_frames",
+_RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry",
+                   "pw_printk_err", "pw_warn_entry", "pw_lockdep_store", "pw_stale_store", "pw_history_store", "pw_hist_frames",
                    "pw_kcsan_watch", "pw_kcsan_check", "pw_kc_side", "pw_tsan"}
 _BUILD_DIR = re.compile(r"^.*/build/[^/]+/(tree/)?")
 KINDS = {1: "SEGV", 2: "BUS", 3: "BUG", 4: "WARN", 5: "LOCKUP", 6: "PANIC", 7: "LOCK", 8: "LEAK", 9: "DATA-RACE", 10: "STALE",
