@@ -60,7 +60,7 @@ CSRC = asset_dir("csrc")
 SHIM_SOURCES = ("src/runtime.c", "src/sched.c", "src/physmem.c", "src/mm.c", "src/history.c",
                 "src/lockdep.c", "src/leaks.c", "src/kcsan.c",
                 "src/stale.c")
-CSRC_SOURCES = ("driver.c", "walkers.c", "clients.c", "api.c", "scenarios.c", "sched_run.c", "bench.c",
+CSRC_SOURCES = ("driver.c", "walkers.c", "clients.c", "madvise.c", "api.c", "scenarios.c", "sched_run.c", "bench.c",
                 "bench_paced.c")
 # files read besides the manifest's, for API detection (treeinfo)
 EXTRA_READS = patched_tree.EXTRA_READS
