@@ -167,3 +167,13 @@ def test_reproduce_rows_for_madvise_x_dax():
         elif row.expect_race:
             assert next(f for f in r.findings if ZAP_BAD_PUD.matches(f)).reachable["in_tree"]
     assert [r is not None for _, r, _ in results[:4]] == [True] * 4
+
+
+@pytest.mark.stress
+def test_the_clear_is_the_documented_lockless_store(v612i):
+    """pud_clear_bad()'s store holds no page-table lock: the lock checker
+    takes it as the documented exception (announced by pud_ERROR()'s
+    message), so a hunt that goes on past the bad pud shows no LOCK."""
+    r = stress.run(v612i, "zap-vs-refault", ops=200_000, seed=2, driver="dax", keep_going=True)
+    assert r.findings and all(ZAP_BAD_PUD.matches(f) for f in r.findings), \
+        {f.signature for f in r.findings}

@@ -153,8 +153,11 @@ def summary(result: stress.StressResult) -> str:
     if len(result.findings) > 1:
         counts = Counter(x.signature for x in result.findings)
         names = {x.signature: identify(x) for x in result.findings}
+        where = {x.signature: x.reachable for x in result.findings}
         lines.append(f"  {len(counts)} distinct finding(s):")
         lines += [f"    {n:>5} x {sig}" + (f"  ({names[sig].name})" if names[sig] else "")
+                  + ("" if not where[sig] else "  [in-tree]" if where[sig]["in_tree"]
+                     else "  [through pywalk's harness]")
                   for sig, n in counts.most_common()]
     return "\n".join(lines) + data_race_lines(result)
 
