@@ -10,7 +10,7 @@
  *   READER   read faults at random addresses (huge leaves get installed)
  *   WRITER   write faults at random addresses (write-notify: fall back)
  *   ZAPPER   madvise(MADV_DONTNEED) through the tree's madvise code
- *            (csrc/api.c) of a random 1 GiB range or 2 MiB inside one
+ *            (csrc/madvise.c) of a random 1 GiB range or 2 MiB inside one
  *            (that splits a PUD leaf); -EINVAL (a VM_PFNMAP vma) counted
  *   REAPER   munmap()+mmap()-like page-table teardown under mmap_lock
  *            for write, so that PUDs become none again
