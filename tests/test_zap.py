@@ -177,3 +177,14 @@ def test_the_clear_is_the_documented_lockless_store(v612i):
     r = stress.run(v612i, "zap-vs-refault", ops=200_000, seed=2, driver="dax", keep_going=True)
     assert r.findings and all(ZAP_BAD_PUD.matches(f) for f in r.findings), \
         {f.signature for f in r.findings}
+
+
+def test_a_known_race_takes_its_own_roles_not_every_older_store():
+    """The fault-path races' pud history may hold the reaper's old teardown
+    stores; the race itself is a writer's and a reader's."""
+    f = stress.Finding("SEGV", 0, [], "x", None, 0, "writer", 0.0, 0, "s", "v", 1)
+    f.racing = [{"thread": 3, "role": "reaper"}, {"thread": 1, "role": "reader"}]
+    lab = reach.label(f, race="pmd_alloc TOCTOU", driver="write-notify")
+    assert lab["entries"] == ["page fault (write)", "page fault (read)"]
+    assert not any("reaper" in h for h in lab["harness_parts"])
+    assert any("reaper" in h for h in reach.label(f, driver="dax")["harness_parts"])

@@ -63,7 +63,8 @@ DRIVERS: dict[str | None, Entry] = {
 DRIVERS[None] = DRIVERS["write-notify"]
 
 # known race (pywalk/hunt/races.py) -> the roles it takes; a finding that is
-# no known race involves its own role and those of the stores it raced with
+# no known race involves its own role and those of the stores to the entry
+# it tripped on (racing)
 RACE_ROLES: dict[str, tuple[str, ...]] = {
     "walker race": ("walker", "reader"),
     "2019 fault race": ("writer", "reader"),
@@ -103,11 +104,13 @@ def label(finding, *, race: str | None = None, driver: str | None = None,
 
     tid = getattr(finding, "thread", None)
     add(finding.role, thread_kinds.get(tid), tid in thread_kinds)
-    for r in getattr(finding, "racing", None) or []:
-        add(r.get("role"), thread_kinds.get(r.get("thread")), r.get("thread") in thread_kinds)
-    for role in RACE_ROLES.get(race or "", ()):
-        if role not in involved:
-            add(role)
+    if race in RACE_ROLES:      # a known race: its roles (older stores may be anyone's)
+        for role in RACE_ROLES[race]:
+            if role not in involved:
+                add(role)
+    else:
+        for r in getattr(finding, "racing", None) or []:
+            add(r.get("role"), thread_kinds.get(r.get("thread")), r.get("thread") in thread_kinds)
     entries: list[str] = []
     harness: list[str] = []
     for role, kinds in involved.items():
