@@ -310,12 +310,10 @@ int pw_walk(struct pw_mm *m, unsigned long start, unsigned long end, int walker,
 }
 
 /*
- * MADV_DONTNEED on [start, end): under mmap_lock for read, the tree's own
- * zap_page_range_single() (zap_vma_range() in 7.x; mm/memory.c) for each vma the range meets, as
- * madvise_dontneed_single_vma() calls it (no zap_details).  Page tables
- * stay.
+ * The tree's zap of [start, end) in every vma, as munmap()'s unmap_vmas()
+ * and exit_mmap() zap (zap_page_range_single(); 7.x: zap_vma_range());
+ * the caller holds mmap_lock.  Page tables stay.
  */
-/* The tree's zap of [start, end) in every vma; the caller holds mmap_lock. */
 static void pw_zap_vmas(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	int i;
@@ -334,17 +332,9 @@ static void pw_zap_vmas(struct mm_struct *mm, unsigned long start, unsigned long
 	}
 }
 
-static int pw_do_zap(struct mm_struct *mm, unsigned long start, unsigned long end)
-{
-	mmap_read_lock(mm);
-	pw_zap_vmas(mm, start, end);
-	mmap_read_unlock(mm);
-	return 0;
-}
-
 int pw_zap(struct pw_mm *m, unsigned long start, unsigned long end)
 {
-	return PW_GUARDED(m, pw_do_zap(m->mm, start, end));
+	return PW_GUARDED(m, pw_do_madvise_dontneed(m->mm, start, end));
 }
 
 /*

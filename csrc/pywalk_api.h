@@ -154,6 +154,7 @@ struct pw_stress_cfg {
 	unsigned long start, size;
 	int pause_us;
 	long lockup_ms;		/* soft-lockup watchdog: no op completed for this long (0: off) */
+	long madvise_einval;	/* out: ZAPPER madvise() calls refused with -EINVAL */
 };
 /* pywalk bench: stores on m keep no history and meet no lock check (0: they do) */
 void pw_mm_set_untracked(struct pw_mm *m, int untracked);

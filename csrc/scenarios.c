@@ -10,7 +10,9 @@
  *   WALKER   walk_page_range() over the whole mapping with a walker kind
  *   READER   read faults at random addresses (huge leaves get installed)
  *   WRITER   write faults at random addresses (write-notify: fall back)
- *   ZAPPER   MADV_DONTNEED-like zaps of random PUD-sized ranges
+ *   ZAPPER   madvise(MADV_DONTNEED) through the tree's madvise code
+ *            (csrc/madvise.c) of a random 1 GiB range or 2 MiB inside one
+ *            (that splits a PUD leaf); -EINVAL (a VM_PFNMAP vma) counted
  *   REAPER   munmap()+mmap()-like page-table teardown under mmap_lock
  *            for write, so that PUDs become none again
  */
@@ -90,11 +92,20 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 			if (err < 0)
 				return err;
 			break;
-		case PW_ROLE_ZAPPER:
+		case PW_ROLE_ZAPPER: {
+			unsigned long len = PUD_SIZE;
+
 			addr = c->start + (r % (npud ? npud : 1)) * PUD_SIZE;
-			pw_do_zap(mm, addr, min(addr + PUD_SIZE, c->start + c->size));
+			if ((r >> 40) & 1) {	/* a partial range: 2 MiB inside the PUD */
+				addr += ((r >> 41) % (PUD_SIZE / PMD_SIZE)) * PMD_SIZE;
+				len = PMD_SIZE;
+			}
+			err = pw_do_madvise_dontneed(mm, addr, min(addr + len, c->start + c->size));
+			if (err == -EINVAL)
+				c->madvise_einval++;
 			pw_pause(c->pause_us);
 			break;
+		}
 		case PW_ROLE_REAPER:
 			pw_do_reap(mm, c->start, c->start + c->size);
 			pw_pause(c->pause_us);

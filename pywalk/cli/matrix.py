@@ -15,7 +15,7 @@ import sys
 from pywalk.hunt import clients, matrix
 from pywalk.hunt import stress
 from pywalk.report.jsonio import write_report
-from pywalk.hunt.races import BAD_PMD, FAULT_RACE, WALKER_RACE
+from pywalk.hunt.races import BAD_PMD, FAULT_RACE, WALKER_RACE, ZAP_BAD_PUD
 from pywalk.report.progress import factory
 from pywalk.errors import EXIT_BUILD, EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.report.table import finding_details, matrix_table
@@ -55,7 +55,8 @@ def register(sub) -> None:
 # the race each scenario is about: what --expect judges a cell by (other
 # findings are listed, and do not count)
 SCENARIO_RACE = {"walk-vs-refault": WALKER_RACE, "walk-vs-refault-pmd": BAD_PMD,
-                 "fault-vs-fault": FAULT_RACE, "mixed": WALKER_RACE}
+                 "fault-vs-fault": FAULT_RACE, "mixed": WALKER_RACE,
+                 "zap-vs-refault": ZAP_BAD_PUD}
 
 
 def expect_user_sets(cells: list, patch_specs: list[str], expect: str) -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 from types import SimpleNamespace
 
 from pywalk.variant import runtime
-from pywalk.hunt import clients, compare, roles, stress
+from pywalk.hunt import clients, compare, reach, roles, stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_report
 from pywalk.report.progress import Progress
@@ -150,18 +150,26 @@ def summary(result: stress.StressResult) -> str:
             f"{result.scenario} "
             f"seed {result.seed}: {result.ops:,} ops in {result.elapsed_s:.2f} s "
             f"({result.ops_per_s:,.0f} ops/s)")
+    if result.madvise_einval:
+        head += f"; madvise EINVAL x {result.madvise_einval:,}"
     if not result.findings:
         return head + ": no finding" + data_race_lines(result)
     f = result.findings[0]
     lines = [head + f": {len(result.findings)} finding(s), first after {f.elapsed_s:.3f} s "
-             f"/ {f.ops:,} ops", f"  {f.kind}: {f.message} (address {f.address:#x}, "
-             f"thread {f.thread}, {f.role})"]
+             f"/ {f.ops:,} ops", f"  {f.kind}: {f.message} ("
+             + (f"address {f.address:#x}, " if f.address else "")
+             + f"thread {f.thread}, {f.role})"]
     lines += [f"    {b}" for b in f.backtrace[:12]]
+    if f.reachable:
+        lines.append(f"  {reach.text(f.reachable)}")
     if len(result.findings) > 1:
         counts = Counter(x.signature for x in result.findings)
         names = {x.signature: identify(x) for x in result.findings}
+        where = {x.signature: x.reachable for x in result.findings}
         lines.append(f"  {len(counts)} distinct finding(s):")
         lines += [f"    {n:>5} x {sig}" + (f"  ({names[sig].name})" if names[sig] else "")
+                  + ("" if not where[sig] else "  [in-tree]" if where[sig]["in_tree"]
+                     else "  [through pywalk's harness]")
                   for sig, n in counts.most_common()]
     return "\n".join(lines) + data_race_lines(result)
 

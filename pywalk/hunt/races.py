@@ -59,17 +59,20 @@ PMD_ALLOC_TOCTOU = Race(
     "(none: a pointer into physical page 0) and a table installed before the recheck",
     recheck=True)
 BAD_PMD = Race(
-    "bad pmd", "WARN", "pmd_trans_unstable", "pmd_clear_bad",
+    "bad pmd", "ERR", "pmd_trans_unstable", "bad pmd",
     "6.1 walk_pmd_range(): pmd_trans_unstable() after split_huge_pmd() sees a refaulted "
-    "devmap PMD as pmd_bad() and pmd_clear_bad() wipes it")
+    "devmap PMD as pmd_bad() and pmd_clear_bad() wipes it (pmd_ERROR(): "
+    "'mm/pgtable-generic.c:NN: bad pmd ...')")
 
 ZAP_BAD_PUD = Race(
-    "zap bad pud", "WARN", "zap_pud_range", "pud_clear_bad",
-    "MADV_DONTNEED's zap_pud_range() (mmap_lock for read, as a fault) reads the pud twice: "
-    "none at pud_trans_huge(*pud), then a fault installs a huge PUD, and "
-    "pud_none_or_clear_bad() takes the leaf for a bad entry: a WARN, and the leaf is "
-    "cleared without zap_huge_pud().  6.12 and 7.3 alike; seen in 'mixed' with dense "
-    "KCSAN-style watchpoints (one access in 500), whose wait holds the first read")
+    "zap bad pud", "ERR", "zap_pud_range", "bad pud",
+    "MADV_DONTNEED's zap_pud_range() (mmap_lock or the vma lock for read, beside faults) "
+    "reads the pud twice: pud_trans_huge(*pud) sees none (or the partial range's "
+    "split_huge_pud() makes it none), a fault installs a huge PUD, and "
+    "pud_none_or_clear_bad() takes the leaf for a bad entry (x86 pud_bad() counts a PSE "
+    "leaf): pud_clear_bad() prints 'mm/pgtable-generic.c:NN: bad pud ...' (pud_ERROR()) "
+    "and clears the live leaf without zap_huge_pud() or a TLB flush.  6.1, 6.12, 7.3; "
+    "docs/findings/zap-bad-pud.md")
 
 # Not a race: the tree's dirty-tracking walk (mm/mapping_dirty_helpers.c)
 # checks that a huge entry in a dirty-tracked range is neither writable nor

@@ -19,7 +19,8 @@ ROLES = tuple(consts.ROLES)     # PW_ROLE_* a user names (not the tests' "abba")
 MAX_THREADS = 256           # per role and in all: past this, a hunt only thrashes
 # roles a scenario cannot do without (the others may be 0)
 NEEDS = {"walk-vs-refault": ("walker", "reader"), "walk-vs-refault-pmd": ("walker", "reader"),
-         "fault-vs-fault": ("writer", "reader"), "mixed": ("walker", "reader")}
+         "fault-vs-fault": ("writer", "reader"), "mixed": ("walker", "reader"),
+         "zap-vs-refault": ("zapper", "reader")}
 
 
 def flag(role: str) -> str:

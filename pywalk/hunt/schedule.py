@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass, field
 
 from pywalk.errors import UsageError
-from pywalk.hunt import stress
+from pywalk.hunt import reach, stress
+from pywalk.hunt.races import race_name
 from pywalk.variant.oops import read_report
 from pywalk.variant import consts
 from pywalk.variant.consts import ALL_ROLES, SCHED_KINDS
@@ -226,9 +227,13 @@ def _finding(variant, mm, spec, res, hunt_seed) -> stress.Finding | None:
     bt = list(rep.backtrace)
     while bt and bt[-1].startswith("??"):      # the thread's libc start frames
         bt.pop()
-    return stress.Finding(rep.kind, rep.address, bt, rep.message, rep.where,
-                          rep.thread, names.get(rep.role, str(rep.role)), 0.0, ops,
-                          spec.scenario, variant.name, seed)
+    f = stress.Finding(rep.kind, rep.address, bt, rep.message, rep.where,
+                       rep.thread, names.get(rep.role, str(rep.role)), 0.0, ops,
+                       spec.scenario, variant.name, seed)
+    kinds = {i: t[1] for i, t in enumerate(spec.threads) if t[0] == "walker"}
+    f.reachable = reach.label(f, race=race_name(f), driver=spec.driver, thread_kinds=kinds,
+                              walker_kinds={"walker": list(dict.fromkeys(kinds.values()))})
+    return f
 
 
 def _raw_trace(variant, tr, ntrace: int, cap: int) -> list[dict]:

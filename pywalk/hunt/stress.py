@@ -23,7 +23,8 @@ from pywalk.hunt import roles
 from pywalk.variant.delays import SITES, DelayProfile  # noqa: F401 (pywalk.hunt.stress.DelayProfile)
 from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, ROLES, WALKERS, Variant  # WALKERS: ours and the tree's
 from pywalk.variant.oops import Report, address_class, signature
-from pywalk.hunt import dataraces, teardown
+from pywalk.hunt import dataraces, reach, teardown
+from pywalk.hunt.races import race_name
 
 ROLE = ROLES        # PW_ROLE_* by name (pywalk.variant.consts), as the README uses it
 GiB = 1 << 30
@@ -69,6 +70,12 @@ SCENARIOS = {
         {"walker/count-numa": (1, "count-numa", 0), "walker/count-dirty": (1, "count-dirty", 0),
          "walker/pmd_pte": (1, "pmd_pte", 0), "reader": (1, None, 0), "writer": (1, None, 0),
          "zapper": (1, None, 20), "reaper": (1, None, 200)}, faulters_role=None),
+    "zap-vs-refault": Scenario(
+        "zap-vs-refault",
+        "madvise(MADV_DONTNEED) of a 1 GiB range or 2 MiB inside one (a split) while "
+        "readers refault 1 GiB PUD leaves",
+        2 * GiB, "pud", False,
+        {"zapper": (2, None, 0), "reader": (2, None, 0)}),
 }
 
 
@@ -89,6 +96,7 @@ class Finding:
     thread_name: str | None = None      # the Python thread ("pywalk-walker-0")
     racing: list[dict] = field(default_factory=list)   # oops.Report.racing, role names
     pmd_alloc_recheck: bool | None = None               # oops.Report's (races.py)
+    reachable: dict | None = None       # how a process reaches it (pywalk/hunt/reach.py)
 
     @property
     def signature(self) -> str:
@@ -102,7 +110,7 @@ class Finding:
                 "role": self.role, "elapsed_s": round(self.elapsed_s, 4), "ops": self.ops,
                 "scenario": self.scenario, "variant": self.variant, "seed": self.seed,
                 "thread_name": self.thread_name, "address_class": address_class(self.message),
-                "racing": self.racing}
+                "racing": self.racing, "reachable": self.reachable}
 
 
 @dataclass
@@ -131,6 +139,7 @@ class StressResult:
     instrumented: bool = False   # the tree's code calls a hook before every access
     data_races: list[Finding] = field(default_factory=list)   # hunt/dataraces.py
     schedule: dict | None = None    # a controlled schedule's record (pywalk/hunt/schedule.py)
+    madvise_einval: int = 0     # zapper madvise() calls the tree refused with -EINVAL
 
     @property
     def ops_per_s(self) -> float:
@@ -151,6 +160,7 @@ class StressResult:
                 "instrumented": self.instrumented,
                 "walker": self.walker, "driver": self.driver or "write-notify",
                 "data_races": [f.as_json() for f in self.data_races], "source": self.source,
+                "madvise_einval": self.madvise_einval,
                 **({"schedule": self.schedule} if self.schedule is not None else {})}
 
 
@@ -197,7 +207,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")
     lock = threading.Lock()
-    counters = {"ops": 0, "py": 0.0}
+    counters = {"ops": 0, "py": 0.0, "einval": 0}
     t0 = time.perf_counter()
     state = {"mm": None, "start": 0}
 
@@ -273,6 +283,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
             py_s += time.perf_counter() - tp
         with lock:
             counters["py"] += py_s
+            counters["einval"] += cfg.madvise_einval
 
     def _record(rep: Report, names) -> None:
         elapsed = time.perf_counter() - t0
@@ -283,12 +294,21 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                     if 0 <= rep.thread < len(roles_flat) else None)
         f.racing = [dict(r, role=names.get(r["role"], str(r["role"]))) for r in rep.racing]
         f.pmd_alloc_recheck = rep.pmd_alloc_recheck
+        _reachable(f)
         result.findings.append(f)
         if result.first_finding_s is None:
             result.first_finding_s = elapsed
             result.first_finding_ops = counters["ops"]
         if stop_when is not None and stop_when(f):
             stop[0] = 1
+
+    thread_kinds = {i: kind for i, (role, kind, _) in enumerate(roles_flat) if role == "walker"}
+
+    def _reachable(f: Finding) -> Finding:
+        f.reachable = reach.label(f, race=race_name(f), driver=driver,
+                                  walker_kinds={"walker": list(dict.fromkeys(thread_kinds.values()))},
+                                  thread_kinds=thread_kinds)
+        return f
 
     threads = [threading.Thread(target=body, args=(i, role, kind, pause), daemon=True,
                                 name=f"pywalk-{role}-{i}")
@@ -313,8 +333,9 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     result.ops = counters["ops"]
     result.elapsed_s = time.perf_counter() - t0
     result.python_s = counters["py"]
-    result.data_races = dataraces.collect(variant, lambda rep: Finding(
+    result.madvise_einval = counters["einval"]
+    result.data_races = dataraces.collect(variant, lambda rep: _reachable(Finding(
         rep.kind, rep.address, rep.backtrace, rep.message, rep.where, rep.thread,
         role_names.get(rep.role, str(rep.role)), result.elapsed_s, result.ops, scenario,
-        variant.name, seed), role_names)
+        variant.name, seed)), role_names)
     return result

@@ -17,7 +17,8 @@ from pywalk.tree import csyntax
 
 # files the facts are read from (builder reads them too)
 READS = ("include/linux/mm.h", "include/linux/pagewalk.h", "include/linux/pgtable.h",
-         "include/linux/huge_mm.h", "include/linux/mmu_notifier.h", "mm/pgtable-generic.c")
+         "include/linux/huge_mm.h", "include/linux/mmu_notifier.h", "mm/pgtable-generic.c",
+         "mm/madvise.c")
 # headers whose definitions tell which kernel API names the tree has (PW_HAVE_*);
 # a tree may lack some of them
 API_HEADERS = (
@@ -39,7 +40,7 @@ API_HEADERS = (
     "arch/x86/include/asm/pgalloc.h", "include/vdso/page.h", "include/linux/align.h", "include/vdso/align.h", "include/linux/pfn.h", "include/linux/memremap.h", "include/linux/fs.h",
     "include/linux/kernel.h", "include/linux/err.h", "include/linux/minmax.h",
     "include/linux/compiler.h", "include/linux/compiler_types.h", "include/linux/types.h",
-    "mm/internal.h", "mm/memory.c", "mm/huge_memory.c", "mm/pagewalk.c")
+    "mm/internal.h", "mm/memory.c", "mm/huge_memory.c", "mm/pagewalk.c", "mm/madvise.c")
 READS = READS + tuple(f for f in API_HEADERS if f not in READS)
 
 
@@ -94,6 +95,11 @@ def detect(read: Callable[[str], str | None]) -> dict[str, int]:
         "PW_TREE_PMD_ALLOC_RECHECK": _has(
             r"pud_trans_unstable\s*\(\s*vmf\.pud\s*\)\s*\)\s*goto\s+retry_pud",
             read("mm/memory.c") or ""),
+        # madvise_dontneed_free() takes a struct madvise_behavior (7.x), not
+        # (vma, prev, start, end, behavior)
+        "PW_TREE_MADVISE_BEHAVIOR": _has(
+            r"\bmadvise_dontneed_free\s*\(\s*struct\s+madvise_behavior\s*\*",
+            read("mm/madvise.c") or ""),
     }
 
 

@@ -64,7 +64,7 @@ CSRC = asset_dir("csrc")
 SHIM_SOURCES = ("src/runtime.c", "src/physmem.c", "src/mm.c", "checkers/history.c",
                 "checkers/lockdep.c", "checkers/leaks.c", "checkers/kcsan.c",
                 "checkers/stale.c", "checkers/watchdog.c")
-CSRC_SOURCES = ("sched.c", "driver.c", "walkers.c", "proc_walkers.c", "clients.c", "api.c", "scenarios.c",
+CSRC_SOURCES = ("sched.c", "driver.c", "walkers.c", "proc_walkers.c", "clients.c", "madvise.c", "api.c", "scenarios.c",
                 "sched_run.c", "bench.c", "bench_paced.c")
 # files read besides the manifest's, for API detection (treeinfo)
 EXTRA_READS = patched_tree.EXTRA_READS

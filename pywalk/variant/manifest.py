@@ -57,6 +57,9 @@ SLICES: tuple[Take, ...] = (
                                      "tva_type"), "types"),
     # insert_pud()/insert_pmd()'s argument (7.x; passed by value, so a type)
     Take("mm/huge_memory.c", ("folio_or_pfn",), "types"),
+    # madvise()'s per-call state (7.x): what madvise_dontneed_free() is handed
+    Take("mm/madvise.c", ("madvise_lock_mode", "madvise_behavior_range", "madvise_behavior"),
+         "types"),
     # -- header helpers: the checks and lock/alloc wrappers the races are about
     Take("include/linux/pgtable.h", (
         "PMD_ORDER", "PUD_ORDER", "pmd_pgtable",
@@ -82,6 +85,8 @@ SLICES: tuple[Take, ...] = (
         "vma_is_temporary_stack", "vma_can_grow", "vma_is_cow_mapping", "range_in_vma",
         "vma_start_pgoff", "range_is_subset", "vma_flags_can_grow", "vma_flags_is_cow_mapping",
     ), "helpers"),
+    # what *_clear_bad() reports a corrupt entry with (x86-64: pr_err())
+    Take("arch/x86/include/asm/pgtable_64.h", ("pud_ERROR", "pmd_ERROR"), "helpers"),
     # zap_pmd_range() waits for a concurrent zap_huge_pmd() (7.x)
     Take("mm/internal.h", ("sync_with_folio_pmd_zap",), "helpers"),
     Take("include/linux/huge_mm.h", (
@@ -147,6 +152,16 @@ SLICES: tuple[Take, ...] = (
         "__pte_offset_map", "__pte_offset_map_lock", "pte_offset_map_rw_nolock",
         # a function of its own (no longer a wrapper in mm.h) in 7.x
         "pte_offset_map_lock",
+        # what p?d_none_or_clear_bad() calls on an entry that is neither
+        # none nor a table: report it (p?d_ERROR()) and clear it
+        "pud_clear_bad", "pmd_clear_bad",
+    ), "functions"),
+    # MADV_DONTNEED, as madvise_vma_behavior() hands it on: the VMA check
+    # (VM_PFNMAP, VM_LOCKED, hugetlb) and the zap (6.x: zap_page_range_single();
+    # 7.x: zap_vma_range_batched() on madvise's mmu_gather)
+    Take("mm/madvise.c", (
+        "madvise_dontneed_single_vma", "madvise_dontneed_free_valid_vma",
+        "madvise_dontneed_free", "mark_mmap_lock_dropped",
     ), "functions"),
 )
 
@@ -165,6 +180,10 @@ REQUIRED = (
     # the zapper (MADV_DONTNEED): the tree's zap path, top to bottom
     "zap_details", "zap_p4d_range", "zap_pud_range", "zap_pmd_range", "zap_pte_range",
     "zap_huge_pud", "zap_huge_pmd", "vm_normal_page", "should_zap_cows",
+    # ... entered through madvise(MADV_DONTNEED)'s own check and zap
+    "madvise_dontneed_free", "madvise_dontneed_free_valid_vma", "madvise_dontneed_single_vma",
+    # a corrupt entry, reported and cleared by the tree
+    "pud_clear_bad", "pmd_clear_bad", "pud_ERROR", "pmd_ERROR",
 )
 
 # Names a tree must supply when it has an API that pywalk/tree/facts.py detects:
@@ -191,6 +210,10 @@ REQUIRED_IF: tuple[tuple[tuple[tuple[str, int], ...], tuple[str, ...]], ...] = (
     ((("PW_TREE_THP_ALLOWABLE_ORDERS", 1), ("PW_TREE_TVA_TYPE", 0)),
      ("TVA_IN_PF", "TVA_ENFORCE_SYSFS")),
     ((("PW_TREE_TVA_TYPE", 1),), ("tva_type",)),
+    # madvise hands madvise_dontneed_free() a struct madvise_behavior (7.x)
+    ((("PW_TREE_MADVISE_BEHAVIOR", 1),),
+     ("madvise_behavior", "madvise_behavior_range", "madvise_lock_mode",
+      "mark_mmap_lock_dropped")),
     # ... or, before that, hugepage_vma_check()
     ((("PW_TREE_THP_ALLOWABLE_ORDERS", 0),), ("hugepage_vma_check",)),
 )

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pywalk.variant.consts import OOPS_KINDS
 
 _RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry",
-                   "pw_lockdep_store", "pw_stale_store", "pw_history_store", "pw_hist_frames",
+                   "pw_printk_err", "pw_warn_entry", "pw_lockdep_store", "pw_stale_store", "pw_history_store", "pw_hist_frames",
                    "pw_kcsan_watch", "pw_kcsan_check", "pw_kc_side", "pw_tsan"}
 _BUILD_DIR = re.compile(r"^.*/build/[^/]+/(tree/)?")
 KINDS = OOPS_KINDS      # enum pw_oops_kind (shim/include/pywalk/report.h), read by consts.py
@@ -32,6 +32,7 @@ HEADLINES = {
     "LOCK": "WARNING: {msg} at {where}",
     "LEAK": "BUG: {msg}",
     "STALE": "WARNING: {msg}",
+    "ERR": "{msg}",             # a kernel error message (pr_err()), as the console shows it
 }
 
 

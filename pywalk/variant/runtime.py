@@ -343,10 +343,12 @@ class MM:
         self._check(self.lib.pw_lookup(self._m, addr, level, state))
         return LEVELS[level[0]], STATES[state[0]]
 
-    def zap(self, start: int, end: int) -> None:
-        """MADV_DONTNEED-like zap of [start, end) (see csrc/api.c)."""
+    def zap(self, start: int, end: int) -> int:
+        """madvise(start, end - start, MADV_DONTNEED) through the tree's madvise
+        code (csrc/api.c); returns what madvise() would: 0, -EINVAL (a VM_PFNMAP
+        vma, as a VFIO BAR), -ENOMEM (a hole in the range)."""
         _this_thread(self.lib)
-        self._check(self.lib.pw_zap(self._m, start, end))
+        return self._check(self.lib.pw_zap(self._m, start, end))
 
     def teardown(self) -> None:
         """Tear every page table down as exit_mmap() does, by the tree's own

@@ -7,8 +7,10 @@
  * PW_HIST_WAYS stores (entries that share a bucket share its ways).  A
  * record is who (thread, role), what (old and new value) and where from (a
  * few return addresses, symbolised in Python as the oops path does).  A
- * record is written without a lock: a torn record is possible under heavy
- * collision, and is recognised by its sequence number being written last.
+ * record is written without a lock: a writer that finds its slot taken by
+ * another (preempted, the ring went round) drops its record rather than
+ * mix the two, and a reader keeps a record only if no one was writing it
+ * and its sequence number (written last) held across the copy.
  *
  * At an oops on an address, pw_history_racing() looks for the entry whose
  * value maps that address (a huge leaf whose frame holds it, or a table
@@ -27,6 +29,7 @@ struct pw_store_rec {
 	int tid, role;
 	void *frames[PW_RACING_FRAMES];
 	int nframes;
+	int busy;		/* a writer is filling it in */
 };
 
 static struct pw_store_rec pw_hist[PW_HIST_BUCKETS][PW_HIST_WAYS];
@@ -86,6 +89,10 @@ void pw_history_store(void *entry, unsigned long old, unsigned long new)
 	w = __atomic_fetch_add(&pw_hist_head[b], 1, __ATOMIC_RELAXED) % PW_HIST_WAYS;
 	r = &pw_hist[b][w];
 
+	if (__atomic_exchange_n(&r->busy, 1, __ATOMIC_ACQUIRE)) {
+		pw_lockdep_store(entry, old, new);	/* slot in use: no record */
+		return;
+	}
 	__atomic_store_n(&r->seq, 0, __ATOMIC_RELAXED);
 	r->entry = (unsigned long)entry;
 	r->old = old;
@@ -96,6 +103,7 @@ void pw_history_store(void *entry, unsigned long old, unsigned long new)
 	/* the TSC orders stores across threads without a shared counter
 	 * (invariant TSC): a global counter would bounce a cache line on every store */
 	__atomic_store_n(&r->seq, __builtin_ia32_rdtsc() | 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->busy, 0, __ATOMIC_RELEASE);
 	pw_lockdep_store(entry, old, new);
 }
 
@@ -122,7 +130,7 @@ void pw_history_racing(struct pw_report *rep, unsigned long address)
 {
 	unsigned long pa, entry = 0, best = 0;
 	struct pw_store_rec *r;
-	int b, w, n = 0;
+	int b, w;
 
 	rep->nracing = 0;
 	if (!pw_physbase || address < (unsigned long)pw_physbase)
@@ -136,15 +144,36 @@ void pw_history_racing(struct pw_report *rep, unsigned long address)
 				entry = r->entry;
 			}
 		}
-	if (!entry)
-		return;
-	/* that entry's stores, newest first */
+	if (entry)
+		pw_history_entry(rep, entry);
+}
+
+/* The stores to one entry, newest first, into rep->racing (a bad entry's
+ * report names who stored what it found: pw_printk_err()). */
+void pw_history_entry(struct pw_report *rep, unsigned long entry)
+{
+	struct pw_store_rec snap[PW_HIST_WAYS], *r;
+	int b, w, n = 0;
+
+	rep->nracing = 0;
 	b = pw_hist_bucket(entry);
+	/* other threads may still be storing (a report that lets execution go
+	 * on): keep a copy of each record only if its seq held across the copy */
+	for (w = 0; w < PW_HIST_WAYS; w++) {
+		unsigned long seq = __atomic_load_n(&pw_hist[b][w].seq, __ATOMIC_ACQUIRE);
+
+		snap[w] = pw_hist[b][w];
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&pw_hist[b][w].seq, __ATOMIC_RELAXED) != seq ||
+		    __atomic_load_n(&pw_hist[b][w].busy, __ATOMIC_RELAXED))
+			seq = 0;
+		snap[w].seq = seq;
+	}
 	for (unsigned long after = ~0UL; n < PW_MAX_RACING;) {
 		struct pw_store_rec *pick = NULL;
 
 		for (w = 0; w < PW_HIST_WAYS; w++) {
-			r = &pw_hist[b][w];
+			r = &snap[w];
 			if (r->entry == entry && r->seq && r->seq < after &&
 			    (!pick || r->seq > pick->seq))
 				pick = r;

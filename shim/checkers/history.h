@@ -35,6 +35,7 @@ void pw_stale_store(void *entry, unsigned long old, unsigned long new);
 void pw_stale_reset(void);
 /* At an oops on address: the history of the entry whose value maps it. */
 void pw_history_racing(struct pw_report *r, unsigned long address);
+void pw_history_entry(struct pw_report *r, unsigned long entry);	/* one entry's stores */
 
 /* Page-table accounting and leaks (shim/checkers/leaks.c), under mmap_lock for write. */
 struct mm_struct;

@@ -22,7 +22,8 @@
  * for the next store):
  *   - pgd/p4d/pud/pmd_clear_bad(): *_none_or_clear_bad() clears a corrupt
  *     entry under mmap_lock for read only (mm/pgtable-generic.c); the
- *     shim's pw_report_bad_entry() announces it.
+ *     report before the store announces it (the tree's p?d_ERROR() through
+ *     the shim's pr_err(), or the shim's pw_report_bad_entry()).
  * Stores outside a guarded kernel call (no current mm: harness set-up) are
  * not checked.
  */

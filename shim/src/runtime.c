@@ -10,6 +10,8 @@
 #include <execinfo.h>
 #include <ucontext.h>
 #include <stdio.h>
+#include <stdarg.h>
+#include <string.h>
 #include <time.h>
 #include <pthread.h>
 
@@ -125,7 +127,10 @@ void pw_oops(int kind, const char *file, int line, const char *msg,
 	siglongjmp(pw_cur.jb, 1);
 }
 
-void pw_warn_kind(int kind, const char *file, int line, const char *msg)
+/* A report that lets execution go on; entry: a page-table entry whose
+ * stores it lists (racing), or 0 */
+static void pw_warn_entry(int kind, const char *file, int line, const char *msg,
+			  unsigned long entry)
 {
 	struct pw_mm *m = pw_cur.mm;
 	int n;
@@ -135,10 +140,17 @@ void pw_warn_kind(int kind, const char *file, int line, const char *msg)
 	n = __atomic_fetch_add(&m->nwarns, 1, __ATOMIC_ACQ_REL);
 	if (n < PW_MAX_WARNS) {
 		pw_fill_report(&m->warns[n], kind, file, line, msg, 0, NULL);
+		if (entry)
+			pw_history_entry(&m->warns[n], entry);
 		__atomic_store_n(&m->warn_ready[n], 1, __ATOMIC_RELEASE);
 	}
 	if (pw_sched_me >= 0)
 		pw_sched_note_warn();
+}
+
+void pw_warn_kind(int kind, const char *file, int line, const char *msg)
+{
+	pw_warn_entry(kind, file, line, msg, 0);
 }
 
 void pw_warn(const char *file, int line, const char *msg)
@@ -159,6 +171,39 @@ void pw_report_bad_entry(const char *level, unsigned long val)
 	snprintf(msg, sizeof(msg), "bad %s entry %016lx (%s_clear_bad)", level, val, level);
 	pw_warn(__FILE__, __LINE__, msg);
 	pw_cur.lockless = "*_clear_bad()";	/* the store that follows clears it */
+}
+
+/*
+ * A kernel error message (pr_err()).  The x86-64 p?d_ERROR() macros print
+ * "%s:%d: bad pud %p(%016lx)\n"; *_clear_bad() clears the entry right
+ * after, under mmap_lock for read only: that store is the lock checker's
+ * documented lockless exception (lockdep.c), announced here.
+ */
+void pw_printk_err(const char *file, int line, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+	size_t n;
+
+	unsigned long entry = 0;
+	int bad = !strncmp(fmt, "%s:%d: bad p", 12);	/* p?d_ERROR(): file, line, &e, val */
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (bad) {		/* which entry: its stores go in the report (racing) */
+		va_start(ap, fmt);
+		(void)va_arg(ap, const char *);
+		(void)va_arg(ap, int);
+		entry = (unsigned long)va_arg(ap, void *);
+		va_end(ap);
+	}
+	n = strlen(msg);
+	if (n && msg[n - 1] == '\n')
+		msg[n - 1] = 0;
+	pw_warn_entry(PW_OOPS_ERR, file, line, msg, entry);
+	if (bad)
+		pw_cur.lockless = "*_clear_bad()";	/* the store that follows clears it */
 }
 
 void pw_spin_wait(unsigned int *iter, const char *what)

@@ -215,11 +215,9 @@ static inline pud_t PW_API(pudp_get)(pud_t *pudp) { return pw_pudp_get(pudp); }	
 static inline void set_pud(pud_t *pudp, pud_t pud) { PW_STORE(pudp->pud, pud_val(pud)); }	/* kernel: set_pud() */
 static inline void set_pud_at(struct mm_struct *mm, unsigned long a, pud_t *pudp, pud_t pud) { set_pud(pudp, pud); }	/* kernel: set_pud_at() */
 static inline void pud_clear(pud_t *pudp) { set_pud(pudp, __pud(0)); }	/* kernel: pud_clear() */
-static inline void pud_clear_bad(pud_t *pudp)	/* kernel: pud_clear_bad() */
-{
-	pw_report_bad_entry("pud", pud_val(*pudp));
-	pud_clear(pudp);
-}
+/* pud_clear_bad(), pmd_clear_bad(): the tree's (mm/pgtable-generic.c, sliced),
+ * reporting with the tree's pud_ERROR()/pmd_ERROR() through the shim's pr_err() */
+void pud_clear_bad(pud_t *pud);
 static inline pud_t pudp_huge_get_and_clear(struct mm_struct *mm, unsigned long a, pud_t *pudp)	/* kernel: same */
 {
 	return __pud(PW_XCHG(pudp->pud, 0UL));
@@ -275,11 +273,7 @@ static inline pmd_t PW_API(pmdp_get)(pmd_t *pmdp) { return pw_pmdp_get(pmdp); }	
 static inline void set_pmd(pmd_t *pmdp, pmd_t pmd) { PW_STORE(pmdp->pmd, pmd_val(pmd)); }	/* kernel: set_pmd() */
 static inline void set_pmd_at(struct mm_struct *mm, unsigned long a, pmd_t *pmdp, pmd_t pmd) { set_pmd(pmdp, pmd); }	/* kernel: set_pmd_at() */
 static inline void pmd_clear(pmd_t *pmdp) { set_pmd(pmdp, __pmd(0)); }	/* kernel: pmd_clear() */
-static inline void pmd_clear_bad(pmd_t *pmdp)	/* kernel: pmd_clear_bad() */
-{
-	pw_report_bad_entry("pmd", pmd_val(*pmdp));
-	pmd_clear(pmdp);
-}
+void pmd_clear_bad(pmd_t *pmd);	/* the tree's (above) */
 static inline pmd_t pmdp_huge_get_and_clear(struct mm_struct *mm, unsigned long a, pmd_t *pmdp)	/* kernel: same */
 {
 	return __pmd(PW_XCHG(pmdp->pmd, 0UL));

@@ -19,6 +19,7 @@ enum pw_oops_kind {
 	PW_OOPS_LEAK,		/* page-table accounting or a leaked/freed table (leaks.c) */
 	PW_OOPS_DATA_RACE,	/* a KCSAN-style data race (kcsan.c): not an oops */
 	PW_OOPS_STALE,		/* a store over a value its thread did not see (stale.c) */
+	PW_OOPS_ERR,		/* a kernel error message (pr_err()): recorded, execution goes on */
 };
 
 #define PW_MAX_FRAMES 48

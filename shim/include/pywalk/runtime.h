@@ -189,6 +189,12 @@ static __always_inline void pw_check_panic(void)
 #define WARN(c, ...) ({ int __w = !!(c); \
 	if (unlikely(__w)) pw_warn(__FILE__, __LINE__, "WARN(" #c ")"); unlikely(__w); })
 #define WARN_ONCE(c, ...) WARN(c, __VA_ARGS__)
+/* kernel: printk() at KERN_ERR, pr_err(): a kernel error message is a
+ * finding (kind ERR) whose text is the tree's, formatted as the kernel's
+ * vsnprintf() would (%p unhashed); execution goes on */
+void pw_printk_err(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define pr_err(fmt, ...) pw_printk_err(__FILE__, __LINE__, fmt, ##__VA_ARGS__)
 #define VM_WARN_ON_ONCE_PAGE(c, p) WARN_ON(c)
 #define VM_WARN_ON_ONCE_FOLIO(c, f) WARN_ON(c)
 #define VM_WARN_ON_FOLIO(c, f) WARN_ON(c)

@@ -207,4 +207,7 @@ static inline struct vm_area_struct *pw_no_i_mmap(void) { PW_UNMODELLED("vma_int
 /* 7.x: software leaves, vma flag bitmaps, folio inserts */
 #include "pywalk/leaf.h"
 
+/* MADV_DONTNEED's own checks (mm/madvise.c) */
+#include "pywalk/madvise.h"
+
 #endif
