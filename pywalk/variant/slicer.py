@@ -286,19 +286,81 @@ def _definitions(buf: bytes, root: Node, conds: list[str], base: tuple[int, int]
                line, chunk_conds)
 
 
+def _directive_conditions(src: bytes, tree) -> list[list[str]]:
+    """The enclosing #if terms at each line (0-based), from the preprocessor
+    lines themselves: tree-sitter's error recovery can tear a chain when a
+    function body interleaves code and #ifdef (mm/madvise.c), the lines
+    cannot.  Terms are written as _chain() writes them."""
+    buf = bytearray(src)
+    for c in comments(tree.root_node):     # blank comments, keep the newlines
+        buf[c.start_byte:c.end_byte] = bytes(b if b == 10 else 32 for b in src[c.start_byte:c.end_byte])
+    lines = bytes(buf).decode("utf-8", "surrogateescape").split("\n")
+    out: list[list[str]] = []
+    stack: list[list] = []          # [earlier terms, this branch's term]
+    i = 0
+    while i < len(lines):
+        here = [f[1] for f in stack]
+        line, n = lines[i], 1
+        while line.endswith("\\") and i + n < len(lines):     # continuation lines
+            line = line[:-1] + " " + lines[i + n]
+            n += 1
+        out += [here] * n
+        i += n
+        words = line.strip()
+        if not words.startswith("#"):
+            continue
+        words = words[1:].split(None, 1)
+        word, rest = (words + ["", ""])[:2] if words else ("", "")
+        term = " ".join(rest.split())
+        if word in ("if", "ifdef", "ifndef"):
+            term = {"if": term, "ifdef": f"defined({term})",
+                    "ifndef": f"!defined({term})"}[word]
+            stack.append([[term], term])
+        elif word in ("elif", "elifdef", "elifndef") and stack:
+            term = {"elif": term, "elifdef": f"defined({term})",
+                    "elifndef": f"!defined({term})"}[word]
+            prev = stack[-1][0]
+            stack[-1][1] = " && ".join([f"!({p})" for p in prev] + [f"({term})"])
+            prev.append(term)
+        elif word == "else" and stack:
+            stack[-1][1] = " && ".join(f"!({p})" for p in stack[-1][0])
+        elif word == "endif" and stack:
+            stack.pop()
+    return out
+
+
+def _balanced(piece: bytes) -> bool:
+    """Do the brace tokens of a definition's text balance (comments and
+    literals do not count)?"""
+    depth = 0
+    stack = [_parse(piece).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in ("comment", "string_literal", "char_literal") or node.is_missing:
+            continue
+        if not node.children:
+            depth += {"{": 1, "}": -1}.get(node.type, 0)
+        stack.extend(node.children)
+    return depth == 0
+
+
 @functools.lru_cache(maxsize=32)
-def _parsed(text: str) -> tuple[tuple, int | None]:
+def _parsed(text: str) -> tuple[tuple, frozenset]:
     """Every definition of text (kind, name, start, end, body, line, conditions),
-    and the first line after which the #if chains are not trustworthy."""
+    and the names whose text is not a whole definition (braces that do not
+    balance: a span the parser's error recovery got wrong)."""
     src, buf, tree = parse(text)
-    out, seen, lost = [], set(), [_damaged(buf, tree.root_node) or 1 << 30]
+    conds = _directive_conditions(src, tree)
+    out, seen, torn = [], set(), set()
     for d in _definitions(buf, tree.root_node, [], (0, 0), _TRIES):
-        if d[0] == "?":
-            lost.append(d[5])
-        elif d[2] not in seen:      # a reparse may meet a #define again
-            seen.add(d[2])
-            out.append(d[:4] + (_text(src, d[2], d[4]) if d[4] is not None else "",) + d[5:])
-    return tuple(out), min(lost) if min(lost) < 1 << 30 else None
+        if d[0] == "?" or d[2] in seen:     # a reparse may meet a #define again
+            continue
+        seen.add(d[2])
+        if d[0] != "macro" and not _balanced(buf[d[2]:d[3]]):
+            torn.add(d[1])
+        out.append(d[:4] + (_text(src, d[2], d[4]) if d[4] is not None else "",)
+                   + (d[5], conds[d[5] - 1]))
+    return tuple(out), frozenset(torn)
 
 
 def find_definitions(text: str, relpath: str) -> dict[str, list[Definition]]:
@@ -314,10 +376,10 @@ def find_definitions(text: str, relpath: str) -> dict[str, list[Definition]]:
 def slice_symbols(text: str, relpath: str, names: list[str],
                   optional: frozenset[str] | set[str] = frozenset()) -> list[Definition]:
     """Definitions of names (every definition of each), in name order.  A name
-    without any (unless optional), or after a #if chain the parser could not
-    follow, is a SliceError naming it and the file."""
+    without any (unless optional), or whose text the parser could not delimit,
+    is a SliceError naming it and the file."""
     defs = find_definitions(text, relpath)
-    damaged = _parsed(text)[1]
+    torn = _parsed(text)[1]
     result: list[Definition] = []
     for name in names:
         found = defs.get(name)
@@ -327,10 +389,10 @@ def slice_symbols(text: str, relpath: str, names: list[str],
             raise SliceError(
                 f"pywalk: cannot find a definition of {name}() in {relpath} "
                 f"(the slicer needs it; was it renamed or moved in this tree?)")
-        if damaged is not None and found[-1].line >= damaged:
+        if name in torn:
             raise SliceError(
-                f"pywalk: cannot slice {name}() from {relpath}: the #if chains after "
-                f"line {damaged} do not parse (kernel macros the slicer cannot see past)")
+                f"pywalk: cannot slice {name}() from {relpath}: its braces do not balance "
+                f"(kernel macros the parser cannot see past)")
         result.extend(found)
     return result
 

@@ -149,13 +149,7 @@ static inline void *PW_API(filemap_get_entry)(struct address_space *m, pgoff_t i
 	return NULL;
 }
 
-/* kernel: vma_lookup(): the vma that contains addr, or NULL */
-static inline struct vm_area_struct *PW_API(vma_lookup)(struct mm_struct *mm, unsigned long addr)
-{
-	struct vm_area_struct *vma = find_vma(mm, addr);
-
-	return vma && addr >= vma->vm_start ? vma : NULL;
-}
+/* vma_lookup(): shim/include/pywalk/madvise.h */
 
 /*
  * can_do_mincore() of a file mapping: the caller runs as the device file's
