@@ -143,11 +143,13 @@ def cmd_campaign(args) -> int:
         write_report(args.json, result.as_json(sigs, data_races))
     runs = result.runs
     hits = sum(bool(r.findings(data_races)) for r in runs)
+    cut = sum(r.interrupted for r in runs)
     head = (f"campaign {' '.join(hunt)} --seeds {seeds.start}-{seeds.stop - 1} -j {args.jobs}: "
-            f"{len(runs)} of {len(seeds)} seed(s) run, {hits} with a finding, "
-            f"{len(sigs)} distinct finding(s)")
-    interrupted = result.interrupted or any(r.interrupted for r in runs)
-    print(head + (" (interrupted: the table holds the seeds that ran)" if interrupted else ""))
+            f"{len(runs) - cut} of {len(seeds)} seed(s) run" + (f" ({cut} more cut short)"
+                                                                 if cut else "")
+            + f", {hits} with a finding, {len(sigs)} distinct finding(s)")
+    interrupted = result.interrupted or cut
+    print(head + (" (interrupted: the table holds what the seeds found)" if interrupted else ""))
     if sigs:
         print(table(sigs))
         if d is None:

@@ -68,10 +68,12 @@ class SeedRun:
     report: dict | None
     stderr: str = ""
     command: list[str] = field(default_factory=list)
+    stopped: bool = False       # the campaign's Ctrl-C stopped it (maybe before it began)
 
     @property
     def interrupted(self) -> bool:
-        return self.rc == 130 or bool(self.report and self.report.get("interrupted"))
+        return (self.rc == 130 or (self.stopped and self.rc == -signal.SIGTERM)
+                or bool(self.report and self.report.get("interrupted")))
 
     @property
     def usage_error(self) -> bool:
@@ -165,8 +167,12 @@ def run_seed(hunt_args: list[str], seed: int, json_path: str, *, started=None) -
         os.unlink(json_path)
     except FileNotFoundError:
         pass
+    # its own session: a terminal's Ctrl-C reaches the campaign, which stops
+    # each hunt once, by SIGTERM (a hunt ends on it as on Ctrl-C, and an
+    # ignored SIGINT, as in a background job, is inherited; SIGTERM is not)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, env=_env(), text=True)
+                            stdin=subprocess.DEVNULL, env=_env(), text=True,
+                            start_new_session=True)
     if started is not None:
         started(proc)
     _, err = proc.communicate()
@@ -220,9 +226,18 @@ def run(hunt_args: list[str], seeds: range, jobs: int = 1, *, workdir: str | Non
         with lock:
             live.add(proc)
             if stop.is_set():       # interrupted while it started
-                proc.send_signal(signal.SIGINT)
+                proc.send_signal(signal.SIGTERM)
 
     def worker():
+        try:
+            _work()
+        finally:
+            with lock:
+                running[0] -= 1
+                if not running[0]:
+                    finished.set()
+
+    def _work():
         while not stop.is_set():
             with lock:
                 seed = next(todo, None)
@@ -232,6 +247,7 @@ def run(hunt_args: list[str], seeds: range, jobs: int = 1, *, workdir: str | Non
                          started=started)
             with lock:
                 live.difference_update(p for p in list(live) if p.poll() is not None)
+                r.stopped = result.interrupted
                 result.runs.append(r)
                 if r.usage_error and result.stopped is None:
                     result.stopped = r
@@ -241,22 +257,21 @@ def run(hunt_args: list[str], seeds: range, jobs: int = 1, *, workdir: str | Non
 
     threads = [threading.Thread(target=worker, name=f"pywalk-campaign-{i}", daemon=True)
                for i in range(min(result.jobs, len(seeds)))]
+    running, finished = [len(threads)], threading.Event()
     for t in threads:
         t.start()
     try:
-        try:
-            while any(t.is_alive() for t in threads):
-                for t in threads:
-                    t.join(timeout=0.2)
-        except KeyboardInterrupt:
-            result.interrupted = True
-            stop.set()
-            with lock:
-                for p in live:
-                    if p.poll() is None:
-                        p.send_signal(signal.SIGINT)   # a terminal's Ctrl-C reached them too
-            for t in threads:
-                t.join()
+        # (not Thread.join(): a join cut by Ctrl-C may take a live thread for ended)
+        while not finished.is_set():
+            try:
+                finished.wait(0.2)
+            except KeyboardInterrupt:   # (again: the hunts are stopping already)
+                result.interrupted = True
+                stop.set()
+                with lock:
+                    for p in live:
+                        if p.poll() is None:
+                            p.send_signal(signal.SIGTERM)
     finally:
         for name in os.listdir(tmp):
             os.unlink(os.path.join(tmp, name))
