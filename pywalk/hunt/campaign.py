@@ -175,7 +175,12 @@ def run_seed(hunt_args: list[str], seed: int, json_path: str, *, started=None) -
                             start_new_session=True)
     if started is not None:
         started(proc)
-    _, err = proc.communicate()
+    try:
+        _, err = proc.communicate()
+    except KeyboardInterrupt:       # (pytest's Ctrl-C): stop the hunt, keep nothing
+        proc.send_signal(signal.SIGTERM)
+        proc.wait()
+        raise
     report = None
     try:
         with open(json_path) as f:
@@ -294,7 +299,10 @@ def finding_text(run: SeedRun, data_races: bool = False) -> str:
                      + (f" [{name}]" if name and name != d["signature"] else "")
                      + f" (thread {d.get('thread', '?')}, {d.get('role', '?')}){where}")
         lines += [f"    {b}" for b in (d.get("backtrace") or [])[:12]]
-        for r in d.get("racing") or []:
+        racing = d.get("racing") or []
+        if len(racing) > 2:
+            lines.append(f"  (the last 2 of {len(racing)} racing stores to the entry, newest first)")
+        for r in racing[:2]:
             vals = (f" {r['old']:#x} -> {r['new']:#x}"
                     if isinstance(r.get("old"), int) and isinstance(r.get("new"), int) else "")
             lines.append(f"  racing: thread {r.get('thread', '?')} ({r.get('role', '?')}) "
