@@ -144,3 +144,19 @@ def test_pytest_plugin_over_xdist_workers_fails_each_racing_seed(tmp_path):
     assert "4 seed(s) hunted, 4 with a finding" in p.stdout
     assert "walker race" in p.stdout and "4: 1, 2, 3, 4" in p.stdout
     assert "rerun: python -m pywalk stress --kernel 6.1" in p.stdout
+
+
+def test_a_hunt_process_that_dies_is_a_finding_of_its_own():
+    """A seed whose process ends without a report (killed, a crash the
+    harness did not catch) is listed, as one signature per cause; a seed
+    stopped by the campaign's own Ctrl-C is not a finding."""
+    runs = [campaign.SeedRun(3, -9, None, "last words\n"), campaign.SeedRun(1, -9, None, ""),
+            campaign.SeedRun(2, 0, {"findings": [], "ops": 10}),
+            campaign.SeedRun(4, -15, None, "", stopped=True),
+            campaign.SeedRun(5, 125, None, "pywalk: patch does not apply\n")]
+    sigs = campaign.dedupe(runs)
+    assert [(s.name, s.seeds, s.first_seed) for s in sigs] == [
+        ("DIED killed by signal 9", [1, 3], 1)]
+    assert runs[3].interrupted and not runs[3].findings()
+    assert runs[4].usage_error and not runs[4].findings()
+    assert "last words" in campaign.finding_text(runs[0])
