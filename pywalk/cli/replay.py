@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""`pywalk replay REPORT.json [--patch FIX] [--trace]`: rerun a scheduled finding."""
+"""`pywalk replay REPORT.json [--patch FIX] [--replace-patches] [--trace]`: rerun a scheduled
+finding (on the report's patches plus --patch's, or on --patch's alone)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ def register(sub) -> None:
     p.add_argument("report", help="a report of `pywalk stress --schedule`, `shrink` or `explore`")
     p.add_argument("--patch", action="append", default=[],
                    help="apply this patch too and replay the same schedule (repeatable)")
+    p.add_argument("--replace-patches", action="store_true",
+                   help="replay against --patch's patches instead of the report's (a schedule "
+                        "found with patch X, run against patch Y); no --patch: the tree as shipped")
     add_patch_rules(p)
     p.add_argument("--trace", action="store_true",
                    help="print the interleaving before the finding, a column per thread")
@@ -39,7 +43,8 @@ def cmd_replay(args) -> int:
     report = load_report(args.report)
     if args.trace_steps < 1:
         raise UsageError("pywalk: --trace-steps must be positive")
-    variant, notes = replay.build_for(report, args.patch, args.fuzz)
+    variant, notes = replay.build_for(report, args.patch, args.fuzz,
+                                      replace=args.replace_patches)
     print_notes(notes)
     r = replay.replay(variant, report, trace_cap=65536 if args.trace else 0)
     o = r.outcome

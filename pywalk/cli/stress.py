@@ -13,6 +13,7 @@ from pywalk.report.jsonio import write_report
 from pywalk.report.progress import Progress
 from pywalk.cli.source import add_instrument_arg, add_variant_args, print_notes
 from pywalk.cli.scheduled import cmd_stress_scheduled, sched_args
+from pywalk.cli.campaign import campaign_args, check_args, cmd_campaign
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.cli import argtypes
 
@@ -31,7 +32,7 @@ def register(sub) -> None:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--seconds", type=argtypes.seconds(), help="time budget (default 10)")
     budget.add_argument("--ops", type=argtypes.POSITIVE, help="kernel-operation budget (faults + walks)")
-    p.add_argument("--seed", type=argtypes.SEED, default=1)
+    campaign_args(p)        # --seed, or --seeds A-B -j N: a campaign (pywalk/cli/campaign.py)
     delays = p.add_mutually_exclusive_group()
     delays.add_argument("--no-delays", action="store_true", help="no window widening at shim hooks")
     delays.add_argument("--delays", metavar="SPEC",
@@ -73,11 +74,14 @@ def cmd_stress(args) -> int:
         if not args.patch:
             raise UsageError("pywalk: --compare-unpatched needs at least one --patch")
         args.keep_going = True
+    check_args(args)
     variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
                             allow_unused=args.allow_unused_patch,
                             instrumented=_instrumented(args))
     clients.check(variant, args.walker, args.driver)
     print_notes(variant.result.notes)
+    if args.seeds is not None:      # built once here; each seed's hunt finds it cached
+        return cmd_campaign(args)
     if args.schedule:
         return cmd_stress_scheduled(args, variant)
     progress = Progress(f"{variant.name} {args.scenario}", ops=args.ops,

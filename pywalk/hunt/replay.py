@@ -53,24 +53,31 @@ def check_report(report: dict) -> None:
         raise UsageError(f"pywalk: unknown scenario {report['scenario']!r} in the report")
 
 
-def build_for(report: dict, extra_patches=(), fuzz=None) -> tuple[runtime.Variant, list[str]]:
-    """The report's variant (plus extra patches); notes on what differs."""
+def build_for(report: dict, extra_patches=(), fuzz=None, *,
+              replace: bool = False) -> tuple[runtime.Variant, list[str]]:
+    """The report's variant plus extra patches (replace: the report's kernel
+    with extra_patches instead of its patches, none: the tree as shipped);
+    notes on what differs."""
     rp = report["replay"]
-    for p in rp["patch_args"]:
+    mine = [] if replace else list(rp["patch_args"])
+    for p in mine:
         if not os.path.exists(p):
             raise UsageError(f"pywalk: the report's patch {p} is gone")
     fuzz = fuzz if fuzz is not None else rp.get("fuzz")
     extra = {"instrumented": True} if rp.get("instrumented") else {}   # instrumented builds
-    variant = runtime.build(rp["kernel_arg"], [*rp["patch_args"], *extra_patches], fuzz=fuzz,
-                            **extra)
-    now = provenance(variant, rp["kernel_arg"], rp["patch_args"], fuzz)
+    variant = runtime.build(rp["kernel_arg"], [*mine, *extra_patches], fuzz=fuzz, **extra)
+    now = provenance(variant, rp["kernel_arg"], mine, fuzz)
     notes = list(variant.result.notes)
     if now["kernel_version"] != rp["kernel_version"]:
         notes.append(f"kernel {now['kernel_version']}, the report's was {rp['kernel_version']}")
     old_p = [p["sha256"] for p in rp["patches"]]
-    if [p["sha256"] for p in now["patches"][:len(old_p)]] != old_p:
+    if replace:
+        names = ", ".join(p["name"] for p in rp["patches"]) or "none"
+        notes.append(f"the report's patches ({names}) replaced by "
+                     + (", ".join(p["name"] for p in now["patches"]) or "none: the tree as shipped"))
+    elif [p["sha256"] for p in now["patches"][:len(old_p)]] != old_p:
         notes.append("the report's patches changed since")
-    if not extra_patches:
+    if not extra_patches and not (replace and old_p):
         diff = sorted(k for k in set(rp["sources"]) | set(now["sources"])
                       if rp["sources"].get(k) != now["sources"].get(k))
         if diff:

@@ -110,7 +110,8 @@ class Finding:
                 "role": self.role, "elapsed_s": round(self.elapsed_s, 4), "ops": self.ops,
                 "scenario": self.scenario, "variant": self.variant, "seed": self.seed,
                 "thread_name": self.thread_name, "address_class": address_class(self.message),
-                "racing": self.racing, "reachable": self.reachable}
+                "racing": self.racing, "reachable": self.reachable,
+                "pmd_alloc_recheck": self.pmd_alloc_recheck}
 
 
 @dataclass
