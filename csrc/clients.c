@@ -317,7 +317,7 @@ static struct vm_area_struct *pw_dax_mmap(struct mm_struct *mm, unsigned long st
 	d->dax_dev.alive = 1;
 	d->pgmap.vmemmap_shift = __builtin_ctzl(align) - PAGE_SHIFT;
 	d->range.pgoff = 0;
-	d->range.range.start = (phys_addr_t)pw_dax_pfn(0) << PAGE_SHIFT;
+	d->range.range.start = (phys_addr_t)pw_dax_pfn(0, align) << PAGE_SHIFT;
 	d->range.range.end = d->range.range.start + size - 1;
 	d->dev_dax.dax_dev = &d->dax_dev;
 	d->dev_dax.align = align;

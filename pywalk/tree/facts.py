@@ -34,7 +34,9 @@ API_HEADERS = (
     "arch/x86/include/asm/pgalloc.h", "include/vdso/page.h", "include/linux/align.h", "include/vdso/align.h", "include/linux/pfn.h", "include/linux/memremap.h", "include/linux/fs.h",
     "include/linux/kernel.h", "include/linux/err.h", "include/linux/minmax.h",
     "include/linux/compiler.h", "include/linux/compiler_types.h", "include/linux/types.h",
-    "mm/internal.h", "mm/memory.c", "mm/huge_memory.c", "mm/pagewalk.c")
+    "mm/internal.h", "mm/memory.c", "mm/huge_memory.c", "mm/pagewalk.c",
+    # the drivers' lock assertions and guards (lockdep_assert_held_read(), scoped_guard())
+    "include/linux/lockdep.h", "include/linux/cleanup.h")
 READS = READS + tuple(f for f in API_HEADERS if f not in READS)
 
 

@@ -159,6 +159,9 @@ class _Chunk:
     conditions: list[str]
 
 
+_MACRO_STMT = re.compile(r"[A-Z_][A-Z0-9_]*\([^;{}()]*\)[ \t]*")
+
+
 def _top_level_chunks(text: str):
     """Yield top-level declarations/definitions and #define directives.
 
@@ -175,6 +178,12 @@ def _top_level_chunks(text: str):
         c = text[i]
         if c == "\n":
             at_line_start = True
+            if depth == 0 and chunk_start is not None and _MACRO_STMT.fullmatch(text, chunk_start, i) \
+                    and not text[i:].lstrip().startswith("{"):
+                # a line that is only a macro invocation, e.g.
+                # VFIO_IOREAD_DECLARATION(8): a declaration of its own
+                yield "chunk", _Chunk(chunk_start, i, chunk_conds)
+                chunk_start = None
             i += 1
             continue
         if c in " \t\r\f\v":

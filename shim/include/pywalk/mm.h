@@ -38,20 +38,33 @@
  * CONFIG_NUMA_BALANCING, CONFIG_ARCH_ENABLE_THP_MIGRATION, CONFIG_GUP_GET_PXX_LOW_HIGH
  * (64-bit entries are read in one access), CONFIG_READ_ONLY_THP_FOR_FS. */
 
-struct page {			/* kernel: struct page, what page-table pages need */
-	spinlock_t ptl;		/* kernel: page->ptl, the split page-table lock */
-	pgtable_t pmd_huge_pte;	/* kernel: page->pmd_huge_pte (deposit; unused on x86) */
-	unsigned long flags;
-	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */
-	int pw_level;		/* a table page's level, PW_PT_* (set at allocation; lockdep.c) */
-	struct mm_struct *pw_mm;	/* the mm it was allocated to, NULL once freed (leaks.c) */
-	struct address_space *mapping;	/* kernel: page->mapping (device-dax's dax_set_mapping()) */
-	pgoff_t index;		/* kernel: page->index (same) */
-};
+/* kernel: struct page, what page-table pages and device-dax pages need; a
+ * macro, so that struct folio (which overlays its head page) has the same
+ * members by the same names, as the kernel's does (folio->mapping, ...) */
+#define PW_PAGE_MEMBERS							\
+	spinlock_t ptl;		/* kernel: page->ptl, the split page-table lock */	\
+	pgtable_t pmd_huge_pte;	/* kernel: page->pmd_huge_pte (deposit; unused on x86) */	\
+	unsigned long flags;	/* kernel: page->flags (PW_PG_*: shim/include/pywalk/folio.h) */	\
+	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */	\
+	int pw_level;		/* a table page's level, PW_PT_* (set at allocation; lockdep.c) */	\
+	struct mm_struct *pw_mm;	/* the mm it was allocated to, NULL once freed (leaks.c) */	\
+	struct address_space *mapping;	/* kernel: page->mapping (device-dax's dax_set_mapping()) */	\
+	pgoff_t index;		/* kernel: page->index (same) */	\
+	/* kernel: page->_refcount, kept as the references beyond the one a	\
+	 * ZONE_DEVICE page has from its memmap init (so a zeroed memmap is	\
+	 * right); on a folio's head page (folio.h) */			\
+	int pw_extra_refs;						\
+	/* kernel: folio->_entire_mapcount + 1: huge (PMD/PUD) mappings of	\
+	 * the folio, on its head page */					\
+	int pw_entire_maps;
+struct page { PW_PAGE_MEMBERS };
 enum { PW_PT_UNKNOWN, PW_PT_PTE, PW_PT_PMD, PW_PT_PUD, PW_PT_PGD };
-struct folio {			/* kernel: struct folio (only &folio->page is taken, by
-				 * zap_huge_pmd()'s tail for pages with a struct page) */
-	struct page page;
+/* kernel: struct folio: its head page, by that name and member by member */
+struct folio {
+	union {
+		struct page page;
+		struct { PW_PAGE_MEMBERS };
+	};
 };
 struct anon_vma;		/* kernel: struct anon_vma (no anonymous huge PUDs) */
 struct address_space {		/* kernel: struct address_space (walk_page_mapping) */
@@ -92,6 +105,7 @@ struct mm_struct {		/* kernel: struct mm_struct */
 	struct rw_semaphore mmap_lock;
 	unsigned long flags;	/* kernel: mm->flags (MMF_*) */
 	long nr_ptes, nr_pmds, nr_puds;	/* kernel: mm counters (mm_inc_nr_pmds() & co) */
+	long pw_rss[4];		/* kernel: mm->rss_stat[NR_MM_COUNTERS] (add_mm_counter()) */
 	long pw_live_tables;	/* table pages allocated to this mm, not freed (leaks.c) */
 	int pw_leak_reported;	/* leaks.c: each kind of finding once per mm */
 	int nr_vmas;		/* kernel: the maple tree of vmas, here a sorted array */
