@@ -358,6 +358,14 @@ __attribute__((constructor)) static void pw_clients_init(void)
 #endif
 }
 
+/* References the tree's code holds on device-dax folios (7.x folio inserts:
+ * folio_get() per mapping, dropped when it is zapped or split), all mms
+ * together (shim/include/pywalk/folio.h): 0 when nothing is mapped. */
+long pw_dax_folio_refs(void)
+{
+	return __atomic_load_n(&pw_dax_refs, __ATOMIC_RELAXED);
+}
+
 static int pw_driver_available(int driver)
 {
 	switch (driver) {

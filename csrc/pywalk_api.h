@@ -61,6 +61,7 @@ int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify
 int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, int huge_level,
 		  unsigned long *start);
 int pw_driver_has(int driver);
+long pw_dax_folio_refs(void);	/* references the tree holds on device-dax folios, all mms */
 int pw_client_has(int walker);
 int pw_fault(struct pw_mm *m, unsigned long addr, int write);
 int pw_lookup(struct pw_mm *m, unsigned long addr, int *level, int *state);
