@@ -34,6 +34,9 @@ static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long e
 	for (; addr < end; addr = next) {
 		next = end - addr > PW_REAP_PUDS * PUD_SIZE ? addr + PW_REAP_PUDS * PUD_SIZE : end;
 		mmap_write_lock(mm);
+		/* as munmap() write-locks the vmas it takes down; all of them, for
+		 * the check of the whole mm (no VMA-locked fault under way) */
+		pw_vma_start_write_all(mm);
 		pw_check_tables(mm);	/* accounting and leaks (shim/src/leaks.c) */
 		pw_zap_vmas(mm, addr, next);
 		tlb_gather_mmu(&tlb, mm);

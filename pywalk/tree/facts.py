@@ -37,7 +37,7 @@ API_HEADERS = (
     "mm/internal.h", "mm/memory.c", "mm/huge_memory.c", "mm/pagewalk.c",
     # the drivers' lock assertions and guards (lockdep_assert_held_read(), scoped_guard())
     "include/linux/lockdep.h", "include/linux/cleanup.h")
-READS = READS + tuple(f for f in API_HEADERS if f not in READS)
+READS = READS + tuple(f for f in API_HEADERS if f not in READS) + ("mm/mmap_lock.c", "mm/Kconfig")
 
 
 def _has(pattern: str, text: str) -> int:
@@ -91,6 +91,13 @@ def detect(read: Callable[[str], str | None]) -> dict[str, int]:
         "PW_TREE_PMD_ALLOC_RECHECK": _has(
             r"pud_trans_unstable\s*\(\s*vmf\.pud\s*\)\s*\)\s*goto\s+retry_pud",
             read("mm/memory.c") or ""),
+        # per-VMA locks: the tree has lock_vma_under_rcu() (mm/memory.c before
+        # 6.15, mm/mmap_lock.c since) and CONFIG_PER_VMA_LOCK, which x86
+        # selects (ARCH_SUPPORTS_PER_VMA_LOCK): a user fault then holds the
+        # VMA read lock, not mmap_lock (x86 do_user_addr_fault()); csrc/api.c
+        "PW_TREE_PER_VMA_LOCK": _has(r"(?m)^config PER_VMA_LOCK\b", read("mm/Kconfig") or "")
+        and _has(r"(?m)^struct vm_area_struct \*lock_vma_under_rcu\s*\(",
+                 (read("mm/memory.c") or "") + (read("mm/mmap_lock.c") or "")),
     }
 
 

@@ -33,8 +33,9 @@
 #define USE_SPLIT_PTE_PTLOCKS 1
 #define USE_SPLIT_PMD_PTLOCKS 1
 /* Off: CONFIG_HIGHPTE (pte tables are always mapped), CONFIG_PER_VMA_LOCK
- * (faults here always hold mmap_lock; walkers say PGWALK_RDLOCK, for which
- * process_vma_walk_lock() does nothing either way), CONFIG_HUGETLB_PAGE,
+ * (for the tree's code: walkers say PGWALK_RDLOCK, for which
+ * process_vma_walk_lock() does nothing either way; the harness's fault
+ * entry takes per-VMA locks where the tree has them, vma_lock.h), CONFIG_HUGETLB_PAGE,
  * CONFIG_NUMA_BALANCING, CONFIG_ARCH_ENABLE_THP_MIGRATION, CONFIG_GUP_GET_PXX_LOW_HIGH
  * (64-bit entries are read in one access), CONFIG_READ_ONLY_THP_FOR_FS. */
 
@@ -111,6 +112,9 @@ struct mm_struct {		/* kernel: struct mm_struct */
 	int nr_vmas;		/* kernel: the maple tree of vmas, here a sorted array */
 	struct vm_area_struct *vmas[PW_MAX_VMAS];
 	struct pw_mm *pw;	/* harness state: panic flag, reports */
+	/* per-VMA locks (shim/include/pywalk/vma_lock.h) */
+	int pw_mm_lock_seq;	/* kernel: mm->mm_lock_seq (vma_end_write_all() bumps it) */
+	int pw_vma_readers;	/* VMA read locks held now, all vmas (lockdep.c) */
 };
 
 /* kernel: vma_flags_t (7.x): the vma flag bitmap, the same bits as vm_flags */
@@ -132,6 +136,11 @@ struct vm_area_struct {		/* kernel: struct vm_area_struct */
 	void *vm_private_data;
 	struct anon_vma *anon_vma;
 	const struct vm_operations_struct *vm_ops;
+	/* kernel: vma->vm_lock (the per-VMA lock) and vma->vm_lock_seq, kept
+	 * as mm_lock_seq + 1 when write-locked, so that a zeroed vma is not
+	 * (shim/include/pywalk/vma_lock.h) */
+	struct rw_semaphore pw_vm_lock;
+	int pw_vm_lock_seq;
 };
 
 typedef unsigned long vm_flags_t;	/* kernel: vm_flags_t */
@@ -184,7 +193,15 @@ static inline spinlock_t *pud_lockptr(struct mm_struct *mm, pud_t *pud)	/* kerne
 static inline void mmap_read_lock(struct mm_struct *mm) { down_read(&mm->mmap_lock); }	/* kernel: mmap_read_lock() */
 static inline void mmap_read_unlock(struct mm_struct *mm) { up_read(&mm->mmap_lock); }	/* kernel: mmap_read_unlock() */
 static inline void mmap_write_lock(struct mm_struct *mm) { down_write(&mm->mmap_lock); }	/* kernel: mmap_write_lock() */
-static inline void mmap_write_unlock(struct mm_struct *mm) { up_write(&mm->mmap_lock); }	/* kernel: mmap_write_unlock() */
+/* kernel: mmap_write_unlock(): with per-VMA locks, vma_end_write_all()
+ * first: every vma write-locked under this mmap_lock is unlocked at once */
+static inline void mmap_write_unlock(struct mm_struct *mm)
+{
+#if PW_TREE_PER_VMA_LOCK
+	__atomic_fetch_add(&mm->pw_mm_lock_seq, 1, __ATOMIC_RELEASE);
+#endif
+	up_write(&mm->mmap_lock);
+}
 /* kernel: mmap_assert_locked() / mmap_assert_write_locked() with CONFIG_DEBUG_VM */
 #define mmap_assert_locked(mm) VM_BUG_ON(__atomic_load_n(&(mm)->mmap_lock.count, __ATOMIC_RELAXED) == 0)
 #define mmap_assert_write_locked(mm) VM_BUG_ON(__atomic_load_n(&(mm)->mmap_lock.count, __ATOMIC_RELAXED) != -1)
@@ -391,6 +408,8 @@ static inline int test_bit(long nr, const volatile unsigned long *addr)	/* kerne
 {
 	return 1UL & (__atomic_load_n(addr + nr / 64, __ATOMIC_RELAXED) >> (nr % 64));
 }
+
+#include "vma_lock.h"
 
 /* ---- hooks into the harness (shim/src/mm.c) ---- */
 int pw_handle_pte_fault(struct vm_fault *vmf);	/* stands in for handle_pte_fault() */
