@@ -24,7 +24,8 @@ from pywalk.variant.runtime import ERR_OOPS, ERR_PANIC, MM, WALKERS, Variant  # 
 from pywalk.variant.oops import Report, address_class, signature
 from pywalk.hunt import dataraces, teardown
 
-ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}
+ROLE = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5,
+        "flipper": 7}   # PW_ROLE_* (6 is the tests' ABBA)
 GiB = 1 << 30
 
 
@@ -68,6 +69,14 @@ SCENARIOS = {
         {"walker/count-numa": (1, "count-numa", 0), "walker/count-dirty": (1, "count-dirty", 0),
          "walker/pmd_pte": (1, "pmd_pte", 0), "reader": (1, None, 0), "writer": (1, None, 0),
          "zapper": (1, None, 20), "reaper": (1, None, 200)}, faulters_role=None),
+    "policy-flip": Scenario(
+        "policy-flip",
+        "read and write faults (under per-VMA locks where the tree has them) while a "
+        "flipper turns THP off and on (prctl(PR_SET_THP_DISABLE)) and a zapper "
+        "clears leaves: a fault that skipped the huge PUD meets one another installed",
+        4 * GiB, "pud", False,
+        {"reader": (2, None, 0), "writer": (1, None, 0), "flipper": (1, None, 0),
+         "zapper": (1, None, 0)}, faulters_role=None),
 }
 
 

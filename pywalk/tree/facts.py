@@ -36,7 +36,9 @@ API_HEADERS = (
     "include/linux/compiler.h", "include/linux/compiler_types.h", "include/linux/types.h",
     "mm/internal.h", "mm/memory.c", "mm/huge_memory.c", "mm/pagewalk.c",
     # the drivers' lock assertions and guards (lockdep_assert_held_read(), scoped_guard())
-    "include/linux/lockdep.h", "include/linux/cleanup.h")
+    "include/linux/lockdep.h", "include/linux/cleanup.h",
+    # prctl(PR_SET_THP_DISABLE)'s flag (the flipper role)
+    "include/uapi/linux/prctl.h")
 READS = READS + tuple(f for f in API_HEADERS if f not in READS) + ("mm/mmap_lock.c", "mm/Kconfig")
 
 

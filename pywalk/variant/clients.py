@@ -77,7 +77,8 @@ def available(found: set[str]) -> list[str]:
 EXPORTS = {"show_numa_ops": "const struct mm_walk_ops", "wp_walk_ops": "const struct mm_walk_ops",
            "clean_walk_ops": "const struct mm_walk_ops",
            "vfio_pci_mmap_huge_fault": None, "vfio_pci_mmap_page_fault": None,
-           "dev_dax_huge_fault": None, "dev_dax_fault": None}   # None: a function
+           "dev_dax_huge_fault": None, "dev_dax_fault": None,
+           "prctl_set_thp_disable": None}   # None: a function
 _HIDDEN = '__attribute__((visibility("hidden")))'
 
 

@@ -259,6 +259,10 @@ CLIENT_SLICES: tuple[Take, ...] = (
         "vma_to_pfn", "vfio_pci_vmf_insert_pfn", "vfio_pci_mmap_huge_fault",
         "vfio_pci_mmap_page_fault",
     ), "drivers"),
+    # prctl(PR_SET_THP_DISABLE): a function of its own in 7.x (the flipper
+    # role, csrc/scenarios.c); before, a case inside sys_prctl()'s switch,
+    # which cannot be sliced
+    Take("kernel/sys.c", ("prctl_set_thp_disable",), "clients"),
 )
 
 # What each client and driver needs; a missing one leaves that client out.

@@ -35,7 +35,8 @@ HUGE_LEVELS = {True: 2, "pud": 2, "pmd": 1, False: 0, None: 0, "pte": 0}
 LEVELS = {1: "p4d", 2: "pud", 3: "pmd", 4: "pte"}
 STATES = {0: "none", 1: "table", 2: "leaf", 3: "present", 4: "bad"}
 ERR_OOPS, ERR_PANIC, ERR_TAINTED, ERR_NOVMA = -1000, -1001, -1002, -1003
-ROLES = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5}  # PW_ROLE_*
+ROLES = {"walker": 1, "reader": 2, "writer": 3, "zapper": 4, "reaper": 5,
+         "flipper": 7}  # PW_ROLE_*
 ROLE_NAMES = {v: k for k, v in ROLES.items()}
 VM_FAULT_NAMES = {0x1: "OOM", 0x2: "SIGBUS", 0x4: "MAJOR", 0x40: "SIGSEGV",
                   0x100: "NOPAGE", 0x200: "LOCKED", 0x400: "RETRY", 0x800: "FALLBACK"}

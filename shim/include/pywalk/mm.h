@@ -202,6 +202,8 @@ static inline void mmap_write_unlock(struct mm_struct *mm)
 #endif
 	up_write(&mm->mmap_lock);
 }
+/* kernel: mmap_write_lock_killable(): no signals here, so never -EINTR */
+static inline int mmap_write_lock_killable(struct mm_struct *mm) { mmap_write_lock(mm); return 0; }
 /* kernel: mmap_assert_locked() / mmap_assert_write_locked() with CONFIG_DEBUG_VM */
 #define mmap_assert_locked(mm) VM_BUG_ON(__atomic_load_n(&(mm)->mmap_lock.count, __ATOMIC_RELAXED) == 0)
 #define mmap_assert_write_locked(mm) VM_BUG_ON(__atomic_load_n(&(mm)->mmap_lock.count, __ATOMIC_RELAXED) != -1)
@@ -408,6 +410,20 @@ static inline int test_bit(long nr, const volatile unsigned long *addr)	/* kerne
 {
 	return 1UL & (__atomic_load_n(addr + nr / 64, __ATOMIC_RELAXED) >> (nr % 64));
 }
+static inline void set_bit(long nr, volatile unsigned long *addr)	/* kernel: set_bit() (atomic) */
+{
+	__atomic_fetch_or(addr + nr / 64, 1UL << (nr % 64), __ATOMIC_RELAXED);
+}
+static inline void clear_bit(long nr, volatile unsigned long *addr)	/* kernel: clear_bit() (atomic) */
+{
+	__atomic_fetch_and(addr + nr / 64, ~(1UL << (nr % 64)), __ATOMIC_RELAXED);
+}
+/* kernel: mm_flags_set()/mm_flags_clear() (7.x): the mm's MMF_* bits, atomically */
+static inline void PW_API(mm_flags_set)(int flag, struct mm_struct *mm) { set_bit(flag, &mm->flags); }
+static inline void PW_API(mm_flags_clear)(int flag, struct mm_struct *mm) { clear_bit(flag, &mm->flags); }
+#if PW_HAVE_PR_THP_DISABLE_EXCEPT_ADVISED
+#define PR_THP_DISABLE_EXCEPT_ADVISED (1 << 1)	/* kernel: uapi linux/prctl.h */
+#endif
 
 #include "vma_lock.h"
 
