@@ -29,7 +29,7 @@ def add_args(p) -> None:
                         "default: the scenario's")
     p.add_argument("--driver", choices=DRIVER_CHOICES,
                    help="huge-fault driver of the mapping: write-notify (ours, default), "
-                        "vfio (the tree's, 6.12 on), dax (the tree's; compiled, cannot run)")
+                        "vfio (the tree's, 6.12 on), dax (the tree's)")
 
 
 def unavailable(variant: Variant, walker: str | None, driver: str | None) -> str | None:
