@@ -117,8 +117,10 @@ static int pw_do_map(struct mm_struct *mm, unsigned long start, unsigned long si
 			return -EINVAL;
 		}
 		vma = pw_dev_mmap(mm, start, half, huge_level, 1);
-		if (vma)
-			mm->vmas[mm->nr_vmas++] = vma;
+		if (vma) {
+			mm->vmas[mm->nr_vmas] = vma;
+			__atomic_store_n(&mm->nr_vmas, mm->nr_vmas + 1, __ATOMIC_RELEASE);
+		}
 		start += half;
 		size -= half;
 		pgoff = half >> PAGE_SHIFT;
@@ -130,7 +132,8 @@ static int pw_do_map(struct mm_struct *mm, unsigned long start, unsigned long si
 		return -ENOMEM;
 	}
 	vma->vm_pgoff = pgoff;		/* the second half maps the device's next bytes */
-	mm->vmas[mm->nr_vmas++] = vma;	/* addresses only grow: stays sorted */
+	mm->vmas[mm->nr_vmas] = vma;	/* addresses only grow: stays sorted */
+	__atomic_store_n(&mm->nr_vmas, mm->nr_vmas + 1, __ATOMIC_RELEASE);	/* (vma_lock.h) */
 	mmap_write_unlock(mm);
 	return 0;
 }
@@ -182,7 +185,8 @@ static int pw_do_map_driver(struct mm_struct *mm, unsigned long start, unsigned 
 		mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
-	mm->vmas[mm->nr_vmas++] = vma;
+	mm->vmas[mm->nr_vmas] = vma;
+	__atomic_store_n(&mm->nr_vmas, mm->nr_vmas + 1, __ATOMIC_RELEASE);	/* (vma_lock.h) */
 	mmap_write_unlock(mm);
 	return 0;
 }
@@ -219,19 +223,39 @@ int pw_client_has(int walker)
 	return 1;
 }
 
+/*
+ * A user fault at addr, entered as x86's do_user_addr_fault() enters
+ * handle_mm_fault(): where the tree has per-VMA locks (PW_TREE_PER_VMA_LOCK),
+ * first under the vma's read lock (lock_vma_under_rcu(), FAULT_FLAG_VMA_LOCK;
+ * shim/include/pywalk/vma_lock.h), so that a holder of mmap_lock for write
+ * that has not write-locked the vma does not exclude it; when there is no
+ * such vma or it is write-locked, or the fault returns VM_FAULT_RETRY (the
+ * lock then already dropped), again under mmap_lock for read, as before
+ * per-VMA locks.
+ */
 static int pw_do_fault(struct mm_struct *mm, unsigned long addr, int write)
 {
+	unsigned int flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
 	struct vm_area_struct *vma;
 	vm_fault_t ret;
 
+#if PW_TREE_PER_VMA_LOCK
+	vma = pw_lock_vma_under_rcu(mm, addr);
+	if (vma) {
+		ret = __handle_mm_fault(vma, addr, flags | FAULT_FLAG_VMA_LOCK);
+		if (!(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
+			pw_vma_end_read(vma);
+		if (!(ret & VM_FAULT_RETRY))
+			return ret;
+	}
+#endif
 	mmap_read_lock(mm);
 	vma = find_vma(mm, addr);
 	if (!vma || addr < vma->vm_start) {
 		mmap_read_unlock(mm);
 		return PW_ERR_NOVMA;
 	}
-	ret = __handle_mm_fault(vma, addr, FAULT_FLAG_USER |
-				(write ? FAULT_FLAG_WRITE : 0));
+	ret = __handle_mm_fault(vma, addr, flags);
 	mmap_read_unlock(mm);
 	return ret;
 }
@@ -349,6 +373,7 @@ static int pw_do_teardown(struct mm_struct *mm)
 	struct mmu_gather tlb;
 
 	mmap_write_lock(mm);
+	pw_vma_start_write_all(mm);	/* as munmap(): no VMA-locked fault in them */
 	for (int i = 0; i < mm->nr_vmas; i++) {
 		lo = min(lo, mm->vmas[i]->vm_start);
 		hi = max(hi, mm->vmas[i]->vm_end);

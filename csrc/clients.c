@@ -325,7 +325,7 @@ static struct vm_area_struct *pw_dax_mmap(struct mm_struct *mm, unsigned long st
 	d->dax_dev.alive = 1;
 	d->pgmap.vmemmap_shift = __builtin_ctzl(align) - PAGE_SHIFT;
 	d->range.pgoff = 0;
-	d->range.range.start = (phys_addr_t)pw_dax_pfn(0) << PAGE_SHIFT;
+	d->range.range.start = (phys_addr_t)pw_dax_pfn(0, align) << PAGE_SHIFT;
 	d->range.range.end = d->range.range.start + size - 1;
 	d->dev_dax.dax_dev = &d->dax_dev;
 	d->dev_dax.align = align;
@@ -364,6 +364,14 @@ __attribute__((constructor)) static void pw_clients_init(void)
 	pw_dax_vm_ops.fault = pw_tree_dev_dax_fault;
 	pw_dax_vm_ops.huge_fault = pw_tree_dev_dax_huge_fault;
 #endif
+}
+
+/* References the tree's code holds on device-dax folios (7.x folio inserts:
+ * folio_get() per mapping, dropped when it is zapped or split), all mms
+ * together (shim/include/pywalk/folio.h): 0 when nothing is mapped. */
+long pw_dax_folio_refs(void)
+{
+	return __atomic_load_n(&pw_dax_refs, __ATOMIC_RELAXED);
 }
 
 static int pw_driver_available(int driver)

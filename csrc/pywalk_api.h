@@ -122,6 +122,9 @@ int pw_map(struct pw_mm *m, unsigned long size, int huge_level, int write_notify
 int pw_map_driver(struct pw_mm *m, unsigned long size, int driver, int huge_level,
 		  unsigned long *start);
 int pw_driver_has(int driver);
+long pw_dax_folio_refs(void);
+int pw_thp_disable(struct pw_mm *m, int disable);	/* prctl(PR_SET_THP_DISABLE, disable) */
+int pw_mmap_write_hold(struct pw_mm *m, int *state, long timeout_ms);	/* tests: a writer of mm->flags */	/* references the tree holds on device-dax folios, all mms */
 int pw_client_has(int walker);
 int pw_fault(struct pw_mm *m, unsigned long addr, int write);
 int pw_lookup(struct pw_mm *m, unsigned long addr, int *level, int *state);
@@ -145,6 +148,7 @@ long pw_table_pages_in_use(void);
 #define PW_ROLE_ZAPPER 4
 #define PW_ROLE_REAPER 5
 #define PW_ROLE_ABBA 6		/* tests only: harness locks in the wrong order (a deadlock to find) */
+#define PW_ROLE_FLIPPER 7	/* prctl(PR_SET_THP_DISABLE) on and off (csrc/scenarios.c) */
 
 struct pw_stress_cfg {
 	int role;

@@ -15,6 +15,9 @@
  *            (that splits a PUD leaf); -EINVAL (a VM_PFNMAP vma) counted
  *   REAPER   munmap()+mmap()-like page-table teardown under mmap_lock
  *            for write, so that PUDs become none again
+ *   FLIPPER  prctl(PR_SET_THP_DISABLE) on and off: the THP policy the
+ *            fault path reads changes under mmap_lock for write, which
+ *            does not exclude faults under per-VMA locks
  */
 
 
@@ -37,6 +40,9 @@ static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long e
 	for (; addr < end; addr = next) {
 		next = end - addr > PW_REAP_PUDS * PUD_SIZE ? addr + PW_REAP_PUDS * PUD_SIZE : end;
 		mmap_write_lock(mm);
+		/* as munmap() write-locks the vmas it takes down; all of them, for
+		 * the check of the whole mm (no VMA-locked fault under way) */
+		pw_vma_start_write_all(mm);
 		pw_check_tables(mm);	/* accounting and leaks (shim/checkers/leaks.c) */
 		pw_zap_vmas(mm, addr, next);
 		tlb_gather_mmu(&tlb, mm);
@@ -45,6 +51,69 @@ static int pw_do_reap(struct mm_struct *mm, unsigned long start, unsigned long e
 		mmap_write_unlock(mm);
 	}
 	return 0;
+}
+
+/*
+ * prctl(PR_SET_THP_DISABLE, disable, 0, 0, 0) on the calling thread's mm
+ * (current->mm): the MMF_ bits the THP policy (hugepage_vma_check() /
+ * thp_vma_allowable_order()) reads, set under mmap_lock for write, which
+ * does not write-lock any vma.  Where the tree has prctl_set_thp_disable()
+ * (7.x kernel/sys.c) it is the tree's, sliced; before, the code is a case of
+ * sys_prctl()'s switch, which cannot be sliced, so these lines are written
+ * here from it (kernel/sys.c, PR_SET_THP_DISABLE: set_bit()/clear_bit() of
+ * MMF_DISABLE_THP under mmap_write_lock_killable()).
+ */
+static int pw_do_flip(struct mm_struct *mm, int disable)
+{
+#if PW_SLICED_prctl_set_thp_disable
+	return pw_tree_prctl_set_thp_disable(disable, 0, 0, 0);
+#elif PW_HAVE_MMF_DISABLE_THP
+	/* written from 6.x kernel/sys.c, not sliced (see above) */
+	if (mmap_write_lock_killable(mm))
+		return -EINTR;
+	if (disable)
+		set_bit(MMF_DISABLE_THP, &mm->flags);
+	else
+		clear_bit(MMF_DISABLE_THP, &mm->flags);
+	mmap_write_unlock(mm);
+	return 0;
+#else
+	return -ENOSYS;		/* a tree pywalk cannot flip the policy of */
+#endif
+}
+
+int pw_thp_disable(struct pw_mm *m, int disable)
+{
+	return PW_GUARDED(m, pw_do_flip(m->mm, disable));
+}
+
+/*
+ * Hold mmap_lock for write as a writer of mm->flags does (prctl()), writing
+ * no vma lock: state[0] becomes 1 once held, 2 once released; released when
+ * state[1] is set or after timeout_ms.  For tests of the fault entry's
+ * locks (tests/test_vma_lock.py).
+ */
+static int pw_do_hold_write(struct mm_struct *mm, volatile int *state, long timeout_ms)
+{
+	struct timespec t0, t;
+
+	mmap_write_lock(mm);
+	__atomic_store_n(&state[0], 1, __ATOMIC_RELEASE);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!__atomic_load_n(&state[1], __ATOMIC_ACQUIRE)) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms)
+			break;
+		sched_yield();
+	}
+	__atomic_store_n(&state[0], 2, __ATOMIC_RELEASE);
+	mmap_write_unlock(mm);
+	return 0;
+}
+
+int pw_mmap_write_hold(struct pw_mm *m, int *state, long timeout_ms)
+{
+	return PW_GUARDED(m, pw_do_hold_write(m->mm, state, timeout_ms));
 }
 
 static void pw_pause(int us)
@@ -108,6 +177,12 @@ static long pw_stress_loop(struct pw_mm *m, struct pw_stress_cfg *c, long batch,
 		}
 		case PW_ROLE_REAPER:
 			pw_do_reap(mm, c->start, c->start + c->size);
+			pw_pause(c->pause_us);
+			break;
+		case PW_ROLE_FLIPPER:	/* prctl(PR_SET_THP_DISABLE), on then off */
+			err = pw_do_flip(mm, !(pw_cur.ops & 1));
+			if (err)
+				return err;
 			pw_pause(c->pause_us);
 			break;
 		case PW_ROLE_ABBA:	/* page_table_lock, then mmap_lock: against every walker */

@@ -269,7 +269,9 @@ def test_a_grown_needed_unpacks_a_tarball_again(tmp_path, tree, monkeypatch):
 
 
 @pytest.mark.parametrize("held, covers", [
-    (list(kernel.NEEDED), True), (["Makefile", "mm", "include", "arch", "fs", "drivers"], True),
+    (list(kernel.NEEDED), True),
+    (["Makefile", "mm", "include", "arch", "fs", "drivers", "kernel"], True),
+    (["Makefile", "mm", "include", "arch", "fs", "drivers"], False),   # before kernel/sys.c
     (["Makefile", "mm", "include", "arch"], False),     # before the clients: unpacked again
     (["Makefile", "include", "arch/x86/include"], False), (None, False)])
 def test_holds_needed(held, covers):

@@ -192,15 +192,16 @@ def test_a_bare_path_patch_is_applied_with_p0_and_a_note(tmp_path):
 
 def test_a_patch_without_effect_on_the_build_is_a_warning(tmp_path):
     src = sources.resolve("6.1")
-    kconfig = src.read("mm/Kconfig").splitlines()
+    # (mm/Makefile: mm/Kconfig is read now, for CONFIG_PER_VMA_LOCK)
+    kconfig = src.read("mm/Makefile").splitlines()
     doc = tmp_path / "doc.patch"
-    doc.write_text("--- a/mm/Kconfig\n+++ b/mm/Kconfig\n@@ -1,3 +1,4 @@\n"
+    doc.write_text("--- a/mm/Makefile\n+++ b/mm/Makefile\n@@ -1,3 +1,4 @@\n"
                    "+# a comment\n" + "".join(f" {l}\n" for l in kconfig[:3]))
     elsewhere = tmp_path / "procfs.patch"      # fs/ext4 is not in the cached subset
     elsewhere.write_text("--- a/fs/ext4/inode.c\n+++ b/fs/ext4/inode.c\n"
                          "@@ -1,1 +1,1 @@\n-a\n+b\n")
     files, notes = builder._read_tree(src, load_patches([str(doc), str(elsewhere)]))
-    assert ("warning: patch doc.patch touches only files this build does not use (mm/Kconfig): "
+    assert ("warning: patch doc.patch touches only files this build does not use (mm/Makefile): "
             "it has no effect on the variant") in notes
     assert any(n.startswith("warning: procfs.patch: fs/ext4/inode.c not applied: ")
                for n in notes)
@@ -269,12 +270,13 @@ def test_matrix_reports_a_patch_set_that_does_not_apply(tmp_path):
 # -- patches that change nothing the build uses ------------------------------------
 
 def _comment_patches(tmp_path):
-    """doc.patch: only mm/Kconfig; memory.patch: mm/memory.c, outside every
+    """doc.patch: only mm/Makefile; memory.patch: mm/memory.c, outside every
     definition the build takes from it."""
     src = sources.resolve("6.1")
-    kconfig = src.read("mm/Kconfig").splitlines()
+    # (mm/Makefile: mm/Kconfig is read now, for CONFIG_PER_VMA_LOCK)
+    kconfig = src.read("mm/Makefile").splitlines()
     doc = tmp_path / "doc.patch"
-    doc.write_text("--- a/mm/Kconfig\n+++ b/mm/Kconfig\n@@ -1,3 +1,4 @@\n"
+    doc.write_text("--- a/mm/Makefile\n+++ b/mm/Makefile\n@@ -1,3 +1,4 @@\n"
                    "+# a comment\n" + "".join(f" {l}\n" for l in kconfig[:3]))
     memory = src.read("mm/memory.c").splitlines()
     mem = tmp_path / "memory.patch"
@@ -288,7 +290,7 @@ def test_unused_patches_are_warnings_for_build(tmp_path):
     doc, mem = _comment_patches(tmp_path)
     src = sources.resolve("6.1")
     files, notes = builder._read_tree(src, load_patches([str(doc), str(mem)]))
-    assert ("warning: patch doc.patch touches only files this build does not use (mm/Kconfig): "
+    assert ("warning: patch doc.patch touches only files this build does not use (mm/Makefile): "
             "it has no effect on the variant") in notes
     assert ("warning: patch memory.patch does not change what this build takes from "
             "mm/memory.c: it has no effect on the variant") in notes
@@ -326,7 +328,7 @@ def test_stress_allow_unused_patch_runs_and_warns_on_stderr(tmp_path):
                    "--ops", "2000", "--allow-unused-patch", "--json", out)
     assert p.returncode == 0, p.stderr
     assert ("pywalk: warning: patch doc.patch touches only files this build does not use "
-            "(mm/Kconfig): it has no effect on the variant") in p.stderr
+            "(mm/Makefile): it has no effect on the variant") in p.stderr
     report = json.loads(out.read_text())
     assert report["patches"] == ["doc.patch"] and report["kernel_git"] is None
     assert report["label"] == f"{sources.resolve('6.1').version}+doc.patch"

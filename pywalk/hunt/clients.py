@@ -31,7 +31,7 @@ def add_args(p) -> None:
     p.add_argument("--driver", choices=DRIVER_CHOICES,
                    help="huge-fault driver of the mapping: write-notify (ours, default), "
                         "vfio (the tree's vfio_pci_mmap_huge_fault(), 6.12 on), dax (the tree's "
-                        "dev_dax_huge_fault(), device-dax; runs on 6.1 and 6.12)")
+                        "dev_dax_huge_fault(), device-dax; every supported tree)")
 
 
 def unavailable(variant: Variant, walker: str | None, driver: str | None) -> str | None:

@@ -2,7 +2,7 @@
 """Thread counts per role for a scenario, checked.
 
 Each role has its own count (``--walkers``, ``--readers``, ``--writers``,
-``--zappers``, ``--reapers``: the names the report uses).  A scenario has
+``--zappers``, ``--reapers``, ``--flippers``: the names the report uses).  A scenario has
 the roles it lists and needs some of them: a count for a role it lacks, a
 needed role at 0, or more than MAX_THREADS threads is a usage error (one
 line, exit 2).  ``--faulters`` is an alias for the role that faults in
@@ -20,7 +20,8 @@ MAX_THREADS = 256           # per role and in all: past this, a hunt only thrash
 # roles a scenario cannot do without (the others may be 0)
 NEEDS = {"walk-vs-refault": ("walker", "reader"), "walk-vs-refault-pmd": ("walker", "reader"),
          "fault-vs-fault": ("writer", "reader"), "mixed": ("walker", "reader"),
-         "zap-vs-refault": ("zapper", "reader")}
+         "zap-vs-refault": ("zapper", "reader"),
+         "policy-flip": ("reader", "flipper")}
 
 
 def flag(role: str) -> str:

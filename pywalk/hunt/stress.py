@@ -76,6 +76,14 @@ SCENARIOS = {
         "readers refault 1 GiB PUD leaves",
         2 * GiB, "pud", False,
         {"zapper": (2, None, 0), "reader": (2, None, 0)}),
+    "policy-flip": Scenario(
+        "policy-flip",
+        "read and write faults (under per-VMA locks where the tree has them) while a "
+        "flipper turns THP off and on (prctl(PR_SET_THP_DISABLE)) and a zapper "
+        "clears leaves: a fault that skipped the huge PUD meets one another installed",
+        4 * GiB, "pud", False,
+        {"reader": (2, None, 0), "writer": (1, None, 0), "flipper": (1, None, 0),
+         "zapper": (1, None, 0)}, faulters_role=None),
 }
 
 

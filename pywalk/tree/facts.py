@@ -40,8 +40,12 @@ API_HEADERS = (
     "arch/x86/include/asm/pgalloc.h", "include/vdso/page.h", "include/linux/align.h", "include/vdso/align.h", "include/linux/pfn.h", "include/linux/memremap.h", "include/linux/fs.h",
     "include/linux/kernel.h", "include/linux/err.h", "include/linux/minmax.h",
     "include/linux/compiler.h", "include/linux/compiler_types.h", "include/linux/types.h",
-    "mm/internal.h", "mm/memory.c", "mm/huge_memory.c", "mm/pagewalk.c", "mm/madvise.c")
-READS = READS + tuple(f for f in API_HEADERS if f not in READS)
+    "mm/internal.h", "mm/memory.c", "mm/huge_memory.c", "mm/pagewalk.c", "mm/madvise.c",
+    # the drivers' lock assertions and guards (lockdep_assert_held_read(), scoped_guard())
+    "include/linux/lockdep.h", "include/linux/cleanup.h",
+    # prctl(PR_SET_THP_DISABLE)'s flag (the flipper role)
+    "include/uapi/linux/prctl.h")
+READS = READS + tuple(f for f in API_HEADERS if f not in READS) + ("mm/mmap_lock.c", "mm/Kconfig")
 
 
 def _has(pattern: str, text: str) -> int:
@@ -100,6 +104,13 @@ def detect(read: Callable[[str], str | None]) -> dict[str, int]:
         "PW_TREE_MADVISE_BEHAVIOR": _has(
             r"\bmadvise_dontneed_free\s*\(\s*struct\s+madvise_behavior\s*\*",
             read("mm/madvise.c") or ""),
+        # per-VMA locks: the tree has lock_vma_under_rcu() (mm/memory.c before
+        # 6.15, mm/mmap_lock.c since) and CONFIG_PER_VMA_LOCK, which x86
+        # selects (ARCH_SUPPORTS_PER_VMA_LOCK): a user fault then holds the
+        # VMA read lock, not mmap_lock (x86 do_user_addr_fault()); csrc/api.c
+        "PW_TREE_PER_VMA_LOCK": _has(r"(?m)^config PER_VMA_LOCK\b", read("mm/Kconfig") or "")
+        and _has(r"(?m)^struct vm_area_struct \*lock_vma_under_rcu\s*\(",
+                 (read("mm/memory.c") or "") + (read("mm/mmap_lock.c") or "")),
     }
 
 

@@ -17,7 +17,8 @@ from pywalk.errors import SourceError
 from pywalk.tree import cache
 
 NEEDED = ("Makefile", "mm", "include", "arch/x86/include",
-          "fs/proc", "drivers/dax", "drivers/vfio/pci")  # subset of a tree the builds use
+          "fs/proc", "drivers/dax", "drivers/vfio/pci",
+          "kernel/sys.c")  # subset of a tree the builds use (sys.c: prctl(PR_SET_THP_DISABLE))
 
 REQUIRED_FILES = (
     "mm/pagewalk.c",

@@ -79,7 +79,8 @@ EXPORTS = {"show_numa_ops": "const struct mm_walk_ops", "wp_walk_ops": "const st
            "smaps_walk_ops": "const struct mm_walk_ops", "pagemap_ops": "const struct mm_walk_ops",
            "mincore_walk_ops": "const struct mm_walk_ops", "do_mincore": None,
            "vfio_pci_mmap_huge_fault": None, "vfio_pci_mmap_page_fault": None,
-           "dev_dax_huge_fault": None, "dev_dax_fault": None}   # None: a function
+           "dev_dax_huge_fault": None, "dev_dax_fault": None,
+           "prctl_set_thp_disable": None}   # None: a function
 _HIDDEN = '__attribute__((visibility("hidden")))'
 
 

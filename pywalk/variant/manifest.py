@@ -84,6 +84,9 @@ SLICES: tuple[Take, ...] = (
         "pte_offset_map", "pte_offset_map_lock", "pte_unmap_unlock", "vma_is_special_huge",
         "vma_is_temporary_stack", "vma_can_grow", "vma_is_cow_mapping", "range_in_vma",
         "vma_start_pgoff", "range_is_subset", "vma_flags_can_grow", "vma_flags_is_cow_mapping",
+        # folio <-> pfn and folio -> huge entry: what the 7.x folio-insert
+        # path (insert_pud()/insert_pmd() with a folio) and device-dax use
+        "folio_pfn", "pfn_folio", "folio_mk_pmd", "folio_mk_pud",
     ), "helpers"),
     # what *_clear_bad() reports a corrupt entry with (x86-64: pr_err())
     Take("arch/x86/include/asm/pgtable_64.h", ("pud_ERROR", "pmd_ERROR"), "helpers"),
@@ -145,6 +148,8 @@ SLICES: tuple[Take, ...] = (
         # 7.x: static here rather than in a header
         "vma_is_special_huge", "file_thp_enabled",
         "normal_or_softleaf_folio_pmd", "has_deposited_pgtable", "zap_huge_pmd_folio",
+        # 7.x: device-dax's folio inserts (into insert_pud()/insert_pmd())
+        "vmf_insert_folio_pud", "vmf_insert_folio_pmd",
     ), "functions"),
     # pte_offset_map_lock() is a function here since 6.5, and may return NULL
     Take("mm/pgtable-generic.c", (
@@ -291,7 +296,11 @@ CLIENT_SLICES: tuple[Take, ...] = (
     Take("drivers/dax/device.c", (
         "check_vma", "dax_pgoff_to_phys", "dax_set_mapping", "__dev_dax_pte_fault",
         "__dev_dax_pmd_fault", "__dev_dax_pud_fault", "dev_dax_huge_fault", "dev_dax_fault",
+        # 7.x: check_vma() wraps __check_vma() (flags, range, file)
+        "__check_vma",
     ), "drivers"),
+    # 7.x: dax_pgoff_to_phys() lives in the bus code
+    Take("drivers/dax/bus.c", ("dax_pgoff_to_phys",), "drivers"),
     # VFIO PCI BAR mmap: huge_fault since 6.12 (the CVE's driver)
     # (7.x factors the insert out: vfio_pci_vmf_insert_pfn(), is_aligned_for_order())
     Take("include/linux/vfio_pci_core.h", ("VFIO_PCI_OFFSET_SHIFT", "is_aligned_for_order"),
@@ -300,6 +309,10 @@ CLIENT_SLICES: tuple[Take, ...] = (
         "vma_to_pfn", "vfio_pci_vmf_insert_pfn", "vfio_pci_mmap_huge_fault",
         "vfio_pci_mmap_page_fault",
     ), "drivers"),
+    # prctl(PR_SET_THP_DISABLE): a function of its own in 7.x (the flipper
+    # role, csrc/scenarios.c); before, a case inside sys_prctl()'s switch,
+    # which cannot be sliced
+    Take("kernel/sys.c", ("prctl_set_thp_disable",), "clients"),
 )
 
 # What each client and driver needs; a missing one leaves that client out.

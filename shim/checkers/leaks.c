@@ -40,10 +40,41 @@ static int pw_leak_table_ok(struct mm_struct *mm, void *table, int level, const 
 	return 0;
 }
 
+/* pages a huge leaf counts in the mm's rss: a folio mapping (7.x device-dax:
+ * insert_pud()/insert_pmd() with a folio, add_mm_counter()); not a special
+ * (pfnmap) or devmap (6.x DAX) leaf, nor one without a struct page */
+static long pw_leaf_rss(unsigned long val, unsigned long pfn, long nr)
+{
+	if (val & (_PAGE_SPECIAL | _PAGE_DEVMAP) || !pw_pfn_has_memmap(pfn))
+		return 0;
+	return pw_page_zone_device(pfn_to_page(pfn)) ? nr : 0;
+}
+
+/* kernel: check_mm()'s "Bad rss-counter state": the counters must be what
+ * is mapped (when is_final, nothing) */
+static void pw_check_rss(struct mm_struct *mm, long file_pages)
+{
+	char msg[160];
+
+	for (int i = 0; i < NR_MM_COUNTERS; i++) {
+		long v = __atomic_load_n(&mm->pw_rss[i], __ATOMIC_RELAXED);
+		long want = i == MM_FILEPAGES ? file_pages : 0;
+
+		if (v == want)
+			continue;
+		snprintf(msg, sizeof(msg), "BUG: Bad rss-counter state mm:%p type:%s val:%ld "
+			 "(mapped: %ld)", (void *)mm,
+			 (const char *[]){ "MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS",
+					   "MM_SHMEMPAGES" }[i], v, want);
+		pw_leak_report(mm, 8, msg);
+		return;
+	}
+}
+
 /* Under mmap_lock for write: counters and reachability (see above). */
 void pw_check_tables(struct mm_struct *mm)
 {
-	long puds = 0, pmds = 0, ptes = 0, live;
+	long puds = 0, pmds = 0, ptes = 0, live, rss = 0;
 	char msg[200];
 
 	for (int i = 0; i < PTRS_PER_PGD; i++) {
@@ -60,6 +91,8 @@ void pw_check_tables(struct mm_struct *mm)
 			pud_t u = pw_pudp_get(&pud[j]);
 			pmd_t *pmd;
 
+			if (pud_leaf(u))
+				rss += pw_leaf_rss(pud_val(u), pud_pfn(u), 1L << (PUD_SHIFT - PAGE_SHIFT));
 			if (pud_none(u) || pud_leaf(u))
 				continue;
 			pmd = pud_pgtable(u);
@@ -69,6 +102,8 @@ void pw_check_tables(struct mm_struct *mm)
 			for (int k = 0; k < PTRS_PER_PMD; k++) {
 				pmd_t d = pw_pmdp_get(&pmd[k]);
 
+				if (pmd_leaf(d))
+					rss += pw_leaf_rss(pmd_val(d), pmd_pfn(d), 1L << (PMD_SHIFT - PAGE_SHIFT));
 				if (pmd_none(d) || pmd_leaf(d))
 					continue;
 				if (pw_leak_table_ok(mm, page_address(pmd_page(d)), PW_LEVEL_PTE, "pte"))
@@ -89,6 +124,7 @@ void pw_check_tables(struct mm_struct *mm)
 			 live - (puds + pmds + ptes), live, puds + pmds + ptes);
 		pw_leak_report(mm, 2, msg);
 	}
+	pw_check_rss(mm, rss);
 }
 
 /* kernel: check_mm() (kernel/fork.c), after the tree's exit_mmap()-like

@@ -14,7 +14,8 @@
  *     USE_SPLIT_PMD_PTLOCKS, as x86-64 configures it),
  *   - a pud, p4d or pgd entry: mm->page_table_lock (pud_lockptr(): x86 has
  *     no split PUD locks),
- * or mmap_lock for write (free_pgtables() and munmap()-like teardown).
+ * or mmap_lock for write (free_pgtables() and munmap()-like teardown) while
+ * no fault holds a VMA read lock (per-VMA locks: shim/include/pywalk/vma_lock.h).
  * A store without is a LOCK finding: the store's backtrace and the lock
  * that should have been held.  Single-threaded runs find it too.
  *
@@ -48,8 +49,14 @@ void pw_lockdep_store(void *entry, unsigned long old, unsigned long new)
 	}
 	if (!mm || !pw_cur.active)
 		return;
+	/* mmap_lock for write excludes faults only where they take it: with
+	 * per-VMA locks (vma_lock.h) a fault holds its vma's read lock instead,
+	 * a lock as valid for the fault as mmap_lock, which the writer excludes
+	 * only by vma_start_write(); so the writer's stores count as locked
+	 * only while no VMA read lock is held */
 	if (__atomic_load_n(&mm->mmap_lock.count, __ATOMIC_RELAXED) == -1 &&
-	    mm->mmap_lock.writer == &pw_cur)
+	    mm->mmap_lock.writer == &pw_cur &&
+	    !__atomic_load_n(&mm->pw_vma_readers, __ATOMIC_ACQUIRE))
 		return;
 	table = virt_to_page((void *)((unsigned long)entry & PAGE_MASK));
 	switch (table->pw_level) {

@@ -35,6 +35,12 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 	pte_t *pte, entry;
 	unsigned long pfn;
 
+	/* kernel: do_fault() -> __do_fault(): a mapping of the tree's drivers
+	 * has a ->fault of its own (device-dax: SIGBUS below its alignment,
+	 * which a fault meets when the THP policy forbids the huge one), and
+	 * it decides, as in the kernel */
+	if (vma->vm_ops && vma->vm_ops->fault)
+		return vma->vm_ops->fault(vmf);
 	if (pmd_none(pmdval)) {
 		pgtable_t new = pte_alloc_one(mm);
 

@@ -11,7 +11,10 @@
  *   [BAR_BASE, DAX_BASE)   device memory behind huge leaves: never accessible
  *   [DAX_BASE, PHYS_SIZE)  device-dax memory: never accessible either, but it
  *                          has a memmap (ZONE_DEVICE struct pages), made on
- *                          first use by pw_dax_memmap_init()
+ *                          first use by pw_dax_memmap_init(); two ranges,
+ *                          one per compound geometry (a device's
+ *                          pgmap->vmemmap_shift): 1 GiB folios in the
+ *                          first half, 2 MiB folios in the second
  * A freed page-table page goes PROT_NONE into a FIFO quarantine and is only
  * reused after PW_QUARANTINE - PW_RELEASE later frees (released 64 at
  * a time), so a use after free faults.
@@ -81,10 +84,58 @@ int pw_dax_memmap_init(void)
 	return pw_dax_memmap ? 0 : -1;
 }
 
-unsigned long pw_dax_pfn(unsigned long offset)	/* device-dax frame at offset into its range */
+#define PW_DAX_HALF	(PW_DAX_SIZE / 2)
+
+/* device-dax frame at offset into a range of that alignment (1 GiB or 2 MiB:
+ * the range whose folios are that size) */
+unsigned long pw_dax_pfn(unsigned long offset, unsigned long align)
 {
-	return (PW_DAX_BASE + (offset % PW_DAX_SIZE)) >> PAGE_SHIFT;
+	unsigned long base = align >= PUD_SIZE ? PW_DAX_BASE : PW_DAX_BASE + PW_DAX_HALF;
+
+	return (base + (offset % PW_DAX_HALF)) >> PAGE_SHIFT;
 }
+
+/* the index into the device-dax memmap of page, or -1: not a ZONE_DEVICE page */
+static long pw_dax_index(const struct page *page)
+{
+	struct page *dax = __atomic_load_n(&pw_dax_memmap, __ATOMIC_ACQUIRE);
+
+	if (dax && page >= dax && page < dax + (PW_DAX_SIZE >> PAGE_SHIFT))
+		return page - dax;
+	return -1;
+}
+
+/* kernel: is_zone_device_page() */
+bool pw_page_zone_device(const struct page *page)
+{
+	return pw_dax_index(page) >= 0;
+}
+
+/* kernel: folio_order(): device-dax pages are compound per their range
+ * (memmap_init_compound()); every other page here is order 0 */
+unsigned int pw_page_order(const struct page *page)
+{
+	long i = pw_dax_index(page);
+
+	if (i < 0)
+		return 0;
+	return (unsigned long)i < (PW_DAX_HALF >> PAGE_SHIFT) ? PUD_SHIFT - PAGE_SHIFT
+							      : PMD_SHIFT - PAGE_SHIFT;
+}
+
+/* kernel: compound_head() / page_folio(): the head page of page's folio */
+struct page *pw_compound_head(const struct page *page)
+{
+	long i = pw_dax_index(page);
+
+	if (i < 0)
+		return (struct page *)page;
+	return (struct page *)page - (i & ((1L << pw_page_order(page)) - 1));
+}
+
+/* references the tree's code holds on device-dax folios, all mms together
+ * (folio_get() minus folio_put(): shim/include/pywalk/folio.h) */
+long pw_dax_refs;
 
 struct page *pw_pfn_to_page(unsigned long pfn)	/* kernel: pfn_to_page() */
 {
@@ -108,11 +159,18 @@ bool pw_pfn_has_memmap(unsigned long pfn)	/* kernel: pfn_valid() */
 
 unsigned long pw_page_to_pfn(const struct page *page)	/* kernel: page_to_pfn() */
 {
-	struct page *dax = __atomic_load_n(&pw_dax_memmap, __ATOMIC_ACQUIRE);
+	long i = pw_dax_index(page);
 
-	if (dax && page >= dax && page < dax + (PW_DAX_SIZE >> PAGE_SHIFT))
-		return (PW_DAX_BASE >> PAGE_SHIFT) + (unsigned long)(page - dax);
+	if (i >= 0)
+		return (PW_DAX_BASE >> PAGE_SHIFT) + (unsigned long)i;
 	return (unsigned long)(page - pw_memmap);
+}
+
+/* kernel: highest_memmap_pfn (memory hotplug raises it for ZONE_DEVICE
+ * ranges too, move_pfn_range_to_zone()) */
+unsigned long pw_highest_memmap_pfn(void)
+{
+	return (PW_PHYS_SIZE >> PAGE_SHIFT) - 1;
 }
 
 unsigned long pw_bar_pfn(unsigned long offset)	/* device frame at offset into the BAR */

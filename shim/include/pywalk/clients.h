@@ -32,8 +32,6 @@ static inline bool pw_node_isset(int nid, nodemask_t *mask) { PW_UNMODELLED("nod
 static nodemask_t node_states[1];		/* kernel: node_states[] (never read here) */
 PW_U(int, page_to_nid, (const struct page *p))
 PW_U(int, folio_nid, (const struct folio *f))
-PW_U(bool, is_zone_device_page, (const struct page *p))
-PW_U(int, PageReserved, (struct page *p))
 PW_U(int, PageSwapCache, (struct page *p))
 PW_U(int, PageActive, (struct page *p))
 PW_U(int, PageUnevictable, (struct page *p))

@@ -52,7 +52,51 @@ static inline pfn_t phys_to_pfn_t(phys_addr_t addr, u64 flags) { return __pfn_to
 static inline vm_fault_t vmf_insert_mixed(struct vm_area_struct *vma, unsigned long a, pfn_t pfn)
 { PW_UNMODELLED("vmf_insert_mixed"); }
 #endif
-static inline struct page *compound_head(struct page *p) { return p; }	/* kernel: compound_head() (no compound pages here) */
+/* compound_head(): shim/include/pywalk/folio.h (device-dax folios are compound) */
+/* kernel: vmf_insert_page_mkwrite() (7.x device-dax, 4 KiB alignment only):
+ * our devices are 2 MiB or 1 GiB aligned, and 4 KiB faults are served by
+ * the shim's handle_pte_fault() stand-in, which never calls ->fault */
+static inline vm_fault_t PW_API(vmf_insert_page_mkwrite)(struct vm_fault *vmf, struct page *page,
+							 bool write)
+{ PW_UNMODELLED("vmf_insert_page_mkwrite"); }
+/* kernel: file_is_dax(): IS_DAX() of the file's inode (S_DAX) */
+static inline bool PW_API(file_is_dax)(const struct file *file) { return file && file->dax; }
+/* kernel: in_range(): start <= val < start + len */
+#if PW_HAVE_in_range
+#define in_range(val, start, len) ((u64)(val) - (u64)(start) < (u64)(len))
+#endif
+/* kernel: vma_flags_test_any(&flags, BIT, ...) (7.x): any of the bits set */
+#if PW_HAVE_vma_flags_test_any
+#define vma_flags_test_any(flags, ...) pw_vma_flags_test_any((flags), (int[]){ __VA_ARGS__, -1 })
+#endif
+static inline bool pw_vma_flags_test_any(const PW_API(vma_flags_t) *flags, const int *bits)
+{
+	for (; *bits >= 0; bits++)
+		if ((flags->__vma_flags[0] >> *bits) & 1)
+			return true;
+	return false;
+}
+#if PW_HAVE_VMA_MAYSHARE_BIT
+#define VMA_MAYSHARE_BIT 7		/* kernel: VMA_MAYSHARE_BIT (VM_MAYSHARE) */
+#endif
+/* kernel: linear_page_delta() (7.x): the page offset of address in the vma */
+static inline pgoff_t PW_API(linear_page_delta)(const struct vm_area_struct *vma, unsigned long a)
+{
+	return (a - vma->vm_start) >> PAGE_SHIFT;
+}
+/* kernel: lockdep_assert_held_read(): lockdep off (as lockdep_assert_held()) */
+#if PW_HAVE_lockdep_assert_held_read
+#define lockdep_assert_held_read(l) do { } while (0)
+#endif
+/* kernel: scoped_guard(rwsem_read, &sem) (include/linux/cleanup.h, rwsem.h):
+ * the statement that follows runs with the semaphore held for read */
+#if PW_HAVE_scoped_guard
+#define scoped_guard(type, ...)						\
+	for (int pw_guard_once = (pw_guard_lock_##type(__VA_ARGS__), 1); pw_guard_once;	\
+	     pw_guard_once = (pw_guard_unlock_##type(__VA_ARGS__), 0))
+#endif
+static inline void pw_guard_lock_rwsem_read(struct rw_semaphore *sem) { down_read(sem); }
+static inline void pw_guard_unlock_rwsem_read(struct rw_semaphore *sem) { up_read(sem); }
 /* kernel: vmf_insert_pfn(): as vmf_insert_mixed() */
 static inline vm_fault_t vmf_insert_pfn(struct vm_area_struct *vma, unsigned long a, unsigned long pfn)
 { PW_UNMODELLED("vmf_insert_pfn"); }

@@ -94,14 +94,7 @@ PW_U(pte_t, pte_mkuffd, (pte_t pte))
 PW_U(pte_t, pte_modify, (pte_t pte, pgprot_t prot))
 PW_U(vm_fault_t, do_huge_pmd_device_private, (struct vm_fault *vmf))
 PW_U(vm_fault_t, do_huge_pmd_uffd_rwp, (struct vm_fault *vmf))
-/* folios: our device leaves have none (vm_normal_page() finds no page) */
-PW_U(unsigned long, folio_pfn, (const struct folio *f))
-PW_U(void, folio_get, (struct folio *f))
-PW_U(pud_t, folio_mk_pud, (struct folio *f, pgprot_t prot))
-PW_U(pmd_t, folio_mk_pmd, (struct folio *f, pgprot_t prot))
-PW_U(void, folio_add_file_rmap_pud, (struct folio *f, struct page *p, struct vm_area_struct *vma))
-PW_U(void, folio_add_file_rmap_pmd, (struct folio *f, struct page *p, struct vm_area_struct *vma))
-PW_U(void, folio_remove_rmap_pud, (struct folio *f, struct page *p, struct vm_area_struct *vma))
+/* folios: shim/include/pywalk/folio.h; the folio helpers are sliced */
 /* kernel: the pte-level software-leaf API: zap_nonpresent_ptes() only, for
  * a pte that is not present, which our mappings never hold */
 PW_U(swp_entry_t, softleaf_from_pte, (pte_t pte))

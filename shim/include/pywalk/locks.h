@@ -91,6 +91,17 @@ static inline void down_read(struct rw_semaphore *s)	/* kernel: down_read() */
 	}
 }
 
+/* kernel: down_read_trylock(): 1 when taken (no writer holds or waits for it) */
+static inline int down_read_trylock(struct rw_semaphore *s)
+{
+	int c = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+
+	pw_hook(PW_SITE_LOCK);
+	return c >= 0 && !__atomic_load_n(&s->writers_waiting, __ATOMIC_RELAXED) &&
+	       __atomic_compare_exchange_n(&s->count, &c, c + 1, 0, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
 static inline void up_read(struct rw_semaphore *s)	/* kernel: up_read() */
 {
 	__atomic_fetch_sub(&s->count, 1, __ATOMIC_RELEASE);

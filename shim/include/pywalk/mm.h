@@ -34,26 +34,39 @@
 #define USE_SPLIT_PTE_PTLOCKS 1
 #define USE_SPLIT_PMD_PTLOCKS 1
 /* Off: CONFIG_HIGHPTE (pte tables are always mapped), CONFIG_PER_VMA_LOCK
- * (faults here always hold mmap_lock; walkers say PGWALK_RDLOCK, for which
- * process_vma_walk_lock() does nothing either way), CONFIG_HUGETLB_PAGE,
+ * (for the tree's code: walkers say PGWALK_RDLOCK, for which
+ * process_vma_walk_lock() does nothing either way; the harness's fault
+ * entry takes per-VMA locks where the tree has them, vma_lock.h), CONFIG_HUGETLB_PAGE,
  * CONFIG_NUMA_BALANCING, CONFIG_ARCH_ENABLE_THP_MIGRATION, CONFIG_GUP_GET_PXX_LOW_HIGH
  * (64-bit entries are read in one access), CONFIG_READ_ONLY_THP_FOR_FS. */
 
-struct page {			/* kernel: struct page, what page-table pages need */
-	spinlock_t ptl;		/* kernel: page->ptl, the split page-table lock */
-	pgtable_t pmd_huge_pte;	/* kernel: page->pmd_huge_pte (deposit; unused on x86) */
-	unsigned long flags;
-	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */
-	int pw_level;		/* a table page's enum pw_level (set at allocation; lockdep.c),
-				 * or PW_LEVEL_NONE */
-	struct mm_struct *pw_mm;	/* the mm it was allocated to, NULL once freed (leaks.c) */
-	struct address_space *mapping;	/* kernel: page->mapping (device-dax's dax_set_mapping()) */
-	pgoff_t index;		/* kernel: page->index (same) */
-};
+/* kernel: struct page, what page-table pages and device-dax pages need; a
+ * macro, so that struct folio (which overlays its head page) has the same
+ * members by the same names, as the kernel's does (folio->mapping, ...) */
+#define PW_PAGE_MEMBERS							\
+	spinlock_t ptl;		/* kernel: page->ptl, the split page-table lock */	\
+	pgtable_t pmd_huge_pte;	/* kernel: page->pmd_huge_pte (deposit; unused on x86) */	\
+	unsigned long flags;	/* kernel: page->flags (PW_PG_*: shim/include/pywalk/folio.h) */	\
+	atomic_t _mapcount;	/* kernel: page->_mapcount (anonymous split tail only) */	\
+	int pw_level;		/* a table page's enum pw_level (set at allocation; lockdep.c), or PW_LEVEL_NONE */	\
+	struct mm_struct *pw_mm;	/* the mm it was allocated to, NULL once freed (leaks.c) */	\
+	struct address_space *mapping;	/* kernel: page->mapping (device-dax's dax_set_mapping()) */	\
+	pgoff_t index;		/* kernel: page->index (same) */	\
+	/* kernel: page->_refcount, kept as the references beyond the one a	\
+	 * ZONE_DEVICE page has from its memmap init (so a zeroed memmap is	\
+	 * right); on a folio's head page (folio.h) */			\
+	int pw_extra_refs;						\
+	/* kernel: folio->_entire_mapcount + 1: huge (PMD/PUD) mappings of	\
+	 * the folio, on its head page */					\
+	int pw_entire_maps;
+struct page { PW_PAGE_MEMBERS };
 #define PW_LEVEL_NONE -1	/* page->pw_level: not a table (free, or never one) */
-struct folio {			/* kernel: struct folio (only &folio->page is taken, by
-				 * zap_huge_pmd()'s tail for pages with a struct page) */
-	struct page page;
+/* kernel: struct folio: its head page, by that name and member by member */
+struct folio {
+	union {
+		struct page page;
+		struct { PW_PAGE_MEMBERS };
+	};
 };
 struct anon_vma;		/* kernel: struct anon_vma (no anonymous huge PUDs) */
 struct address_space {		/* kernel: struct address_space (walk_page_mapping) */
@@ -94,11 +107,15 @@ struct mm_struct {		/* kernel: struct mm_struct */
 	struct rw_semaphore mmap_lock;
 	unsigned long flags;	/* kernel: mm->flags (MMF_*) */
 	long nr_ptes, nr_pmds, nr_puds;	/* kernel: mm counters (mm_inc_nr_pmds() & co) */
+	long pw_rss[4];		/* kernel: mm->rss_stat[NR_MM_COUNTERS] (add_mm_counter()) */
 	long pw_live_tables;	/* table pages allocated to this mm, not freed (leaks.c) */
 	int pw_leak_reported;	/* leaks.c: each kind of finding once per mm */
 	int nr_vmas;		/* kernel: the maple tree of vmas, here a sorted array */
 	struct vm_area_struct *vmas[PW_MAX_VMAS];
 	struct pw_mm *pw;	/* harness state: panic flag, reports */
+	/* per-VMA locks (shim/include/pywalk/vma_lock.h) */
+	int pw_mm_lock_seq;	/* kernel: mm->mm_lock_seq (vma_end_write_all() bumps it) */
+	int pw_vma_readers;	/* VMA read locks held now, all vmas (lockdep.c) */
 };
 
 /* kernel: vma_flags_t (7.x): the vma flag bitmap, the same bits as vm_flags */
@@ -120,6 +137,11 @@ struct vm_area_struct {		/* kernel: struct vm_area_struct */
 	void *vm_private_data;
 	struct anon_vma *anon_vma;
 	const struct vm_operations_struct *vm_ops;
+	/* kernel: vma->vm_lock (the per-VMA lock) and vma->vm_lock_seq, kept
+	 * as mm_lock_seq + 1 when write-locked, so that a zeroed vma is not
+	 * (shim/include/pywalk/vma_lock.h) */
+	struct rw_semaphore pw_vm_lock;
+	int pw_vm_lock_seq;
 };
 
 typedef unsigned long vm_flags_t;	/* kernel: vm_flags_t */
@@ -172,7 +194,17 @@ static inline spinlock_t *pud_lockptr(struct mm_struct *mm, pud_t *pud)	/* kerne
 static inline void mmap_read_lock(struct mm_struct *mm) { down_read(&mm->mmap_lock); }	/* kernel: mmap_read_lock() */
 static inline void mmap_read_unlock(struct mm_struct *mm) { up_read(&mm->mmap_lock); }	/* kernel: mmap_read_unlock() */
 static inline void mmap_write_lock(struct mm_struct *mm) { down_write(&mm->mmap_lock); }	/* kernel: mmap_write_lock() */
-static inline void mmap_write_unlock(struct mm_struct *mm) { up_write(&mm->mmap_lock); }	/* kernel: mmap_write_unlock() */
+/* kernel: mmap_write_unlock(): with per-VMA locks, vma_end_write_all()
+ * first: every vma write-locked under this mmap_lock is unlocked at once */
+static inline void mmap_write_unlock(struct mm_struct *mm)
+{
+#if PW_TREE_PER_VMA_LOCK
+	__atomic_fetch_add(&mm->pw_mm_lock_seq, 1, __ATOMIC_RELEASE);
+#endif
+	up_write(&mm->mmap_lock);
+}
+/* kernel: mmap_write_lock_killable(): no signals here, so never -EINTR */
+static inline int mmap_write_lock_killable(struct mm_struct *mm) { mmap_write_lock(mm); return 0; }
 /* kernel: mmap_assert_locked() / mmap_assert_write_locked() with CONFIG_DEBUG_VM */
 #define mmap_assert_locked(mm) VM_BUG_ON(__atomic_load_n(&(mm)->mmap_lock.count, __ATOMIC_RELAXED) == 0)
 #define mmap_assert_write_locked(mm) VM_BUG_ON(__atomic_load_n(&(mm)->mmap_lock.count, __ATOMIC_RELAXED) != -1)
@@ -379,6 +411,22 @@ static inline int test_bit(long nr, const volatile unsigned long *addr)	/* kerne
 {
 	return 1UL & (__atomic_load_n(addr + nr / 64, __ATOMIC_RELAXED) >> (nr % 64));
 }
+static inline void set_bit(long nr, volatile unsigned long *addr)	/* kernel: set_bit() (atomic) */
+{
+	__atomic_fetch_or(addr + nr / 64, 1UL << (nr % 64), __ATOMIC_RELAXED);
+}
+static inline void clear_bit(long nr, volatile unsigned long *addr)	/* kernel: clear_bit() (atomic) */
+{
+	__atomic_fetch_and(addr + nr / 64, ~(1UL << (nr % 64)), __ATOMIC_RELAXED);
+}
+/* kernel: mm_flags_set()/mm_flags_clear() (7.x): the mm's MMF_* bits, atomically */
+static inline void PW_API(mm_flags_set)(int flag, struct mm_struct *mm) { set_bit(flag, &mm->flags); }
+static inline void PW_API(mm_flags_clear)(int flag, struct mm_struct *mm) { clear_bit(flag, &mm->flags); }
+#if PW_HAVE_PR_THP_DISABLE_EXCEPT_ADVISED
+#define PR_THP_DISABLE_EXCEPT_ADVISED (1 << 1)	/* kernel: uapi linux/prctl.h */
+#endif
+
+#include "vma_lock.h"
 
 /* ---- hooks into the harness (shim/src/mm.c) ---- */
 int pw_handle_pte_fault(struct vm_fault *vmf);	/* stands in for handle_pte_fault() */

@@ -13,6 +13,8 @@
 typedef struct { unsigned long val; } swp_entry_t;	/* kernel: swp_entry_t */
 enum node_stat_item { NR_ANON_THPS, NR_FILE_THPS };	/* kernel: enum node_stat_item (two of them) */
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };	/* kernel: mm counters */
+/* device-dax folios: references, rmap, rss (7.x folio inserts) */
+#include "pywalk/folio.h"
 
 /* each stub exists only for a tree that has the name (PW_API, compiler.h) */
 #define PW_U(ret, name, args) static inline ret PW_API(name) args { PW_UNMODELLED(#name); }
@@ -32,7 +34,6 @@ PW_U(void, put_page, (struct page *p))
 PW_U(bool, set_page_dirty, (struct page *p))
 PW_U(int, compound_mapcount, (struct page *p))
 PW_U(atomic_t *, compound_mapcount_ptr, (struct page *p))
-PW_U(struct folio *, page_folio, (struct page *p))
 PW_U(bool, folio_test_locked, (struct folio *f))
 /* rmap, memcg, mlock, counters (mm/rmap.c, memcontrol.c, mlock.c) */
 PW_U(void, page_remove_rmap, (struct page *p, struct vm_area_struct *vma, bool compound))
@@ -41,7 +42,6 @@ PW_U(void, lock_page_memcg, (struct page *p))
 PW_U(void, unlock_page_memcg, (struct page *p))
 PW_U(void, munlock_vma_page, (struct page *p, struct vm_area_struct *vma, bool compound))
 PW_U(void, __mod_lruvec_page_state, (struct page *p, enum node_stat_item idx, int val))
-PW_U(void, add_mm_counter, (struct mm_struct *mm, int member, long value))
 /* migration entries (include/linux/swapops.h) */
 PW_U(swp_entry_t, pmd_to_swp_entry, (pmd_t pmd))
 PW_U(struct page *, pfn_swap_entry_to_page, (swp_entry_t e))
@@ -75,33 +75,20 @@ PW_U(pte_t, maybe_mkwrite, (pte_t pte, struct vm_area_struct *vma))
 typedef int rmap_t;					/* kernel: rmap_t */
 #define RMAP_NONE ((rmap_t)0)				/* kernel: RMAP_NONE */
 #define RMAP_EXCLUSIVE ((rmap_t)1)			/* kernel: RMAP_EXCLUSIVE */
-PW_U(bool, folio_test_dirty, (struct folio *f))
-PW_U(bool, folio_test_referenced, (struct folio *f))
-PW_U(bool, folio_test_anon, (struct folio *f))
 PW_U(bool, folio_test_pmd_mappable, (struct folio *f))
-PW_U(bool, folio_mark_dirty, (struct folio *f))
 PW_U(void, folio_set_dirty, (struct folio *f))
-PW_U(void, folio_set_referenced, (struct folio *f))
-PW_U(int, folio_ref_count, (const struct folio *f))
 PW_U(void, folio_ref_add, (struct folio *f, int nr))
-PW_U(void, folio_put, (struct folio *f))
 PW_U(int, folio_try_share_anon_rmap_pmd, (struct folio *f, struct page *p))
 PW_U(void, folio_add_anon_rmap_ptes, (struct folio *f, struct page *p, int nr,
 				      struct vm_area_struct *vma, unsigned long a, rmap_t flags))
-PW_U(void, folio_remove_rmap_pmd, (struct folio *f, struct page *p, struct vm_area_struct *vma))
 PW_U(struct folio *, pfn_swap_entry_folio, (swp_entry_t e))
 PW_U(struct folio *, pmd_folio, (pmd_t pmd))
 PW_U(void, set_ptes, (struct mm_struct *mm, unsigned long a, pte_t *ptep, pte_t pte, unsigned int nr))
 PW_U(bool, userfaultfd_wp_async, (struct vm_area_struct *vma))
-/* kernel: mm_counter_file() takes a page before 6.9 and a folio since: any argument */
-#if PW_HAVE_mm_counter_file
-#define mm_counter_file(p) ({ (void)(p); PW_UNMODELLED("mm_counter_file"); 0; })
-#endif
 /* folio_walk_start() (6.12 mm/pagewalk.c): nothing here calls it, so all it
  * needs below the walk to a pte is unmodelled; its first call BUGs */
 PW_U(void, vma_pgtable_walk_begin, (struct vm_area_struct *vma))
 PW_U(void, vma_pgtable_walk_end, (struct vm_area_struct *vma))
-PW_U(int, is_zero_pfn, (unsigned long pfn))
 PW_U(swp_entry_t, pte_to_swp_entry, (pte_t pte))
 PW_U(int, is_migration_entry, (swp_entry_t e))
 PW_U(struct page *, nth_page, (struct page *p, unsigned long n))
@@ -116,16 +103,12 @@ PW_U(void, mark_page_accessed, (struct page *p))
 PW_U(int, page_mapcount, (struct page *p))
 PW_U(int, PageHead, (struct page *p))
 PW_U(bool, __tlb_remove_page, (struct mmu_gather *tlb, struct page *p))
-PW_U(void, tlb_remove_page_size, (struct mmu_gather *tlb, struct page *p, int size))
 PW_U(bool, __tlb_remove_folio_pages, (struct mmu_gather *tlb, struct page *p, int nr, bool delay_rmap))
 PW_U(bool, tlb_delay_rmap, (struct mmu_gather *tlb))
 PW_U(void, tlb_flush_rmaps, (struct mmu_gather *tlb, struct vm_area_struct *vma))
-PW_U(bool, folio_test_large, (struct folio *f))
 PW_U(int, folio_mapcount, (struct folio *f))
-PW_U(void, folio_mark_accessed, (struct folio *f))
 PW_U(void, folio_remove_rmap_ptes, (struct folio *f, struct page *p, int nr, struct vm_area_struct *vma))
 PW_U(void, folio_remove_rmap_pte, (struct folio *f, struct page *p, struct vm_area_struct *vma))
-PW_U(bool, vma_has_recency, (struct vm_area_struct *vma))
 #if PW_HAVE_fpb_t
 typedef int fpb_t;					/* kernel: fpb_t (mm/internal.h) */
 #endif
@@ -160,9 +143,6 @@ PW_U(void, adjust_range_if_pmd_sharing_possible, (struct vm_area_struct *vma,
 #if PW_HAVE_mm_counter
 #define mm_counter(p) ({ (void)(p); PW_UNMODELLED("mm_counter"); 0; })
 #endif
-/* kernel: highest_memmap_pfn (mm/internal.h): vm_normal_page() reads it only
- * for a pte that is not special, which our driver never installs */
-#define highest_memmap_pfn ({ PW_UNMODELLED("highest_memmap_pfn"); 0UL; })
 /* kernel: untrack_pfn() (PAT; VM_PFNMAP only; 3 arguments before 6.6, 4 since) */
 #if PW_HAVE_untrack_pfn
 #define untrack_pfn(vma, ...) PW_UNMODELLED("untrack_pfn")
