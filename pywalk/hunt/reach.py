@@ -32,6 +32,10 @@ ROLE_ENTRIES: dict[str, Entry] = {
     "reader": Entry("page fault (read)"),
     "writer": Entry("page fault (write)"),
     "zapper": Entry("madvise(MADV_DONTNEED)"),
+    # 7.x: the tree's prctl_set_thp_disable(); 6.x: sys_prctl()'s case, which
+    # cannot be sliced, as csrc/scenarios.c writes it (set the flag under
+    # mmap_lock for write)
+    "flipper": Entry("prctl(PR_SET_THP_DISABLE)"),
     "reaper": Entry(None, "pywalk's reaper: munmap()'s teardown core (zap + free_pgd_range) "
                           "without unmap_region()"),
 }
@@ -39,6 +43,9 @@ ROLE_ENTRIES: dict[str, Entry] = {
 # walker kind -> how a walker thread running it enters
 WALKER_ENTRIES: dict[str, Entry] = {
     "numa_maps": Entry("read /proc/PID/numa_maps"),
+    "smaps": Entry("read /proc/PID/smaps"),
+    "pagemap": Entry("read /proc/PID/pagemap"),
+    "mincore": Entry("mincore()"),
     "dirty": Entry(None, "pywalk's caller of the tree's wp_shared_mapping_range() walk: "
                          "walk_page_range() under mmap_lock, not walk_page_mapping() under "
                          "i_mmap_rwsem (no in-tree caller reaches it from a process as run here)"),
