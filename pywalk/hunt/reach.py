@@ -36,6 +36,10 @@ ROLE_ENTRIES: dict[str, Entry] = {
     # cannot be sliced, as csrc/scenarios.c writes it (set the flag under
     # mmap_lock for write)
     "flipper": Entry("prctl(PR_SET_THP_DISABLE)"),
+    # a finding of the hunt's end (thread -1, pywalk/hunt/teardown.py): the mm
+    # torn down as a process exit tears it down, then checked as check_mm() does
+    "exit": Entry("process exit (exit_mmap(): the tree's zap and free_pgd_range(), "
+                  "then check_mm())"),
     "reaper": Entry(None, "pywalk's reaper: munmap()'s teardown core (zap + free_pgd_range) "
                           "without unmap_region()"),
 }
@@ -110,7 +114,7 @@ def label(finding, *, race: str | None = None, driver: str | None = None,
                     kinds.append(k)
 
     tid = getattr(finding, "thread", None)
-    add(finding.role, thread_kinds.get(tid), tid in thread_kinds)
+    add("exit" if tid == -1 else finding.role, thread_kinds.get(tid), tid in thread_kinds)
     if race in RACE_ROLES:      # a known race: its roles (older stores may be anyone's)
         for role in RACE_ROLES[race]:
             if role not in involved:
