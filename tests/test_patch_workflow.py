@@ -133,7 +133,7 @@ def test_offset_and_fuzz_only_with_fuzz_and_a_note_each(tmp_path):
     fuzz = tmp_path / "fuzz.patch"
     fuzz.write_text(_shifted(text, " \t\tif (is_hugepd(__hugepd(pud_val(*pud))))",
                              " \t\tif (a_line_the_tree_does_not_have(pud))"))
-    # strict by default, like git apply
+    # strict by default: stricter than git apply, which takes a hunk at an offset
     p = pywalk_cli("build", "--kernel", "6.1", "--patch", off)
     assert p.returncode == 125 and "Traceback" not in p.stderr
     assert p.stderr.startswith("pywalk: patch offset.patch does not apply to mm/pagewalk.c: "

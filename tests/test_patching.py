@@ -414,7 +414,7 @@ def test_failure_message(tmp_path):
     assert lines[0] == ("pywalk: patch 0001-fix.patch does not apply to mm/x.c:"
                         " hunk @@ -2,7 +2,7 @@ failed")
     assert lines[1] == "  hunk 1 of 1, stated at line 2, in: some function"
-    assert "strict, like git apply" in lines[2]
+    assert "stricter than git apply: no offset, no fuzz" in lines[2]
     i = lines.index("  expected:")
     expected = lines[i + 1:i + 8]
     assert [l.split("|", 1)[1] for l in expected] == [

@@ -54,7 +54,7 @@ def add_patch_rules(p, *, allow_unused: bool = False) -> None:
     p.add_argument("--fuzz", type=_fuzz, metavar="N",
                    help="let hunks apply at an offset and ignore up to N lines of leading/"
                         "trailing context, as patch -F N does; a note per such hunk "
-                        "(default: strict, like git apply)")
+                        "(default: stricter than git apply: no offset, no fuzz)")
     if allow_unused:
         p.add_argument("--allow-unused-patch", action="store_true",
                        help="run even if a patch changes nothing the build uses "

@@ -6,11 +6,12 @@ ever read: each file a patch touches is copied into a private temporary
 directory, GNU patch changes the copy, pywalk reads the result and the
 directory is removed (also on Ctrl-C).
 
-The rules are those of ``git apply`` / ``git am`` unless asked otherwise:
+The rules, unless asked otherwise:
 
-* strict by default: ``-p1``, every hunk where it says with its whole
-  context (GNU patch ``-F 0``; a hunk that only matches at an offset is
-  refused too);
+* strict by default, stricter than ``git apply`` (which takes a hunk at an
+  offset: "Hunk #1 succeeded at 14 (offset 2 lines)"): no offset, no fuzz;
+  ``-p1``, every hunk where it says with its whole context (GNU patch
+  ``-F 0``; a hunk that only matches at an offset is refused);
 * ``fuzz=N`` (``--fuzz N``): hunks may move (offset) and up to N lines of
   leading/trailing context may be ignored, as patch(1) does; each such hunk
   gives a note;

@@ -7,7 +7,7 @@ most equal lines, marking each line that differs with ``!``::
 
     pywalk: patch fix.patch does not apply to mm/pagewalk.c: hunk @@ -2,7 +2,7 @@ failed
       hunk 1 of 1, stated at line 2, in: some function
-      no exact match at line 2 (strict, like git apply; --fuzz N allows offsets and fuzz)
+      no exact match where the hunk says (stricter than git apply: no offset, no fuzz; --fuzz N allows offsets and N lines of context fuzz)
       expected:
            2  |line 2
            5 -|line 5
@@ -52,8 +52,8 @@ def _contains(lines: list[str], block: list[str]) -> bool:
 def how(fuzz: int | None) -> str:
     """The line that says which rules the hunk was tried with."""
     if fuzz is None:
-        return ("no exact match where the hunk says (strict, like git apply;"
-                " --fuzz N allows offsets and N lines of context fuzz)")
+        return ("no exact match where the hunk says (stricter than git apply: no offset,"
+                " no fuzz; --fuzz N allows offsets and N lines of context fuzz)")
     return (f"no match at any offset, not even ignoring {fuzz} lines of leading/trailing"
             f" context (--fuzz {fuzz})")
 
@@ -79,7 +79,7 @@ def rejected(patch: str, path: str, hunk: Hunk, index: int, count: int, text: st
            + (f", in: {hunk.section}" if hunk.section else "")]
     if offset is not None:
         out.append(f"  its lines are at offset {offset:+d} {'line' if abs(offset) == 1 else 'lines'}"
-                   " (strict, like git apply: a hunk applies where it says; --fuzz 0 allows"
+                   " (stricter than git apply: no offset, no fuzz; --fuzz 0 allows"
                    " offsets)")
     else:
         out.append("  " + how(fuzz))

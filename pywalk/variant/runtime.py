@@ -207,7 +207,7 @@ def build(kernel=None, patches: Iterable = (), *, fetch: bool = True, fuzz: int 
           allow_unused: bool = True, instrumented: bool = False) -> Variant:
     """Build (or take from the cache) and load a variant.
 
-    fuzz: None applies patches strictly (like git apply); N allows offsets
+    fuzz: None applies patches stricter than git apply (no offset, no fuzz); N allows offsets
     and N lines of context fuzz.  allow_unused False: a patch that changes
     nothing the build uses is a PatchError (exit 125).  instrumented: the
     tree's code calls a hook before every access (variant/instrument.py)."""
