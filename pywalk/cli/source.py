@@ -20,7 +20,7 @@ def register(sub) -> None:
     p = sub.add_parser("fetch", help="download and unpack a Debian linux-source package")
     p.add_argument("series", nargs="?", default=sources.DEFAULT_KERNEL, metavar="SERIES[=VERSION]",
                    help="a series (6.1, 7.3, ...: its newest version) or an exact package "
-                   "version (6.1=6.1.176-1); default %(default)s")
+                   "version (6.1=6.1.192-3); default %(default)s")
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("build", help="build a variant (kernel + patches) and show what it took")
     add_variant_args(p)
@@ -32,7 +32,7 @@ def register(sub) -> None:
 def add_variant_args(p, *, allow_unused: bool = False) -> None:
     p.add_argument("--kernel", default=sources.DEFAULT_KERNEL,
                    help="a Debian series (6.1, 7.3, ...: see pywalk kernels), an exact package "
-                   "version (6.1=6.1.176-1), a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
+                   "version (6.1=6.1.192-3), a kernel tree or a linux-*.tar.{xz,gz} (default 6.1)")
     p.add_argument("--patch", action="append", default=[],
                    help="a patch file, quilt directory or directory of *.patch (repeatable)")
     add_patch_rules(p, allow_unused=allow_unused)
