@@ -16,7 +16,7 @@ and on 6.1 the same trigger with device-dax (dev_dax_huge_fault(), 1 GiB):
   6.1 as shipped         walk-vs-refault  walker race  shows  (pagemap x dax)
   6.1 + upstream fix     walk-vs-refault  walker race  absent for the op budget (0002)
 and MADV_DONTNEED against device-dax faults (docs/findings/zap-bad-pud.md), on
-6.1, 6.12 and 7.3 (7.3 says n/a while its device-dax does not build here):
+6.1, 6.12 and 7.3 (the tree's device-dax runs on each):
   X as shipped           zap-vs-refault   zap bad pud  shows
   X + zap_pud_range fix  zap-vs-refault   zap bad pud  absent for the op budget
 Instrumented (the default), row 3 looks for the pmd_alloc TOCTOU instead and

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: folios of device-dax memory (ZONE_DEVICE pages with a pgmap,
  * MEMORY_DEVICE_GENERIC), as the 7.x fault, zap and split paths handle them
  * once device-dax inserts folios (vmf_insert_folio_pud()/_pmd(), sliced

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
+ * Kind: kernel stand-in.
  * pywalk shim: per-VMA locks (CONFIG_PER_VMA_LOCK), for trees that have
  * them (PW_TREE_PER_VMA_LOCK, pywalk/tree/facts.py: lock_vma_under_rcu()
  * and the Kconfig option, which x86 selects).
