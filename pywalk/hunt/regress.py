@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Real upstream bugs as the yardstick (`pywalk regress`, tests/regressions/).
+
+Each entry of ``BUGS`` is an upstream fix (with a ``Fixes:`` tag) that a
+Debian tree carries, in code pywalk compiles.  Its revert
+(``patches/regressions/<series>/``) brings the bug back; a hunt of the
+reverted tree must show the expected finding within ``ops`` operations,
+and the same hunt of the tree as shipped (the control) must show no
+finding at all for the same budget.  The table is the one source: the
+tests in tests/regressions/ import it, docs/regressions.md describes it.
+
+What cannot be verified here (an upstream commit id, a version) says
+"unverified"; the Debian version that has the fix comes from the tree's
+code (``fix_marker``) and its package changelog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pywalk.assets import patch_path
+from pywalk.hunt import clients, stress
+from pywalk.hunt.ending import LOCKUP_S
+from pywalk.hunt.races import FAULT_RACE, WALKER_RACE, Race
+from pywalk.variant import runtime
+
+@dataclass(frozen=True)
+class Loop(Race):
+    """A LOCKUP in a function anywhere on the stuck thread's stack (where the
+    watchdog catches a loop varies; the innermost frames alone would not do)."""
+
+    def matches(self, finding) -> bool:
+        return (finding.kind == self.kind and any(m in finding.message for m in (
+            (self.message,) if isinstance(self.message, str) else self.message))
+            and any(f.split(" ", 1)[0] == self.function for f in finding.backtrace))
+
+
+# A write fault that can neither upgrade a huge PUD leaf nor split it goes
+# round __handle_mm_fault()'s "raced with pmd_alloc?" retry for ever: the
+# soft-lockup watchdog names the loop.
+WP_PUD_LOOP = Loop(
+    "wp_huge_pud fallback loop", "LOCKUP", "__handle_mm_fault", "soft lockup",
+    "wp_huge_pud() falls back without splitting the leaf; pmd_alloc() points into it and "
+    "the 'raced with pmd_alloc?' recheck retries the same fault for ever")
+
+
+@dataclass(frozen=True)
+class Bug:
+    slug: str                   # tests/regressions/test_<slug>.py
+    subject: str                # the fix's subject line
+    file: str                   # the kernel file the fix changes
+    upstream: str               # the upstream release with the fix
+    fixes: str                  # the fix's Fixes: target
+    kernel: str                 # the Debian series whose tree has the fix
+    stable: str                 # where the Debian changelog lists the fix
+    patch: str                  # the revert, relative to patches/
+    fix_marker: str             # a line of the fix, present in the shipped file
+    scenario: str
+    expect: Race                # what the reverted tree shows
+    ops: int                    # budget, far above the measured median
+    median_ops: tuple[int, ...]  # ops to the first expected finding, seeds 1-3
+    interleaving: tuple[str, str]
+    walker: str | None = None
+    driver: str | None = None
+    instrumented: bool = True
+    lockup_s: float = LOCKUP_S
+
+    @property
+    def label(self) -> str:
+        return f"{self.subject} [{self.kernel}]"
+
+
+CVE_SUBJECT = "mm/pagewalk: fix race between concurrent split and refault"
+CVE_FACTS = dict(
+    subject=CVE_SUBJECT, file="mm/pagewalk.c",
+    upstream="7.0 (CVE-2026-31456; affected to 7.0-rc5, fixed in 6.18.21, 6.19.11 per the "
+             "CVE debrief; commit id unverified)",
+    fixes="unverified",
+    fix_marker="if (!pud_present(pudval) || pud_leaf(pudval)) {",
+    scenario="walk-vs-refault", expect=WALKER_RACE,
+    interleaving=("walker: walk_pud_range() -> split_huge_pud() zaps the PUD leaf",
+                  "reader refaults a PUD leaf; walk_pmd_range() reads its frame as a PMD table"))
+
+BUGS: tuple[Bug, ...] = (
+    Bug(slug="mm_pagewalk_fix_race_between_concurrent_split_and_refault", kernel="6.12",
+        stable="Debian 6.12.85-1 (stable 6.12.84)",
+        patch="regressions/6.12/revert-mm-pagewalk-fix-race-between-concurrent-split-and-refault.patch",
+        walker="numa_maps", driver="vfio", ops=300_000, median_ops=(0, 0, 0), **CVE_FACTS),
+    Bug(slug="mm_pagewalk_fix_race_between_concurrent_split_and_refault", kernel="7.3",
+        stable="7.3.4 (upstream 7.0 onwards)",
+        patch="regressions/7.3/revert-mm-pagewalk-fix-race-between-concurrent-split-and-refault.patch",
+        walker="numa_maps", ops=300_000, median_ops=(0, 0, 0), **CVE_FACTS),
+    Bug(slug="mm_memory_c_fix_a_huge_pud_insertion_race_during_faulting",
+        subject="mm/memory.c: fix a huge pud insertion race during faulting",
+        file="mm/memory.c", upstream="5.6 (commit 625110b5e9da per patches/README.md; unverified)",
+        fixes="unverified", kernel="6.1", stable="upstream 5.6 onwards (before the 6.1 tree)",
+        patch="regressions/6.1/revert-mm-memory.c-fix-a-huge-pud-insertion-race-during-faulting.patch",
+        fix_marker="/* Huge pud page fault raced with pmd_alloc? */",
+        scenario="fault-vs-fault", expect=FAULT_RACE, instrumented=False,
+        ops=1_000_000, median_ops=(0, 0, 0),
+        interleaving=("writer: pud_none() -> create_huge_pud() falls back (write-notify)",
+                      "reader installs a PUD leaf; writer's pmd_alloc() returns pmd_offset() "
+                      "into the leaf's frame")),
+    Bug(slug="mm_split_huge_pud_on_wp_huge_pud_fallback",
+        subject="mm: split huge PUD on wp_huge_pud fallback",
+        file="mm/memory.c", upstream="5.19 (commit id unverified)",
+        fixes="327e9fd48972 (\"mm: Split huge pages on write-notify or COW\"; unverified)",
+        kernel="6.1", stable="Debian 5.18.14-1 (stable 5.18.13)",
+        patch="regressions/6.1/revert-mm-split-huge-pud-on-wp_huge_pud-fallback.patch",
+        fix_marker="\t__split_huge_pud(vmf->vma, vmf->pud, vmf->address);\n#endif /* CONFIG_"
+                   "TRANSPARENT_HUGEPAGE && CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD */",
+        scenario="fault-vs-fault", expect=WP_PUD_LOOP, instrumented=False, lockup_s=2.0,
+        ops=20_000, median_ops=(0, 0, 0),
+        interleaving=("reader installs a read-only PUD leaf on a write-notify mapping",
+                      "writer: wp_huge_pud() falls back without a split; the pmd_alloc "
+                      "recheck retries for ever")),
+)
+
+
+def bugs(kernel: str | None = None) -> list[Bug]:
+    """The entries, or those on one Debian series."""
+    return [b for b in BUGS if kernel is None or b.kernel == kernel]
+
+
+def slugs() -> list[str]:
+    return sorted({b.slug for b in BUGS})
+
+
+@dataclass
+class Outcome:
+    bug: Bug
+    reverted: object | None = None      # StressResult
+    control: object | None = None
+    why_not: str | None = None          # the tree cannot run the bug's client or driver
+
+    @property
+    def hit(self):
+        """The first finding of the reverted hunt that is the expected one."""
+        if self.reverted is None:
+            return None
+        return next((f for f in self.reverted.findings if self.bug.expect.matches(f)), None)
+
+    @property
+    def found(self) -> bool:
+        return self.hit is not None
+
+    @property
+    def control_clean(self) -> bool:
+        return self.control is not None and not self.control.findings and \
+            not self.control.interrupted
+
+    @property
+    def ok(self) -> bool:
+        return self.found and self.control_clean
+
+    def as_json(self) -> dict:
+        b, h = self.bug, self.hit
+        return {"slug": b.slug, "subject": b.subject, "file": b.file, "upstream": b.upstream,
+                "fixes": b.fixes, "kernel": b.kernel, "patch": b.patch,
+                "scenario": b.scenario, "walker": b.walker, "driver": b.driver or "write-notify",
+                "instrumented": b.instrumented, "expect": b.expect.name, "budget_ops": b.ops,
+                "found": self.found, "control_clean": self.control_clean, "ok": self.ok,
+                "first_finding_ops": h.ops if h else None,
+                "first_finding_s": round(h.elapsed_s, 4) if h else None,
+                "not_run": self.why_not,
+                "reverted": self.reverted.as_json() if self.reverted else None,
+                "control": self.control.as_json() if self.control else None}
+
+
+def variants(bug: Bug, fetch: bool = True):
+    """(reverted, shipped) variants of the bug's tree."""
+    rev = runtime.build(bug.kernel, [patch_path(bug.patch)], fetch=fetch,
+                        instrumented=bug.instrumented)
+    base = runtime.build(bug.kernel, [], fetch=fetch, instrumented=bug.instrumented)
+    return rev, base
+
+
+def hunt(variant, bug: Bug, *, seed: int, ops: int, expect: bool, progress=None):
+    """One hunt of the bug's scenario; the reverted side goes on past other
+    findings until the expected one, the control stops at any finding."""
+    return stress.run(variant, bug.scenario, ops=ops, seed=seed, keep_going=expect,
+                      stop_when=bug.expect.matches if expect else None,
+                      walker=bug.walker, driver=bug.driver, lockup_s=bug.lockup_s,
+                      progress=progress)
+
+
+def run_bug(bug: Bug, *, seed: int = 1, ops: int | None = None, progress=None,
+            on_notes=None) -> Outcome:
+    """The reverted tree and the control, each for the bug's budget (or ops)."""
+    rev, base = variants(bug)
+    if on_notes is not None:
+        on_notes(rev.result.notes)
+    why = clients.unavailable(rev, bug.walker, bug.driver)
+    if why is not None:
+        return Outcome(bug, why_not=why)
+    budget = ops or bug.ops
+    out = Outcome(bug)
+    for side, variant, expect in (("reverted", rev, True), ("control", base, False)):
+        prog = progress(f"{bug.slug} [{bug.kernel}] {side}") if progress else None
+        r = hunt(variant, bug, seed=seed, ops=budget, expect=expect, progress=prog)
+        if prog is not None:
+            prog.done()
+        setattr(out, side, r)
+        if r.interrupted:
+            raise KeyboardInterrupt
+    return out
+
+
+def run_suite(kernel: str | None = None, **kw) -> list[Outcome]:
+    return [run_bug(b, **kw) for b in bugs(kernel)]
