@@ -22,26 +22,33 @@ from pywalk.assets import patch_path
 from pywalk.hunt import clients, stress
 from pywalk.hunt.ending import LOCKUP_S
 from pywalk.hunt.races import FAULT_RACE, WALKER_RACE, Race
+from pywalk.tree import sources
 from pywalk.variant import runtime
 
 @dataclass(frozen=True)
 class Loop(Race):
-    """A LOCKUP in a function anywhere on the stuck thread's stack (where the
-    watchdog catches a loop varies; the innermost frames alone would not do)."""
+    """A LOCKUP with a function anywhere on the stuck thread's stack (where the
+    watchdog catches a loop varies; the innermost frames alone would not do),
+    or a thread stuck waiting in one of ``waits``: the watchdog may name first
+    a thread that waits for the lock the looping one holds."""
+    waits: tuple[str, ...] = ()
 
     def matches(self, finding) -> bool:
-        return (finding.kind == self.kind and any(m in finding.message for m in (
-            (self.message,) if isinstance(self.message, str) else self.message))
-            and any(f.split(" ", 1)[0] == self.function for f in finding.backtrace))
+        msgs = (self.message,) if isinstance(self.message, str) else self.message
+        frames = {f.split(" ", 1)[0] for f in finding.backtrace}
+        return (finding.kind == self.kind and any(m in finding.message for m in msgs)
+                and (self.function in frames or bool(frames & set(self.waits))))
 
 
 # A write fault that can neither upgrade a huge PUD leaf nor split it goes
-# round __handle_mm_fault()'s "raced with pmd_alloc?" retry for ever: the
-# soft-lockup watchdog names the loop.
+# round __handle_mm_fault()'s "raced with pmd_alloc?" retry for ever, holding
+# mmap_lock for read: the soft-lockup watchdog names the loop, or the reaper
+# (munmap's teardown) that waits in mmap_write_lock() behind it.
 WP_PUD_LOOP = Loop(
     "wp_huge_pud fallback loop", "LOCKUP", "__handle_mm_fault", "soft lockup",
     "wp_huge_pud() falls back without splitting the leaf; pmd_alloc() points into it and "
-    "the 'raced with pmd_alloc?' recheck retries the same fault for ever")
+    "the 'raced with pmd_alloc?' recheck retries the same fault for ever (mmap_lock held)",
+    waits=("mmap_write_lock", "mmap_read_lock"))
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,9 @@ class Bug:
     driver: str | None = None
     instrumented: bool = True
     lockup_s: float = LOCKUP_S
+    threads: tuple[tuple[str, int], ...] = ()    # thread counts by role, beside the scenario's
+    first_only: bool = False    # the reverted hunt stops at its first finding (a lockup
+    #                             taints the mm: the hunt after it says little)
 
     @property
     def label(self) -> str:
@@ -85,11 +95,11 @@ BUGS: tuple[Bug, ...] = (
     Bug(slug="mm_pagewalk_fix_race_between_concurrent_split_and_refault", kernel="6.12",
         stable="Debian 6.12.85-1 (stable 6.12.84)",
         patch="regressions/6.12/revert-mm-pagewalk-fix-race-between-concurrent-split-and-refault.patch",
-        walker="numa_maps", driver="vfio", ops=300_000, median_ops=(0, 0, 0), **CVE_FACTS),
+        walker="numa_maps", driver="vfio", ops=300_000, median_ops=(5_324, 1_201, 1_973), **CVE_FACTS),
     Bug(slug="mm_pagewalk_fix_race_between_concurrent_split_and_refault", kernel="7.3",
         stable="7.3.4 (upstream 7.0 onwards)",
         patch="regressions/7.3/revert-mm-pagewalk-fix-race-between-concurrent-split-and-refault.patch",
-        walker="numa_maps", ops=300_000, median_ops=(0, 0, 0), **CVE_FACTS),
+        walker="numa_maps", ops=300_000, median_ops=(2_519, 6_771, 6_929), **CVE_FACTS),
     Bug(slug="mm_memory_c_fix_a_huge_pud_insertion_race_during_faulting",
         subject="mm/memory.c: fix a huge pud insertion race during faulting",
         file="mm/memory.c", upstream="5.6 (commit 625110b5e9da per patches/README.md; unverified)",
@@ -97,7 +107,7 @@ BUGS: tuple[Bug, ...] = (
         patch="regressions/6.1/revert-mm-memory.c-fix-a-huge-pud-insertion-race-during-faulting.patch",
         fix_marker="/* Huge pud page fault raced with pmd_alloc? */",
         scenario="fault-vs-fault", expect=FAULT_RACE, instrumented=False,
-        ops=1_000_000, median_ops=(0, 0, 0),
+        ops=1_000_000, median_ops=(13_339, 17_479, 18_953),
         interleaving=("writer: pud_none() -> create_huge_pud() falls back (write-notify)",
                       "reader installs a PUD leaf; writer's pmd_alloc() returns pmd_offset() "
                       "into the leaf's frame")),
@@ -109,8 +119,11 @@ BUGS: tuple[Bug, ...] = (
         patch="regressions/6.1/revert-mm-split-huge-pud-on-wp_huge_pud-fallback.patch",
         fix_marker="\t__split_huge_pud(vmf->vma, vmf->pud, vmf->address);\n#endif /* CONFIG_"
                    "TRANSPARENT_HUGEPAGE && CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD */",
-        scenario="fault-vs-fault", expect=WP_PUD_LOOP, instrumented=False, lockup_s=2.0,
-        ops=20_000, median_ops=(0, 0, 0),
+        # the reaper is needed: only its teardown lets a read fault put a leaf
+        # back where a write fault made a PMD table (the loop needs a leaf)
+        scenario="fault-vs-fault", expect=WP_PUD_LOOP, instrumented=False, lockup_s=5.0,
+        first_only=True,
+        ops=100_000, median_ops=(728, 795, 1_046),
         interleaving=("reader installs a read-only PUD leaf on a write-notify mapping",
                       "writer: wp_huge_pud() falls back without a split; the pmd_alloc "
                       "recheck retries for ever")),
@@ -124,6 +137,16 @@ def bugs(kernel: str | None = None) -> list[Bug]:
 
 def slugs() -> list[str]:
     return sorted({b.slug for b in BUGS})
+
+
+def by_slug(slug: str) -> list[Bug]:
+    """The entries of one fix (one per tree it is tested on)."""
+    return [b for b in BUGS if b.slug == slug]
+
+
+def shipped_has_fix(bug: Bug) -> bool:
+    """Does the tree as shipped carry the fix (its marker line, read from the code)?"""
+    return bug.fix_marker in sources.resolve(bug.kernel).read(bug.file)
 
 
 @dataclass
@@ -158,7 +181,7 @@ class Outcome:
         return {"slug": b.slug, "subject": b.subject, "file": b.file, "upstream": b.upstream,
                 "fixes": b.fixes, "kernel": b.kernel, "patch": b.patch,
                 "scenario": b.scenario, "walker": b.walker, "driver": b.driver or "write-notify",
-                "instrumented": b.instrumented, "expect": b.expect.name, "budget_ops": b.ops,
+                "instrumented": b.instrumented, "threads": dict(b.threads), "expect": b.expect.name, "budget_ops": b.ops,
                 "found": self.found, "control_clean": self.control_clean, "ok": self.ok,
                 "first_finding_ops": h.ops if h else None,
                 "first_finding_s": round(h.elapsed_s, 4) if h else None,
@@ -178,10 +201,11 @@ def variants(bug: Bug, fetch: bool = True):
 def hunt(variant, bug: Bug, *, seed: int, ops: int, expect: bool, progress=None):
     """One hunt of the bug's scenario; the reverted side goes on past other
     findings until the expected one, the control stops at any finding."""
-    return stress.run(variant, bug.scenario, ops=ops, seed=seed, keep_going=expect,
+    return stress.run(variant, bug.scenario, ops=ops, seed=seed,
+                      keep_going=expect and not bug.first_only,
                       stop_when=bug.expect.matches if expect else None,
                       walker=bug.walker, driver=bug.driver, lockup_s=bug.lockup_s,
-                      progress=progress)
+                      threads=dict(bug.threads) or None, progress=progress)
 
 
 def run_bug(bug: Bug, *, seed: int = 1, ops: int | None = None, progress=None,
