@@ -110,7 +110,7 @@ BUGS: tuple[Bug, ...] = (
         ops=1_000_000, median_ops=(13_339, 17_479, 18_953),
         interleaving=("writer: pud_none() -> create_huge_pud() falls back (write-notify)",
                       "reader installs a PUD leaf; writer's pmd_alloc() returns pmd_offset() "
-                      "into the leaf's frame")),
+                      "into its frame")),
     Bug(slug="mm_split_huge_pud_on_wp_huge_pud_fallback",
         subject="mm: split huge PUD on wp_huge_pud fallback",
         file="mm/memory.c", upstream="5.19 (commit id unverified)",
