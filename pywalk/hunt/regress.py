@@ -22,6 +22,7 @@ from pywalk.assets import patch_path
 from pywalk.hunt import clients, stress
 from pywalk.hunt.ending import LOCKUP_S
 from pywalk.hunt.races import FAULT_RACE, WALKER_RACE, Race
+from pywalk.hunt.stress import GiB, Scenario
 from pywalk.tree import sources
 from pywalk.variant import runtime
 
@@ -51,6 +52,25 @@ WP_PUD_LOOP = Loop(
     waits=("mmap_write_lock", "mmap_read_lock"))
 
 
+# The dirty-tracking walk of vmwgfx (the 2019 thread's client) over a
+# write-notify mapping that readers refault: the tree's wp_walk_ops, whose
+# wp_clean_pud_entry() WARNs on a huge PUD that is writable or dirty.  Read
+# faults on a write-notify mapping install read-only, clean leaves, so the
+# tree as shipped never WARNs here.  Not in stress.SCENARIOS: it has one
+# use, this suite.
+DIRTY_VS_REFAULT = Scenario(
+    "dirty-vs-refault",
+    "the tree's dirty-tracking walk (wp_walk_ops) over a write-notify mapping while "
+    "readers fault it, 1 GiB PUD leaves",
+    4 * GiB, "pud", True, {"walker": (1, "dirty", 0), "reader": (2, None, 0)})
+
+# wp_clean_pud_entry() on a leaf that a read fault made dirty
+DIRTY_READONLY_PUD = Race(
+    "dirty read-only huge PUD under dirty tracking", "WARN", "wp_clean_pud_entry",
+    "pud_dirty",
+    "a read fault dirtied a read-only PUD leaf (touch_pud()); wp_clean_pud_entry() WARNs")
+
+
 @dataclass(frozen=True)
 class Bug:
     slug: str                   # tests/regressions/test_<slug>.py
@@ -62,7 +82,7 @@ class Bug:
     stable: str                 # where the Debian changelog lists the fix
     patch: str                  # the revert, relative to patches/
     fix_marker: str             # a line of the fix, present in the shipped file
-    scenario: str
+    scenario: str | Scenario
     expect: Race                # what the reverted tree shows
     ops: int                    # budget, far above the measured median
     median_ops: tuple[int, ...]  # ops to the first expected finding, seeds 1-3
@@ -78,6 +98,10 @@ class Bug:
     @property
     def label(self) -> str:
         return f"{self.subject} [{self.kernel}]"
+
+    @property
+    def scenario_name(self) -> str:
+        return self.scenario if isinstance(self.scenario, str) else self.scenario.name
 
 
 CVE_SUBJECT = "mm/pagewalk: fix race between concurrent split and refault"
@@ -127,6 +151,19 @@ BUGS: tuple[Bug, ...] = (
         interleaving=("reader installs a read-only PUD leaf on a write-notify mapping",
                       "writer: wp_huge_pud() falls back without a split; the pmd_alloc "
                       "recheck retries for ever")),
+    Bug(slug="mm_thp_do_not_make_page_table_dirty_unconditionally_in_touch_pmd",
+        subject="mm, thp: Do not make page table dirty unconditionally in touch_p[mu]d()",
+        file="mm/huge_memory.c",
+        upstream="4.15 (CVE-2017-1000405, \"Huge Dirty COW\"; commit id unverified)",
+        fixes="8310d48b125d (\"mm/huge_memory.c: respect FOLL_FORCE/FOLL_COW for thp\"; "
+              "unverified)",
+        kernel="6.1", stable="upstream 4.15 onwards (before the 6.1 tree)",
+        patch="regressions/6.1/revert-mm-thp-do-not-make-page-table-dirty-unconditionally-in-touch_pmd.patch",
+        fix_marker="\t_pud = pud_mkyoung(*pud);\n\tif (write)\n\t\t_pud = pud_mkdirty(_pud);",
+        scenario=DIRTY_VS_REFAULT, expect=DIRTY_READONLY_PUD, ops=100_000,
+        median_ops=(1_024, 16, 352),
+        interleaving=("reader faults (read) a present read-only PUD leaf: huge_pud_set_accessed()",
+                      "touch_pud() marks it dirty; the dirty-tracking walk WARNs on a dirty leaf")),
 )
 
 
@@ -180,7 +217,7 @@ class Outcome:
         b, h = self.bug, self.hit
         return {"slug": b.slug, "subject": b.subject, "file": b.file, "upstream": b.upstream,
                 "fixes": b.fixes, "kernel": b.kernel, "patch": b.patch,
-                "scenario": b.scenario, "walker": b.walker, "driver": b.driver or "write-notify",
+                "scenario": b.scenario_name, "walker": b.walker, "driver": b.driver or "write-notify",
                 "instrumented": b.instrumented, "threads": dict(b.threads), "expect": b.expect.name, "budget_ops": b.ops,
                 "found": self.found, "control_clean": self.control_clean, "ok": self.ok,
                 "first_finding_ops": h.ops if h else None,
