@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """mm: split huge PUD on wp_huge_pud fallback.
 
-Upstream: 5.19 (commit id unverified); Debian 5.18.14-1 lists it from stable
-5.18.13.  Fixes: 327e9fd48972 ("mm: Split huge pages on write-notify or
-COW"; unverified).  In the trees: all three (the split is in wp_huge_pud());
+Upstream: 5.19 (commit 14c99d659415, James Gowans; the release unverified);
+in stable 5.10.132 and 5.18.13 (Debian 5.18.14-1).  Fixes: 327e9fd48972
+("mm: Split huge pages on write-notify or COW").  In the trees: all three (the split is in wp_huge_pud());
 tested on 6.1.  The revert (the split back in create_huge_pud()):
 patches/regressions/6.1/revert-mm-split-huge-pud-on-wp_huge_pud-fallback.patch.
 Shown by fault-vs-fault with our write-notify driver, uninstrumented; expected:

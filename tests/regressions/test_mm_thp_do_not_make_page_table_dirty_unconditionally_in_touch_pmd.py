@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """mm, thp: Do not make page table dirty unconditionally in touch_p[mu]d().
 
-Upstream: 4.15 (CVE-2017-1000405, "Huge Dirty COW"; commit id unverified).
+Upstream: 4.15 (commit a8f97366452e, Kirill A. Shutemov, 27 Nov 2017;
+CVE-2017-1000405, "Huge Dirty COW"; the release unverified).
 Fixes: 8310d48b125d ("mm/huge_memory.c: respect FOLL_FORCE/FOLL_COW for
 thp"; unverified).  In the trees: all three (touch_pud() dirties only on a
 write); tested on 6.1, where huge_pud_set_accessed() calls touch_pud() on
