@@ -16,7 +16,7 @@ code (``fix_marker``) and its package changelog.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pywalk.assets import patch_path
 from pywalk.hunt import clients, stress
@@ -202,6 +202,23 @@ BUGS: tuple[Bug, ...] = (
         interleaving=("writer: write fault falls back and installs a PMD (or pte) table",
                       "reader's huge fault, past its pud_none(), overwrites the table with a "
                       "leaf")),
+)
+
+
+def _on(slug: str, kernel: str, **kw) -> Bug:
+    """The same fix, reverted on another tree that has it (its own patch file)."""
+    base = next(b for b in BUGS if b.slug == slug)
+    return replace(base, kernel=kernel,
+                   patch=f"regressions/{kernel}/{base.patch.rsplit('/', 1)[-1]}", **kw)
+
+
+BUGS += (
+    _on("mm_split_huge_pud_on_wp_huge_pud_fallback", "7.3",
+        fix_marker="\t__split_huge_pud(vma, vmf->pud, vmf->address);\n#endif /* CONFIG_"
+                   "TRANSPARENT_HUGEPAGE && CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD */",
+        median_ops=(493, 1_156, 1_540)),
+    _on("mm_thp_do_not_make_page_table_dirty_unconditionally_in_touch_pmd", "7.3",
+        stable="upstream 4.15 onwards (before the 7.3 tree)", median_ops=(16, 32, 32)),
 )
 
 

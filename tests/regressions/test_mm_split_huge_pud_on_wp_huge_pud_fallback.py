@@ -4,8 +4,8 @@
 Upstream: 5.19 (commit 14c99d659415, James Gowans; the release unverified);
 in stable 5.10.132 and 5.18.13 (Debian 5.18.14-1).  Fixes: 327e9fd48972
 ("mm: Split huge pages on write-notify or COW").  In the trees: all three (the split is in wp_huge_pud());
-tested on 6.1.  The revert (the split back in create_huge_pud()):
-patches/regressions/6.1/revert-mm-split-huge-pud-on-wp_huge_pud-fallback.patch.
+tested on 6.1 and 7.3.  The revert (the split back in create_huge_pud()):
+patches/regressions/{6.1,7.3}/revert-mm-split-huge-pud-on-wp_huge_pud-fallback.patch.
 Shown by fault-vs-fault with our write-notify driver, uninstrumented; expected:
 a soft lockup in __handle_mm_fault() (the watchdog at 2 s).  Before the
 "raced with pmd_alloc?" recheck existed this was a fault into the leaf's frame.

@@ -5,9 +5,9 @@ Upstream: 4.15 (commit a8f97366452e, Kirill A. Shutemov, 27 Nov 2017;
 CVE-2017-1000405, "Huge Dirty COW"; the release unverified).
 Fixes: 8310d48b125d ("mm/huge_memory.c: respect FOLL_FORCE/FOLL_COW for
 thp"; unverified).  In the trees: all three (touch_pud() dirties only on a
-write); tested on 6.1, where huge_pud_set_accessed() calls touch_pud() on
-every fault that finds a leaf.  The revert (touch_pud() only):
-patches/regressions/6.1/revert-mm-thp-do-not-make-page-table-dirty-unconditionally-in-touch_pmd.patch.
+write); tested on 6.1 and 7.3, where huge_pud_set_accessed() calls touch_pud()
+on every fault that finds a leaf.  The revert (touch_pud() only):
+patches/regressions/{6.1,7.3}/revert-mm-thp-do-not-make-page-table-dirty-unconditionally-in-touch_pmd.patch.
 Shown by the suite's dirty-vs-refault scenario (pywalk/hunt/regress.py: the
 tree's dirty-tracking walk, wp_walk_ops, over a write-notify mapping while
 readers fault it) with our write-notify driver; expected: the tree's own
