@@ -146,7 +146,8 @@ BUGS: tuple[Bug, ...] = (
         file="mm/memory.c",
         upstream="5.5 (commit 625110b5e9da, 30 Nov 2019, as the 4.19 stable review quotes it; "
                  "the release unverified)",
-        fixes="a00cc7d9dd93 (\"mm, x86: add support for PUD-sized transparent hugepages\")", kernel="6.1", stable="upstream 5.6 onwards (before the 6.1 tree)",
+        fixes="a00cc7d9dd93 (\"mm, x86: add support for PUD-sized transparent hugepages\")",
+        kernel="6.1", stable="upstream 5.5 onwards (older than the three trees)",
         patch="regressions/6.1/revert-mm-memory.c-fix-a-huge-pud-insertion-race-during-faulting.patch",
         fix_marker="/* Huge pud page fault raced with pmd_alloc? */",
         scenario="fault-vs-fault", expect=FAULT_RACE, instrumented=False,
@@ -179,7 +180,7 @@ BUGS: tuple[Bug, ...] = (
                  "the release unverified)",
         fixes="8310d48b125d (\"mm/huge_memory.c: respect FOLL_FORCE/FOLL_COW for thp\"; "
               "unverified)",
-        kernel="6.1", stable="upstream 4.15 onwards (before the 6.1 tree)",
+        kernel="6.1", stable="upstream 4.15 onwards (older than the three trees)",
         patch="regressions/6.1/revert-mm-thp-do-not-make-page-table-dirty-unconditionally-in-touch_pmd.patch",
         fix_marker="\t_pud = pud_mkyoung(*pud);\n\tif (write)\n\t\t_pud = pud_mkdirty(_pud);",
         scenario=DIRTY_VS_REFAULT, expect=DIRTY_READONLY_PUD, ops=100_000,
@@ -193,7 +194,7 @@ BUGS: tuple[Bug, ...] = (
                  "Fix vmf_insert_pfn_{pmd, pud}() crash, handle unaligned addresses\"; the "
                  "release is unverified)",
         fixes="none in the posted v2 (CC stable); the commit's own tag unverified",
-        kernel="6.12", stable="upstream 5.1 onwards (before the 6.12 tree)",
+        kernel="6.12", stable="upstream 5.1 onwards (older than the three trees)",
         patch="regressions/6.12/revert-mm-huge_memory.c-fix-modifying-of-page-protection-by-"
               "insert_pfn_pmd.patch",
         fix_marker="\tptl = pud_lock(mm, pud);\n\tif (!pud_none(*pud)) {",
@@ -217,8 +218,12 @@ BUGS += (
         fix_marker="\t__split_huge_pud(vma, vmf->pud, vmf->address);\n#endif /* CONFIG_"
                    "TRANSPARENT_HUGEPAGE && CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD */",
         median_ops=(493, 1_156, 1_540)),
+    _on("mm_memory_c_fix_a_huge_pud_insertion_race_during_faulting", "6.12",
+        median_ops=(40_082, 42_956, 28_487)),
+    _on("mm_memory_c_fix_a_huge_pud_insertion_race_during_faulting", "7.3",
+        median_ops=(19_371, 13_282, 68_185)),
     _on("mm_thp_do_not_make_page_table_dirty_unconditionally_in_touch_pmd", "7.3",
-        stable="upstream 4.15 onwards (before the 7.3 tree)", median_ops=(16, 32, 32)),
+        median_ops=(16, 32, 32)),
 )
 
 

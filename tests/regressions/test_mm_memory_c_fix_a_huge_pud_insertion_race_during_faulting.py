@@ -4,8 +4,8 @@
 Upstream: 5.5 (commit 625110b5e9da, 30 Nov 2019, as the 4.19 stable review
 quotes it; the release unverified).  Fixes: a00cc7d9dd93 ("mm, x86: add
 support for PUD-sized transparent hugepages").  In the trees: all three ("Huge pud page fault raced
-with pmd_alloc?" in __handle_mm_fault()); tested on 6.1.  The revert:
-patches/regressions/6.1/revert-mm-memory.c-fix-a-huge-pud-insertion-race-during-faulting.patch.
+with pmd_alloc?" in __handle_mm_fault()); tested on all three.  The revert:
+patches/regressions/{6.1,6.12,7.3}/revert-mm-memory.c-fix-a-huge-pud-insertion-race-during-faulting.patch.
 Shown by fault-vs-fault with our write-notify driver, uninstrumented (the
 instrumented build widens the recheck's own TOCTOU, which would fail the
 control); expected: the 2019 fault race.
