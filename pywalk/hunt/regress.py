@@ -223,6 +223,8 @@ BUGS += (
         median_ops=(40_082, 42_956, 28_487)),
     _on("mm_memory_c_fix_a_huge_pud_insertion_race_during_faulting", "7.3",
         median_ops=(19_371, 13_282, 68_185)),
+    _on("mm_huge_memory_c_fix_modifying_of_page_protection_by_insert_pfn_pmd", "7.3",
+        ops=4_000_000, median_ops=(15_014, 486_702, 34_897)),
     _on("mm_thp_do_not_make_page_table_dirty_unconditionally_in_touch_pmd", "7.3",
         median_ops=(16, 32, 32)),
 )

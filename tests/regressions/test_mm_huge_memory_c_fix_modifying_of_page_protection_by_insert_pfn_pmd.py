@@ -5,9 +5,9 @@ Upstream: 5.1 (commit c6f3c5ee40c1, as named by the Fixes: tag of "mm/huge_memor
 Fix vmf_insert_pfn_{pmd, pud}() crash, handle unaligned addresses"; the release
 unverified).  Fixes: none in the posted v2 (CC stable); the commit's own tag
 unverified.  In the trees: all three (insert_pfn_pmd()/insert_pfn_pud(), 7.x
-insert_pmd()/insert_pud(), look at the entry under the lock); tested on 6.12.
-The revert (both checks and the deposit-table free, in 6.12.117's functions):
-patches/regressions/6.12/revert-mm-huge_memory.c-fix-modifying-of-page-protection-by-insert_pfn_pmd.patch.
+insert_pmd()/insert_pud(), look at the entry under the lock); tested on 6.12
+and 7.3.  The revert (both checks and the deposit-table free, in each tree's functions):
+patches/regressions/{6.12,7.3}/revert-mm-huge_memory.c-fix-modifying-of-page-protection-by-insert_pfn_pmd.patch.
 Shown by fault-vs-fault with our write-notify driver, uninstrumented (the
 instrumented build widens the pmd_alloc TOCTOU, which would fail the
 control); expected: a LEAK at the reaper's teardown (kmemleak or check_mm),
