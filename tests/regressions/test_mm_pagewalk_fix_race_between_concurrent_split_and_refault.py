@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """mm/pagewalk: fix race between concurrent split and refault (CVE-2026-31456).
 
-Upstream: 7.0 (affected up to 7.0-rc5, fixed in 6.18.21 and 6.19.11 per the
-CVE debrief; commit id unverified).  Fixes: unverified.  In the trees: 6.12
-(Debian 6.12.85-1, stable 6.12.84) and 7.3; 6.1.192 lacks it.  The revert:
+Upstream: 7.0 (per the CVE debrief; commit id unverified).  Fixes:
+unverified.  In the trees: 6.12 (a stable backport, listed in its Debian
+changelog) and 7.3; the 6.1 tree lacks it.  Versions: docs/regressions.md.
+The revert:
 patches/regressions/{6.12,7.3}/revert-mm-pagewalk-fix-race-between-concurrent-split-and-refault.patch.
 Shown by walk-vs-refault with the tree's numa_maps walk (6.12: against the
 tree's VFIO huge_fault, the CVE's trigger; 7.3, whose drivers do not build
