@@ -60,7 +60,7 @@ def row(o: regress.Outcome) -> tuple:
     b = o.bug
     tree = o.reverted.kernel if o.reverted is not None else b.kernel
     return (b.subject, tree, b.expect.name, _found(o), _first(o), _control(o),
-            f"{b.ops:,} ops")
+            f"{o.budget or b.ops:,} ops")
 
 
 def cmd_regress(args) -> int:

@@ -255,6 +255,7 @@ class Outcome:
     reverted: object | None = None      # StressResult
     control: object | None = None
     why_not: str | None = None          # the tree cannot run the bug's client or driver
+    budget: int = 0                     # the op budget each side was given
 
     @property
     def hit(self):
@@ -282,7 +283,7 @@ class Outcome:
                 "fixes": b.fixes, "kernel": b.kernel, "patch": b.patch,
                 "scenario": b.scenario_name, "walker": b.walker, "driver": b.driver or "write-notify",
                 "instrumented": b.instrumented, "threads": dict(b.threads),
-                "expect": b.expect.name, "budget_ops": b.ops,
+                "expect": b.expect.name, "budget_ops": self.budget or b.ops,
                 "found": self.found, "control_clean": self.control_clean, "ok": self.ok,
                 "first_finding_ops": h.ops if h else None,
                 "first_finding_s": round(h.elapsed_s, 4) if h else None,
@@ -319,7 +320,7 @@ def run_bug(bug: Bug, *, seed: int = 1, ops: int | None = None, progress=None,
     if why is not None:
         return Outcome(bug, why_not=why)
     budget = ops or bug.ops
-    out = Outcome(bug)
+    out = Outcome(bug, budget=budget)
     for side, variant, expect in (("reverted", rev, True), ("control", base, False)):
         prog = progress(f"{bug.slug} [{bug.kernel}] {side}") if progress else None
         r = hunt(variant, bug, seed=seed, ops=budget, expect=expect, progress=prog)
