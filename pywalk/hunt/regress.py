@@ -231,8 +231,12 @@ BUGS += (
 
 
 def bugs(kernel: str | None = None) -> list[Bug]:
-    """The entries, or those on one Debian series."""
-    return [b for b in BUGS if kernel is None or b.kernel == kernel]
+    """The entries, or those on one Debian series; each fix's trees together."""
+    first = {}
+    for i, b in enumerate(BUGS):
+        first.setdefault(b.slug, i)
+    return sorted((b for b in BUGS if kernel is None or b.kernel == kernel),
+                  key=lambda b: (first[b.slug], tuple(int(x) for x in b.kernel.split("."))))
 
 
 def slugs() -> list[str]:

@@ -42,3 +42,21 @@ def test_budgets_are_far_above_the_measured_medians():
         median = sorted(bug.median_ops)[1]
         assert median > 0 and bug.ops >= 10 * median, bug.label
         assert bug.ops >= 5 * max(bug.median_ops), bug.label     # and above the slowest seed
+
+
+def test_regress_refuses_a_series_without_bugs_in_one_line(capsys):
+    from pywalk.cli import main
+    assert main(["regress", "--kernel", "5.4"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no bug on series '5.4'" in err
+
+
+def test_rows_keep_each_fix_together_and_filter_by_series():
+    rows = regress.bugs()
+    assert sorted(rows, key=id) == sorted(regress.BUGS, key=id)
+    seen = []
+    for b in rows:
+        if not seen or seen[-1] != b.slug:
+            assert b.slug not in seen
+            seen.append(b.slug)
+    assert {b.kernel for b in regress.bugs("7.3")} == {"7.3"}
