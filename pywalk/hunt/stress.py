@@ -186,7 +186,7 @@ def thread_plan(scenario: Scenario, walkers: int | None = None, faulters: int | 
     return roles.plan(scenario, roles.counts_from(scenario, counts, faulters))
 
 
-def run(variant: Variant, scenario: str, *, walkers: int | None = None,
+def run(variant: Variant, scenario: str | Scenario, *, walkers: int | None = None,
         faulters: int | None = None, threads: dict | None = None, seconds: float | None = None, ops: int | None = None,
         seed: int = 1, delays: DelayProfile | None = DelayProfile(), keep_going: bool = False,
         batch: int = 16, progress=None, stop_when=None, walker: str | None = None,
@@ -198,7 +198,8 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     kernel operation for lockup_s seconds is a LOCKUP finding (the
     soft-lockup watchdog, shim/checkers/watchdog.c); `seconds` is a hard bound:
     threads still in kernel code GRACE_S after it are unwound."""
-    sc = SCENARIOS[scenario]
+    sc = scenario if isinstance(scenario, Scenario) else SCENARIOS[scenario]
+    scenario = sc.name      # a Scenario of the caller's own (hunt/regress.py) runs too
     if seconds is None and ops is None:
         seconds = 10.0
     plan = thread_plan(sc, walkers, faulters, threads)
