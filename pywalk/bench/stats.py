@@ -107,6 +107,13 @@ def bootstrap_ratio(a: Sequence[float], b: Sequence[float], *, paired: bool = Fa
                    confidence, resamples)
 
 
+def aa_spread(aa_low: float, aa_high: float) -> float:
+    """How far an A/A interval (the same code on both sides) reaches from
+    1.0, the larger side: the difference identical code shows, which an
+    A/B interval must be widened by before it says anything."""
+    return max(aa_high - 1.0, 1.0 - aa_low, 0.0)
+
+
 def verdict(ratio: float, low: float, high: float, name: str = "B") -> str:
     """Plain words for a B/A time ratio and its confidence interval."""
     if low <= 1.0 <= high:
