@@ -233,3 +233,37 @@ def plot(result: dict, path: str) -> None:
         plt.close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+# ---- bench --hunts --------------------------------------------------------------
+
+def render_hunts(result: dict) -> str:
+    """Time and operations to the first finding of each known race."""
+    rows, notes = [], []
+    for x in result["races"]:
+        if x.get("not_applicable"):
+            notes.append(f"{x['label']}: not run: {x['not_applicable']}")
+            continue
+        if not x["runs"]:
+            continue
+        lower = "" if x["found"] == x["seeds"] else ">="
+        rows.append([x["label"], x["scenario"], x["race"], f"{x['found']}/{x['seeds']}",
+                     f"{lower}{x['median_s']:.3f}", f"{lower}{x['max_s']:.3f}",
+                     f"{lower}{x['median_ops']:,}", f"{lower}{x['max_ops']:,}",
+                     "yes" if x["within_target"] else "NO"])
+    b = result["budget"]
+    budget = " and ".join(p for p in (f"{b['seconds']:g} s" if b["seconds"] else "",
+                                      f"{b['ops']:,} ops" if b["ops"] else "") if p)
+    out = [f"time to the first finding of each known race (the reproduce rows that expect "
+           f"one), {result['seeds']} seeds each from {result['first_seed']}, a budget of "
+           f"{budget} per hunt; "
+           + ("instrumented" if result["instrumented"] else "not instrumented")
+           + (", delays on" if result["delays"] else ", delays off")
+           + "; s and ops from the hunt's start to the race's first finding "
+           "(>=: some seeds found none, counted as their budget)", "",
+           _table(["race row", "scenario", "race", "found", "median s", "max s",
+                   "median ops", "max ops", f"<= {result['target_s']:g} s"], rows)]
+    out += [""] * bool(notes) + notes
+    out.append(f"{len(rows)} race(s) in {result['elapsed_s']:.1f} s"
+               + ("  (interrupted)" if result["interrupted"] else ""))
+    return "\n".join(out)
