@@ -48,6 +48,7 @@ def test_bench_json_structure(v61, v61_fix):
     assert x["scaling"]["entries"] == [512 + 1, 1024 + 2]
     assert set(x["scaling"]["a_fit"]) >= {"slope_ns_per_entry", "intercept_ns", "r2"}
     assert r["memory"]["table_bytes"] > 0 and not r["interrupted"]
+    _assert_aa(x)
 
 
 @pytest.mark.parametrize("layout,entries", [
@@ -79,12 +80,19 @@ def test_cli_writes_json_and_prints_a_table(tmp_path, capsys):
     (["--size", "lots"], "bad size"),
     (["--size", "2G", "--layout", "mix"], "multiple of 4 GiB"),
     (["--size", "64T", "--layout", "pte"], "larger than"),
-    (["--seconds", "0"], "--seconds"),
 ])
 def test_usage_errors_are_one_line(argv, msg):
     with pytest.raises(UsageError) as e:
         cli(argv)
     assert msg in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_zero_time_is_refused_by_the_parser(capsys):
+    """--seconds 0 (argtypes.seconds()): argparse's usage error, exit 2."""
+    with pytest.raises(SystemExit) as e:
+        cli(["--seconds", "0"])
+    assert e.value.code == 2
+    assert "--seconds: 0 is out of range" in capsys.readouterr().err
 
 
 def test_plot_without_matplotlib_is_a_usage_error(monkeypatch):
@@ -164,6 +172,8 @@ def test_refault_bench_structure(v61, v61_fix):
         assert x[f"{side}_entries_per_walk"] >= 4
     assert x["splits_per_walk"] > 0 and x["entries_per_walk"] >= 4
     assert x["oopses"]["b"]["count"] == 0          # the 2019 fix: no walker race
+    _assert_aa(x)
+    assert x["a2_splits_per_walk"] > 0
     assert x["contention"] is None and x["scaling"] is None
     from pywalk.report.bench import render
     text = render(r)
@@ -195,6 +205,41 @@ def test_paced_refault_every_walk_splits_every_leaf(v61, v61_fix, walker, holes)
     for p in x["placements"] + [dict(ci_low=x["pooled_ci"][0], ci_high=x["pooled_ci"][1])]:
         assert x["ci_low"] <= p["ci_low"] <= p["ci_high"] <= x["ci_high"]
     assert x["oopses"]["a"]["count"] == x["oopses"]["b"]["count"] == 0
+    _assert_aa(x)
+    # the A/A control walks the same work: every leaf split, per walk
+    assert len(x["aa_placements"]) == 2
+    assert sum(p["rounds"] for p in x["aa_placements"]) == x["rounds"]
+
+
+def _assert_aa(x):
+    """The A/A control's fields, and the A/B interval widened by its spread."""
+    lo, hi = x["aa_ci_low"], x["aa_ci_high"]
+    assert lo <= x["aa_ratio"] <= hi
+    assert x["aa_spread"] == round(max(hi - 1, 1 - lo, 0), 5)
+    ab_lo, ab_hi = x["ab_ci"]
+    assert x["ci_low"] == pytest.approx(ab_lo - x["aa_spread"], abs=2e-5)
+    assert x["ci_high"] == pytest.approx(ab_hi + x["aa_spread"], abs=2e-5)
+    same = x["ci_low"] <= 1.0 <= x["ci_high"]
+    assert (x["verdict"] == "no measurable difference") == same
+    assert x["a2_ns_per_walk"] > 0
+
+
+def test_aa_widening_and_verdict():
+    from pywalk.bench import stats
+    from pywalk.bench.measure import aa_json
+    ab = stats.RatioCI(1.004, 1.003, 1.005, 0.95, 100)
+    # A/A 0.998..1.0069: identical code reaches 0.69% from 1.0, so a B/A of
+    # 1.003..1.005 is inside it
+    wide, f = aa_json(ab, stats.RatioCI(1.003, 0.998, 1.0069, 0.95, 100))
+    assert f["aa_spread"] == 0.0069 and f["ab_ci"] == [1.003, 1.005]
+    assert wide.low == pytest.approx(0.9961) and wide.high == pytest.approx(1.0119)
+    assert stats.verdict(wide.ratio, wide.low, wide.high) == "no measurable difference"
+    # a 4% difference stands out of a 0.1% A/A spread
+    wide, f = aa_json(stats.RatioCI(1.04, 1.039, 1.041, 0.95, 100),
+                      stats.RatioCI(1.0, 0.999, 1.001, 0.95, 100))
+    assert stats.verdict(wide.ratio, wide.low, wide.high).startswith("B slower by 4.0%")
+    assert stats.aa_spread(1.001, 1.002) == pytest.approx(0.002)   # all above 1.0
+    assert stats.aa_spread(0.97, 0.99) == pytest.approx(0.03)
 
 
 def test_the_tree_numa_maps_walk_counts_splits_and_retries(v61):
