@@ -199,15 +199,19 @@ def test_paced_refault_every_walk_splits_every_leaf(v61, v61_fix, walker, holes)
     assert x["counted_by"] == ("census" if walker == "numa_maps" else "timed walks")
     assert x["refaults_per_walk"] == 4      # every leaf, before every walk
     assert x["ci_low"] <= x["ratio"] <= x["ci_high"] and x["rounds"] >= 10
-    # two placements of the tables, each side rebuilt in between; the interval
-    # reported covers each placement's and the pooled one
-    assert len(x["placements"]) == 2 and sum(p["rounds"] for p in x["placements"]) == x["rounds"]
+    # three placements of the tables, each side rebuilt in between; the
+    # interval reported is the pooled one widened by the A/A spread, and the
+    # envelope of the placements' intervals is reported beside it
+    assert len(x["placements"]) == 3 and sum(p["rounds"] for p in x["placements"]) == x["rounds"]
+    assert x["ab_ci"] == x["pooled_ci"]
+    env = x["placements_envelope"]
     for p in x["placements"] + [dict(ci_low=x["pooled_ci"][0], ci_high=x["pooled_ci"][1])]:
-        assert x["ci_low"] <= p["ci_low"] <= p["ci_high"] <= x["ci_high"]
+        assert env[0] <= p["ci_low"] <= p["ci_high"] <= env[1]
+        assert p.get("a_ns", 1) > 0 and p.get("b_ns", 1) > 0
     assert x["oopses"]["a"]["count"] == x["oopses"]["b"]["count"] == 0
     _assert_aa(x)
     # the A/A control walks the same work: every leaf split, per walk
-    assert len(x["aa_placements"]) == 2
+    assert len(x["aa_placements"]) == 3
     assert sum(p["rounds"] for p in x["aa_placements"]) == x["rounds"]
 
 
@@ -217,8 +221,9 @@ def _assert_aa(x):
     assert lo <= x["aa_ratio"] <= hi
     assert x["aa_spread"] == round(max(hi - 1, 1 - lo, 0), 5)
     ab_lo, ab_hi = x["ab_ci"]
-    assert x["ci_low"] == pytest.approx(ab_lo - x["aa_spread"], abs=2e-5)
-    assert x["ci_high"] == pytest.approx(ab_hi + x["aa_spread"], abs=2e-5)
+    r, sp = x["ratio"], x["aa_spread"]
+    assert x["ci_low"] == pytest.approx(r - ((r - ab_lo) ** 2 + sp ** 2) ** 0.5, abs=3e-5)
+    assert x["ci_high"] == pytest.approx(r + ((ab_hi - r) ** 2 + sp ** 2) ** 0.5, abs=3e-5)
     same = x["ci_low"] <= 1.0 <= x["ci_high"]
     assert (x["verdict"] == "no measurable difference") == same
     assert x["a2_ns_per_walk"] > 0
@@ -232,7 +237,8 @@ def test_aa_widening_and_verdict():
     # 1.003..1.005 is inside it
     wide, f = aa_json(ab, stats.RatioCI(1.003, 0.998, 1.0069, 0.95, 100))
     assert f["aa_spread"] == 0.0069 and f["ab_ci"] == [1.003, 1.005]
-    assert wide.low == pytest.approx(0.9961) and wide.high == pytest.approx(1.0119)
+    # in quadrature: 0.001 of the bootstrap and 0.0069 of the A/A spread
+    assert wide.low == pytest.approx(1.004 - 0.0069720) and wide.high == pytest.approx(1.0109720)
     assert stats.verdict(wide.ratio, wide.low, wide.high) == "no measurable difference"
     # a 4% difference stands out of a 0.1% A/A spread
     wide, f = aa_json(stats.RatioCI(1.04, 1.039, 1.041, 0.95, 100),

@@ -291,9 +291,13 @@ def aa_json(ab: stats.RatioCI, aa: stats.RatioCI) -> tuple[stats.RatioCI, dict]:
     placed apart), interleaved in the same rounds as A/B.  Returns the A/B
     interval widened by the A/A spread (how far the A/A interval reaches
     from 1.0 either way: what identical code shows on this machine in this
-    run), and the JSON fields of the control."""
+    run), and the JSON fields of the control.  The spread is a systematic
+    error (where the tables lie, the machine) on top of the bootstrap's: each
+    side of the interval grows to the root of the sum of squares of the
+    two (stats.widen())."""
     spread = stats.aa_spread(aa.low, aa.high)
-    wide = dataclasses.replace(ab, low=ab.low - spread, high=ab.high + spread)
+    low, high = stats.widen(ab.ratio, ab.low, ab.high, spread)
+    wide = dataclasses.replace(ab, low=low, high=high)
     return wide, {"aa_ratio": round(aa.ratio, 5), "aa_ci_low": round(aa.low, 5),
                   "aa_ci_high": round(aa.high, 5), "aa_spread": round(spread, 5),
                   "aa_verdict": stats.verdict(aa.ratio, aa.low, aa.high, "A'"),

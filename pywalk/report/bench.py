@@ -41,7 +41,8 @@ def _aa(x: dict) -> str:
 
 
 AA_LINE = ("A/A control: A' is variant A again in its own mm, timed in the same rounds; "
-           "the 95% CI of B/A is widened by how far A'/A's reaches from 1.0 (aa_spread), so "
+           "the 95% CI of B/A is widened by how far A'/A's reaches from 1.0 (aa_spread, in "
+           "quadrature), so "
            "B/A inside what identical code shows is \"no measurable difference\"")
 
 
@@ -74,9 +75,8 @@ def _refault_lines(items: list[dict]) -> list[str]:
                      max(p["ratio"] for p in pl) - min(p["ratio"] for p in pl) >= 0.01)
             out.append(f"{x['layout']}: B/A per placement of the tables: {each}" +
                        ("; NOTE they disagree by a percent or more: where the tables lie "
-                        "(or the machine) moved the times; the 95% CI above covers each; "
-                        "rerun before you trust it" if apart else "; the 95% CI above covers "
-                        "each"))
+                        "(or the machine) moved the times; B/A above is the median over all "
+                        "rounds; rerun before you trust it" if apart else ""))
         c = x.get("split_cost")
         if c:
             out.append(f"{x['layout']}: block time against splits per walk (least squares over "
