@@ -327,3 +327,16 @@ def test_the_upstream_fix_backported_to_61_is_clean_and_goes_back(v61):
     r = stress.run(v, "walk-vs-refault", ops=2_000_000, seed=1, keep_going=True,
                    stop_when=WALKER_RACE.matches)
     assert not [f for f in r.findings if WALKER_RACE.matches(f)] and r.ops >= 2_000_000
+
+
+def test_stress_json_counts_operations_per_role(v61_fix):
+    """bench's throughput comparisons are per kind of operation (issue 22):
+    the stress result counts each role's operations and CPU time."""
+    from pywalk.hunt import stress
+    r = stress.run(v61_fix, "walk-vs-refault", ops=20_000, seed=1, delays=None)
+    j = r.as_json()
+    assert sum(j["ops_by_role"].values()) == j["ops"] >= 20_000
+    # every role is listed, with the operations its threads made (a thread
+    # that started after the budget was spent made none)
+    assert set(j["ops_by_role"]) == set(j["cpu_s_by_role"]) == {"walker", "reader"}
+    assert all(n >= 0 for n in j["ops_by_role"].values())
