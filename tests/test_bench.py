@@ -48,6 +48,7 @@ def test_bench_json_structure(v61, v61_fix):
     assert x["scaling"]["entries"] == [512 + 1, 1024 + 2]
     assert set(x["scaling"]["a_fit"]) >= {"slope_ns_per_entry", "intercept_ns", "r2"}
     assert r["memory"]["table_bytes"] > 0 and not r["interrupted"]
+    _assert_aa(x)
 
 
 @pytest.mark.parametrize("layout,entries", [
@@ -79,12 +80,19 @@ def test_cli_writes_json_and_prints_a_table(tmp_path, capsys):
     (["--size", "lots"], "bad size"),
     (["--size", "2G", "--layout", "mix"], "multiple of 4 GiB"),
     (["--size", "64T", "--layout", "pte"], "larger than"),
-    (["--seconds", "0"], "--seconds"),
 ])
 def test_usage_errors_are_one_line(argv, msg):
     with pytest.raises(UsageError) as e:
         cli(argv)
     assert msg in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_zero_time_is_refused_by_the_parser(capsys):
+    """--seconds 0 (argtypes.seconds()): argparse's usage error, exit 2."""
+    with pytest.raises(SystemExit) as e:
+        cli(["--seconds", "0"])
+    assert e.value.code == 2
+    assert "--seconds: 0 is out of range" in capsys.readouterr().err
 
 
 def test_plot_without_matplotlib_is_a_usage_error(monkeypatch):
@@ -164,6 +172,8 @@ def test_refault_bench_structure(v61, v61_fix):
         assert x[f"{side}_entries_per_walk"] >= 4
     assert x["splits_per_walk"] > 0 and x["entries_per_walk"] >= 4
     assert x["oopses"]["b"]["count"] == 0          # the 2019 fix: no walker race
+    _assert_aa(x)
+    assert x["a2_splits_per_walk"] > 0
     assert x["contention"] is None and x["scaling"] is None
     from pywalk.report.bench import render
     text = render(r)
@@ -189,12 +199,53 @@ def test_paced_refault_every_walk_splits_every_leaf(v61, v61_fix, walker, holes)
     assert x["counted_by"] == ("census" if walker == "numa_maps" else "timed walks")
     assert x["refaults_per_walk"] == 4      # every leaf, before every walk
     assert x["ci_low"] <= x["ratio"] <= x["ci_high"] and x["rounds"] >= 10
-    # two placements of the tables, each side rebuilt in between; the interval
-    # reported covers each placement's and the pooled one
-    assert len(x["placements"]) == 2 and sum(p["rounds"] for p in x["placements"]) == x["rounds"]
+    # three placements of the tables, each side rebuilt in between; the
+    # interval reported is the pooled one widened by the A/A spread, and the
+    # envelope of the placements' intervals is reported beside it
+    assert len(x["placements"]) == 3 and sum(p["rounds"] for p in x["placements"]) == x["rounds"]
+    assert x["ab_ci"] == x["pooled_ci"]
+    env = x["placements_envelope"]
     for p in x["placements"] + [dict(ci_low=x["pooled_ci"][0], ci_high=x["pooled_ci"][1])]:
-        assert x["ci_low"] <= p["ci_low"] <= p["ci_high"] <= x["ci_high"]
+        assert env[0] <= p["ci_low"] <= p["ci_high"] <= env[1]
+        assert p.get("a_ns", 1) > 0 and p.get("b_ns", 1) > 0
     assert x["oopses"]["a"]["count"] == x["oopses"]["b"]["count"] == 0
+    _assert_aa(x)
+    # the A/A control walks the same work: every leaf split, per walk
+    assert len(x["aa_placements"]) == 3
+    assert sum(p["rounds"] for p in x["aa_placements"]) == x["rounds"]
+
+
+def _assert_aa(x):
+    """The A/A control's fields, and the A/B interval widened by its spread."""
+    lo, hi = x["aa_ci_low"], x["aa_ci_high"]
+    assert lo <= x["aa_ratio"] <= hi
+    assert x["aa_spread"] == round(max(hi - 1, 1 - lo, 0), 5)
+    ab_lo, ab_hi = x["ab_ci"]
+    r, sp = x["ratio"], x["aa_spread"]
+    assert x["ci_low"] == pytest.approx(r - ((r - ab_lo) ** 2 + sp ** 2) ** 0.5, abs=3e-5)
+    assert x["ci_high"] == pytest.approx(r + ((ab_hi - r) ** 2 + sp ** 2) ** 0.5, abs=3e-5)
+    same = x["ci_low"] <= 1.0 <= x["ci_high"]
+    assert (x["verdict"] == "no measurable difference") == same
+    assert x["a2_ns_per_walk"] > 0
+
+
+def test_aa_widening_and_verdict():
+    from pywalk.bench import stats
+    from pywalk.bench.measure import aa_json
+    ab = stats.RatioCI(1.004, 1.003, 1.005, 0.95, 100)
+    # A/A 0.998..1.0069: identical code reaches 0.69% from 1.0, so a B/A of
+    # 1.003..1.005 is inside it
+    wide, f = aa_json(ab, stats.RatioCI(1.003, 0.998, 1.0069, 0.95, 100))
+    assert f["aa_spread"] == 0.0069 and f["ab_ci"] == [1.003, 1.005]
+    # in quadrature: 0.001 of the bootstrap and 0.0069 of the A/A spread
+    assert wide.low == pytest.approx(1.004 - 0.0069720) and wide.high == pytest.approx(1.0109720)
+    assert stats.verdict(wide.ratio, wide.low, wide.high) == "no measurable difference"
+    # a 4% difference stands out of a 0.1% A/A spread
+    wide, f = aa_json(stats.RatioCI(1.04, 1.039, 1.041, 0.95, 100),
+                      stats.RatioCI(1.0, 0.999, 1.001, 0.95, 100))
+    assert stats.verdict(wide.ratio, wide.low, wide.high).startswith("B slower by 4.0%")
+    assert stats.aa_spread(1.001, 1.002) == pytest.approx(0.002)   # all above 1.0
+    assert stats.aa_spread(0.97, 0.99) == pytest.approx(0.03)
 
 
 def test_the_tree_numa_maps_walk_counts_splits_and_retries(v61):
@@ -276,3 +327,16 @@ def test_the_upstream_fix_backported_to_61_is_clean_and_goes_back(v61):
     r = stress.run(v, "walk-vs-refault", ops=2_000_000, seed=1, keep_going=True,
                    stop_when=WALKER_RACE.matches)
     assert not [f for f in r.findings if WALKER_RACE.matches(f)] and r.ops >= 2_000_000
+
+
+def test_stress_json_counts_operations_per_role(v61_fix):
+    """bench's throughput comparisons are per kind of operation (issue 22):
+    the stress result counts each role's operations and CPU time."""
+    from pywalk.hunt import stress
+    r = stress.run(v61_fix, "walk-vs-refault", ops=20_000, seed=1, delays=None)
+    j = r.as_json()
+    assert sum(j["ops_by_role"].values()) == j["ops"] >= 20_000
+    # every role is listed, with the operations its threads made (a thread
+    # that started after the budget was spent made none)
+    assert set(j["ops_by_role"]) == set(j["cpu_s_by_role"]) == {"walker", "reader"}
+    assert all(n >= 0 for n in j["ops_by_role"].values())

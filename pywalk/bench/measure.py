@@ -6,6 +6,7 @@ a benchmark."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import threading
@@ -285,10 +286,34 @@ def paired(a: Arm, b: Arm, rounds: range | None = None) -> tuple[list[float], li
     return xs, ys
 
 
-def ab_json(A: Arm, B: Arm, ci: stats.RatioCI, nrounds: int, arms: list[Arm]) -> dict:
-    """The A/B fields every layout's JSON has, whatever the mode."""
+def aa_json(ab: stats.RatioCI, aa: stats.RatioCI) -> tuple[stats.RatioCI, dict]:
+    """The A/A control: A against a second copy of A (its own mm, its tables
+    placed apart), interleaved in the same rounds as A/B.  Returns the A/B
+    interval widened by the A/A spread (how far the A/A interval reaches
+    from 1.0 either way: what identical code shows on this machine in this
+    run), and the JSON fields of the control.  The spread is a systematic
+    error (where the tables lie, the machine) on top of the bootstrap's: each
+    side of the interval grows to the root of the sum of squares of the
+    two (stats.widen())."""
+    spread = stats.aa_spread(aa.low, aa.high)
+    low, high = stats.widen(ab.ratio, ab.low, ab.high, spread)
+    wide = dataclasses.replace(ab, low=low, high=high)
+    return wide, {"aa_ratio": round(aa.ratio, 5), "aa_ci_low": round(aa.low, 5),
+                  "aa_ci_high": round(aa.high, 5), "aa_spread": round(spread, 5),
+                  "aa_verdict": stats.verdict(aa.ratio, aa.low, aa.high, "A'"),
+                  "ab_ci": [round(ab.low, 5), round(ab.high, 5)]}
+
+
+def ab_json(A: Arm, B: Arm, ci: stats.RatioCI, nrounds: int, arms: list[Arm],
+            aa: stats.RatioCI | None = None) -> dict:
+    """The A/B fields every layout's JSON has, whatever the mode.  With aa
+    (the A/A control's ratio and interval), ci_low/ci_high and the verdict
+    are the A/B interval widened by the A/A spread (aa_json())."""
     r = lambda x, nd=1: None if x is None else round(x, nd)
-    return {
+    extra: dict = {}
+    if aa is not None:
+        ci, extra = aa_json(ci, aa)
+    return {**extra,
         "a_ns_per_walk": r(A.median), "b_ns_per_walk": r(B.median),
         "a_min_ns": A.min_ns, "a_max_ns": A.max_ns, "b_min_ns": B.min_ns, "b_max_ns": B.max_ns,
         "ratio": round(ci.ratio, 5), "ci_low": round(ci.low, 5), "ci_high": round(ci.high, 5),

@@ -10,6 +10,10 @@ a seeded random order, each arm a block of walks timed one by one in C
 included, no Python between walks):
 
   a, b        the tree's walk_page_range() of variant A and of variant B
+  a2          the A/A control: variant A again, in a third mm populated
+              like the others (its tables lie elsewhere); A'/A is what
+              identical code shows in this run, and the A/B interval is
+              widened by how far A'/A's interval reaches from 1.0
   floor       a minimal hand-written descent of A's tables (bench.c, our
               code: the shim's entry accessors, no callbacks, no locks)
   floor_raw   the same with plain loads (what the shim's hook costs)
@@ -129,13 +133,14 @@ def _verify_identical(sa: Side, sb: Side, what: str) -> tuple[int, int, int]:
 
 def _populate_pair(a: Variant, b: Variant, layout: Layout, mapped: int, progress,
                    keep: list | None, walker: str = WALKER,
-                   tracked: bool = False) -> tuple[Side, Side, dict]:
-    """A and B each get a new mm with the same mapping and the same faults."""
+                   tracked: bool = False) -> tuple[Side, Side, Side, dict]:
+    """A, B and A' (the A/A control: variant A again, in its own mm) each get
+    a new mm with the same mapping and the same faults."""
     segs = layout.plan(mapped)
     rss0 = rss_bytes()
     t0 = time.perf_counter()
     sides = []
-    for name, v in (("A", a), ("B", b)):
+    for name, v in (("A", a), ("B", b), ("A'", a)):
         side = Side(v, layout, mapped, walker, tracked)
         sides.append(side)
         if keep is not None:
@@ -148,15 +153,15 @@ def _populate_pair(a: Variant, b: Variant, layout: Layout, mapped: int, progress
             progress(f"{layout.name}: populating {name}", done[0] / mapped)
         side.populate(segs, tick=tick)
         side.pages = side.table_pages() - pages0
-    sa, sb = sides
-    if sa.start != sb.start:
+    sa, sb, sc = sides
+    if not sa.start == sb.start == sc.start:
         raise BenchError("pywalk: the two variants mapped the layout at different addresses")
-    table_bytes = (sa.pages + sb.pages) * PAGE
+    table_bytes = (sa.pages + sb.pages + sc.pages) * PAGE
     rss_delta = rss_bytes() - rss0
     info = {"populate_s": round(time.perf_counter() - t0, 3),
             "memory": {"table_bytes": table_bytes, "rss_delta_bytes": rss_delta,
                        "ratio": round(rss_delta / table_bytes, 3) if table_bytes else None}}
-    return sa, sb, info
+    return sa, sb, sc, info
 
 
 def _visited(sa: Side, sb: Side, size: int) -> dict:
@@ -176,23 +181,26 @@ def _visited(sa: Side, sb: Side, size: int) -> dict:
     return dict(ca, visited=visited)
 
 
-def _compare(sa: Side, sb: Side, size: int, visited: int, st: Settings, rng, progress,
-             label: str) -> tuple[dict, dict]:
-    """A, B and the floors interleaved; returns the JSON fields and the arms."""
-    weights = 2 + FLOOR_WEIGHT * len(FLOOR_MODES)
+def _compare(sa: Side, sb: Side, sc: Side, size: int, visited: int, st: Settings, rng,
+             progress, label: str) -> tuple[dict, dict]:
+    """A, B, A' (the A/A control) and the floors interleaved; returns the
+    JSON fields and the arms."""
+    weights = 3 + FLOOR_WEIGHT * len(FLOOR_MODES)
     block_ns = st.seconds * 1e9 / (TARGET_ROUNDS * weights)
-    arms = [Arm("a", lambda it: sa.walk(it, size)), Arm("b", lambda it: sb.walk(it, size))]
+    arms = [Arm("a", lambda it: sa.walk(it, size)), Arm("b", lambda it: sb.walk(it, size)),
+            Arm("a2", lambda it: sc.walk(it, size))]
     arms += [Arm(k, (lambda it, m=m: sa.floor(m, it, size)), FLOOR_WEIGHT)
              for k, m in FLOOR_MODES.items()]
     progress(f"{label}: warm-up")
-    calibrate(arms, block_ns, st.warmup_s)
-    sa.reset_totals()
-    sb.reset_totals()
+    calibrate(arms, block_ns, st.warmup_s, same=3)
+    for side in (sa, sb, sc):
+        side.reset_totals()
     nrounds = run_rounds(arms, st.seconds, rng, tick=lambda f: progress(f"{label}: A/B walks", f))
     pa, pb = sa.per_walk(), sb.per_walk()
     by = {arm.name: arm for arm in arms}
     A, B = by["a"], by["b"]
     ci = ratio_of(A, B, st.seed, st.resamples)
+    aa = ratio_of(A, by["a2"], st.seed, st.resamples)
     fr = ratio_of(by["floor"], A, st.seed, 500)
     fb = ratio_of(by["floor"], B, st.seed, 500)
     hook = ratio_of(by["floor_raw"], by["floor"], st.seed, 500)
@@ -200,7 +208,8 @@ def _compare(sa: Side, sb: Side, size: int, visited: int, st: Settings, rng, pro
     rest = ratio_of(by["floor_cb"], A, st.seed, 500)
     ci2 = lambda c: [round(c.low, 4), round(c.high, 4)]
     out = {
-        **ab_json(A, B, ci, nrounds, arms),
+        **ab_json(A, B, ci, nrounds, arms, aa),
+        "a2_ns_per_walk": _r(by["a2"].median),
         "a_ns_per_entry": _r(A.median / visited, 3), "b_ns_per_entry": _r(B.median / visited, 3),
         "mode": "static",
         "splits_per_walk": pa["splits"], "retries_per_walk": pa["retries"],
@@ -293,19 +302,21 @@ def bench_layout(a: Variant, b: Variant, layout: Layout, st: Settings, progress=
     # --refault during: an oops in a timed walk names who raced it (the
     # entry's store history), at the cost of that bookkeeping in the times
     tracked = st.splits and st.refault == "during"
-    sa, sb, info = _populate_pair(a, b, layout, mapped, progress, keep, st.walker, tracked)
+    sa, sb, sc, info = _populate_pair(a, b, layout, mapped, progress, keep, st.walker,
+                                      tracked)
     out.update(info)
     fp = _verify_identical(sa, sb, "after populating")
+    _verify_identical(sa, sc, "after populating (A and the A/A control A')")
     out["fingerprint"] = f"{fp[0]:016x}"
     if st.splits:
         out["entries"] = {"populated": fp[1], "present": fp[2]}
-        out.update(refault.compare(sa, sb, layout, size, st, rng, progress))
+        out.update(refault.compare(sa, sb, sc, layout, size, st, rng, progress))
         out["contention"] = out["scaling"] = None
         progress(f"{layout.name}: done", 1.0)
         return out
     out["entries"] = _visited(sa, sb, size)
     visited = out["entries"]["visited"]
-    fields, arms = _compare(sa, sb, size, visited, st, rng, progress, layout.name)
+    fields, arms = _compare(sa, sb, sc, size, visited, st, rng, progress, layout.name)
     out.update(fields)
     out["contention"] = None
     if st.faulters > 0 and st.contention_s > 0:
@@ -315,7 +326,8 @@ def bench_layout(a: Variant, b: Variant, layout: Layout, st: Settings, progress=
     if others and st.scaling_s > 0:
         known = (size, visited, arms["a"].median, arms["b"].median, arms["floor"].median)
         out["scaling"] = _scale(sa, sb, others, st, rng, progress, layout.name, known)
-    if _verify_identical(sa, sb, "after the benchmark") != fp:
+    if (_verify_identical(sa, sb, "after the benchmark") != fp
+            or _verify_identical(sa, sc, "after the benchmark") != fp):
         raise BenchError(f"pywalk: the {layout.name} benchmark changed its own page tables")
     progress(f"{layout.name}: done", 1.0)
     return out

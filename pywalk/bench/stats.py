@@ -107,6 +107,22 @@ def bootstrap_ratio(a: Sequence[float], b: Sequence[float], *, paired: bool = Fa
                    confidence, resamples)
 
 
+def aa_spread(aa_low: float, aa_high: float) -> float:
+    """How far an A/A interval (the same code on both sides) reaches from
+    1.0, the larger side: the difference identical code shows, which an
+    A/B interval must be widened by before it says anything."""
+    return max(aa_high - 1.0, 1.0 - aa_low, 0.0)
+
+
+def widen(ratio: float, low: float, high: float, spread: float) -> tuple[float, float]:
+    """An interval [low, high] around ratio, each side widened by a
+    systematic error `spread` in quadrature (sqrt(side^2 + spread^2)): the
+    bootstrap's error and the A/A spread are independent, and the spread
+    already holds the A/A run's own bootstrap error, so adding the two
+    would count that twice."""
+    return (ratio - math.hypot(ratio - low, spread), ratio + math.hypot(high - ratio, spread))
+
+
 def verdict(ratio: float, low: float, high: float, name: str = "B") -> str:
     """Plain words for a B/A time ratio and its confidence interval."""
     if low <= 1.0 <= high:

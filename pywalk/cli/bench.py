@@ -9,7 +9,9 @@ import shutil
 from pywalk.variant import runtime
 from pywalk.bench import runner
 from pywalk.bench import layouts as bench_layouts
-from pywalk.report.bench import _need_matplotlib, plot, render
+from pywalk.bench import hunts as bench_hunts
+from pywalk.hunt.reproduce import VFIO_KERNEL
+from pywalk.report.bench import _need_matplotlib, plot, render, render_hunts
 from pywalk.report.jsonio import write_report
 from pywalk.bench.callgrind import callgrind_counts
 from pywalk.bench.measure import BENCH_WALKERS, SPLITTING, TREE_WALKERS
@@ -55,6 +57,20 @@ def register(sub) -> None:
     p.add_argument("--callgrind", action="store_true",
                    help="also count instructions per walk under valgrind (slow: ~1 min)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--hunts", action="store_true",
+                   help="instead of A/B: time and operations to the first finding of every "
+                        "known race (the reproduce rows that expect one), --seeds hunts each")
+    p.add_argument("--seeds", type=argtypes.POSITIVE, default=5,
+                   help="--hunts: seeds per race, from --seed (default 5)")
+    p.add_argument("--hunt-seconds", type=argtypes.seconds(), default=30.0,
+                   help="--hunts: time budget per hunt (default 30)")
+    p.add_argument("--hunt-ops", type=argtypes.POSITIVE, default=None,
+                   help="--hunts: operation budget per hunt (default: none)")
+    p.add_argument("--vfio-kernel", default=VFIO_KERNEL,
+                   help="--hunts: the kernel of the numa_maps x VFIO rows")
+    p.add_argument("--no-delays", action="store_true", help="--hunts: delay injection off")
+    p.add_argument("--instrument", choices=("on", "off"), default="on",
+                   help="--hunts: instrumented variants (default on, as hunts run)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -89,7 +105,27 @@ def _settings(args) -> runner.Settings:
                           refault=args.refault)
 
 
+def cmd_hunts(args) -> int:
+    if args.vs_patch or args.vs_kernel or args.patch:
+        raise UsageError("pywalk: --hunts runs the reproduce rows' own variants; it takes no "
+                         "--patch, --vs-patch or --vs-kernel")
+    progress = Progress(quiet=args.quiet)
+    result = bench_hunts.run(kernel=args.kernel, vfio_kernel=args.vfio_kernel,
+                             seeds=args.seeds, first_seed=args.seed,
+                             seconds=args.hunt_seconds, ops=args.hunt_ops,
+                             instrumented=args.instrument == "on", delays=not args.no_delays,
+                             fuzz=args.fuzz, progress=None if args.quiet else Progress,
+                             on_notes=print_notes)
+    progress.done()
+    if args.json:
+        write_report(args.json, result)
+    print(render_hunts(result))
+    return EXIT_INTERRUPTED if result["interrupted"] else EXIT_OK
+
+
 def cmd_bench(args) -> int:
+    if args.hunts:
+        return cmd_hunts(args)
     st = _settings(args)
     if args.plot:
         _need_matplotlib()

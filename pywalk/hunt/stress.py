@@ -149,6 +149,8 @@ class StressResult:
     data_races: list[Finding] = field(default_factory=list)   # hunt/dataraces.py
     schedule: dict | None = None    # a controlled schedule's record (pywalk/hunt/schedule.py)
     madvise_einval: int = 0     # zapper madvise() calls the tree refused with -EINVAL
+    ops_by_role: dict = field(default_factory=dict)  # role -> its threads' operations
+    cpu_s_by_role: dict = field(default_factory=dict)  # role -> its threads' CPU seconds
 
     @property
     def ops_per_s(self) -> float:
@@ -160,7 +162,8 @@ class StressResult:
                 "patch_sha256": self.patch_sha256,
                 "scenario": self.scenario, "seed": self.seed, "threads": self.threads,
                 "delays": self.delays, "ops": self.ops, "elapsed_s": round(self.elapsed_s, 4),
-                "ops_per_s": round(self.ops_per_s, 1),
+                "ops_per_s": round(self.ops_per_s, 1), "ops_by_role": self.ops_by_role,
+                "cpu_s_by_role": {k: round(v, 4) for k, v in self.cpu_s_by_role.items()},
                 "first_finding_s": None if self.first_finding_s is None
                 else round(self.first_finding_s, 4),
                 "first_finding_ops": self.first_finding_ops,
@@ -218,6 +221,8 @@ def run(variant: Variant, scenario: str | Scenario, *, walkers: int | None = Non
     stop = ffi.new("int *")
     lock = threading.Lock()
     counters = {"ops": 0, "py": 0.0, "einval": 0}
+    by_role = dict.fromkeys((g.split("/")[0] for g in plan), 0)
+    cpu_by_role = dict.fromkeys(by_role, 0.0)
     t0 = time.perf_counter()
     state = {"mm": None, "start": 0}
 
@@ -240,6 +245,7 @@ def run(variant: Variant, scenario: str | Scenario, *, walkers: int | None = Non
         cfg = ffi.new("struct pw_stress_cfg *")
         done = ffi.new("long *")
         lib.pw_stress_reseed(seed, tid)
+        cpu0 = time.thread_time()
         my_gen = -1
         my_batch = batch
         py_s = 0.0
@@ -273,6 +279,7 @@ def run(variant: Variant, scenario: str | Scenario, *, walkers: int | None = Non
             tp = tp2
             with lock:
                 counters["ops"] += done[0]
+                by_role[role] += done[0]
                 if my_gen == generation[0] and lib.pw_mm_nwarns(mm.handle) > warns_seen[0]:
                     for rep in mm.warnings()[warns_seen[0]:]:
                         _record(rep, role_names)
@@ -294,6 +301,7 @@ def run(variant: Variant, scenario: str | Scenario, *, walkers: int | None = Non
         with lock:
             counters["py"] += py_s
             counters["einval"] += cfg.madvise_einval
+            cpu_by_role[role] += time.thread_time() - cpu0
 
     def _record(rep: Report, names) -> None:
         elapsed = time.perf_counter() - t0
@@ -341,6 +349,8 @@ def run(variant: Variant, scenario: str | Scenario, *, walkers: int | None = Non
     if not result.interrupted and not result.cut_short:     # the mm's end, by the tree's teardown + check_mm()
         teardown.final_teardown(state["mm"], lambda rep: _record(rep, role_names))
     result.ops = counters["ops"]
+    result.ops_by_role = dict(sorted(by_role.items()))
+    result.cpu_s_by_role = dict(sorted(cpu_by_role.items()))
     result.elapsed_s = time.perf_counter() - t0
     result.python_s = counters["py"]
     result.madvise_einval = counters["einval"]

@@ -33,6 +33,19 @@ def _n(x, nd: int = 0) -> str:
     return "-" if x is None else f"{x:,.{nd}f}"
 
 
+def _aa(x: dict) -> str:
+    """The A/A control's ratio and interval, for a table cell."""
+    if x.get("aa_ratio") is None:
+        return "-"
+    return f"{x['aa_ratio']:.4f} ({x['aa_ci_low']:.4f}..{x['aa_ci_high']:.4f})"
+
+
+AA_LINE = ("A/A control: A' is variant A again in its own mm, timed in the same rounds; "
+           "the 95% CI of B/A is widened by how far A'/A's reaches from 1.0 (aa_spread, in "
+           "quadrature), so "
+           "B/A inside what identical code shows is \"no measurable difference\"")
+
+
 def _refault_lines(items: list[dict]) -> list[str]:
     """Layouts timed under refault (a splitting walker): B/A and the split path per walk."""
     rows = []
@@ -40,13 +53,13 @@ def _refault_lines(items: list[dict]) -> list[str]:
         o = x["oopses"]
         rows.append([x["layout"], x["size_human"], str(x["faulters"]),
                      _n(x["a_ns_per_walk"]), _n(x["b_ns_per_walk"]), f"{x['ratio']:.4f}",
-                     f"{x['ci_low']:.4f}..{x['ci_high']:.4f}", x["verdict"],
+                     f"{x['ci_low']:.4f}..{x['ci_high']:.4f}", x["verdict"], _aa(x),
                      f"{x['a_splits_per_walk']:.2f} / {x['b_splits_per_walk']:.2f}",
                      f"{x['a_retries_per_walk']:.2f} / {x['b_retries_per_walk']:.2f}",
                      f"{x['a_entries_per_walk']:,.0f} / {x['b_entries_per_walk']:,.0f}",
                      f"{o['a']['count']} / {o['b']['count']}"])
     out = [_table(["layout", "size", "faulters", "A ns/walk", "B ns/walk", "B/A", "95% CI",
-                   "verdict", "splits/walk A / B", "retries/walk A / B", "entries/walk A / B",
+                   "verdict", "A'/A (95% CI)", "splits/walk A / B", "retries/walk A / B", "entries/walk A / B",
                    "oopses A / B"], rows)]
     for x in items:
         ea, eb = x["a_entries_per_walk"], x["b_entries_per_walk"]
@@ -62,8 +75,8 @@ def _refault_lines(items: list[dict]) -> list[str]:
                      max(p["ratio"] for p in pl) - min(p["ratio"] for p in pl) >= 0.01)
             out.append(f"{x['layout']}: B/A per placement of the tables: {each}" +
                        ("; NOTE they disagree by a percent or more: where the tables lie "
-                        "(or the machine) moved the times; rerun, and compare with an A/A "
-                        "run" if apart else "; the 95% CI above covers each"))
+                        "(or the machine) moved the times; B/A above is the median over all "
+                        "rounds; rerun before you trust it" if apart else ""))
         c = x.get("split_cost")
         if c:
             out.append(f"{x['layout']}: block time against splits per walk (least squares over "
@@ -99,7 +112,7 @@ def render(result: dict) -> str:
                 "off, no store history; splits, retries (the walk went back to the entry it "
                 f"had just split) and entries (callbacks) per walk{counted}; B/A: median over "
                 "rounds of B's block / A's block, run back to back", ""]
-        out += _refault_lines(refaulted)
+        out += _refault_lines(refaulted) + [AA_LINE]
         out += ["", f"{len(result['layouts'])} layout(s) in {result['elapsed_s']:.1f} s; load "
                 f"average {result['host']['loadavg_start'][0]:.2f} at start, "
                 f"{result['host']['loadavg_end'][0]:.2f} at end on {result['host']['cpus']} "
@@ -113,10 +126,12 @@ def render(result: dict) -> str:
         rows.append([x["layout"], x["size_human"], _n(x["entries"]["visited"]),
                      _n(x["a_ns_per_walk"]), _n(x["b_ns_per_walk"]),
                      _n(x["a_ns_per_entry"], 2), f"{x['ratio']:.4f}",
-                     f"{x['ci_low']:.4f}..{x['ci_high']:.4f}", x["verdict"],
+                     f"{x['ci_low']:.4f}..{x['ci_high']:.4f}", x["verdict"], _aa(x),
                      f"{x['floor_ratio']:.2f}x"])
     out.append(_table(["layout", "size", "entries", "A ns/walk", "B ns/walk", "A ns/entry",
-                       "B/A", "95% CI", "verdict", "A/floor"], rows))
+                       "B/A", "95% CI", "verdict", "A'/A (95% CI)", "A/floor"], rows))
+    if rows:
+        out.append(AA_LINE)
     rows = [[x["layout"], _n(x["floor_ns_per_walk"]), _n(x["floor_raw_ns_per_walk"]),
              _n(x["floor_cb_ns_per_walk"]), f"{x['hook_ratio']:.3f}",
              f"{x['hook_share_of_a'] * 100:.1f}%", f"{x['callbacks_ratio']:.2f}",
@@ -218,3 +233,37 @@ def plot(result: dict, path: str) -> None:
         plt.close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+# ---- bench --hunts --------------------------------------------------------------
+
+def render_hunts(result: dict) -> str:
+    """Time and operations to the first finding of each known race."""
+    rows, notes = [], []
+    for x in result["races"]:
+        if x.get("not_applicable"):
+            notes.append(f"{x['label']}: not run: {x['not_applicable']}")
+            continue
+        if not x["runs"]:
+            continue
+        lower = "" if x["found"] == x["seeds"] else ">="
+        rows.append([x["label"], x["scenario"], x["race"], f"{x['found']}/{x['seeds']}",
+                     f"{lower}{x['median_s']:.3f}", f"{lower}{x['max_s']:.3f}",
+                     f"{lower}{x['median_ops']:,}", f"{lower}{x['max_ops']:,}",
+                     "yes" if x["within_target"] else "NO"])
+    b = result["budget"]
+    budget = " and ".join(p for p in (f"{b['seconds']:g} s" if b["seconds"] else "",
+                                      f"{b['ops']:,} ops" if b["ops"] else "") if p)
+    out = [f"time to the first finding of each known race (the reproduce rows that expect "
+           f"one), {result['seeds']} seeds each from {result['first_seed']}, a budget of "
+           f"{budget} per hunt; "
+           + ("instrumented" if result["instrumented"] else "not instrumented")
+           + (", delays on" if result["delays"] else ", delays off")
+           + "; s and ops from the hunt's start to the race's first finding "
+           "(>=: some seeds found none, counted as their budget)", "",
+           _table(["race row", "scenario", "race", "found", "median s", "max s",
+                   "median ops", "max ops", f"<= {result['target_s']:g} s"], rows)]
+    out += [""] * bool(notes) + notes
+    out.append(f"{len(rows)} race(s) in {result['elapsed_s']:.1f} s"
+               + ("  (interrupted)" if result["interrupted"] else ""))
+    return "\n".join(out)

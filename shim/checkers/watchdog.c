@@ -39,7 +39,7 @@ static struct pw_wd_slot pw_wd[PW_WD_SLOTS];
 static pthread_mutex_t pw_wd_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t pw_wd_key;
 static int pw_wd_started;
-__thread int pw_wd_me = -1;
+__thread int pw_wd_me PW_TLS_LOCAL = -1;
 static struct sigaction pw_wd_old;
 
 static u64 pw_wd_now(void)

@@ -16,7 +16,7 @@
 #include <pthread.h>
 
 int pw_delays_users;
-__thread struct pw_thread pw_cur;
+__thread struct pw_thread pw_cur PW_TLS_LOCAL;	/* runtime.h says why */
 
 /* A lock waiter that spins longer than this reports a soft lockup. */
 #define PW_LOCKUP_NS (10ULL * 1000 * 1000 * 1000)

@@ -73,7 +73,19 @@ struct pw_thread {
 	const char *lockless;	/* the next entry store is a documented lockless one
 				 * (shim/checkers/lockdep.c says which) */
 };
-extern __thread struct pw_thread pw_cur;
+/*
+ * Hidden: the variant's .so is one module, and a hidden thread-local binds
+ * in it, so gcc takes the local-dynamic model: one __tls_get_addr() call
+ * for the module's TLS block per function, shared with its static
+ * __thread variables (pw_tsan_skip, pw_stale, ...), instead of a
+ * global-dynamic call per variable (an __tls_get_addr() call was 8-13% of
+ * an instrumented run's samples).  Initial-exec would need no call at all,
+ * but it needs the whole module's TLS (4.8 KiB) in glibc's static TLS
+ * surplus: no variant can be dlopen()ed with the default
+ * glibc.rtld.optional_static_tls, 15 with 64 KiB (issue 22).
+ */
+#define PW_TLS_LOCAL __attribute__((visibility("hidden"), tls_model("local-dynamic")))
+extern __thread struct pw_thread pw_cur PW_TLS_LOCAL;
 
 void pw_delay(enum pw_site site);
 #include "sched.h"
@@ -86,7 +98,7 @@ void pw_chain_signal(int sig, siginfo_t *si, void *uc, struct sigaction *old);
 
 /* the soft-lockup watchdog (shim/checkers/watchdog.c) */
 #define PW_WD_SIGNAL (SIGRTMIN + 6)
-extern __thread int pw_wd_me;
+extern __thread int pw_wd_me PW_TLS_LOCAL;
 void pw_watchdog_register(void);
 void pw_watchdog_start(void);
 static inline void pw_watchdog_enter(void)	/* at every guarded call */
