@@ -113,14 +113,18 @@ def plan(patched: dict, base: dict) -> tuple[list[Cell], list[str]]:
 
 def run_cell(cell: Cell, patched: dict, base: dict, *, seconds: float, ops: int,
              seed: int) -> Cell:
-    for variant, side in ((patched[cell.instrumented], "with_"),
-                          (base[cell.instrumented], "without")):
+    sides = [(patched[cell.instrumented], "with_")]
+    if base[cell.instrumented] is not patched[cell.instrumented]:
+        sides.append((base[cell.instrumented], "without"))
+    for variant, side in sides:
         r = stress.run(variant, cell.scenario, seconds=seconds, ops=ops, seed=seed,
                        keep_going=True, walker=cell.walker, driver=cell.driver)
         setattr(cell, side, r.findings)
         if r.interrupted:
             raise KeyboardInterrupt
         cell.ops = (r.ops, cell.ops[1]) if side == "with_" else (cell.ops[0], r.ops)
+    if len(sides) == 1:         # the tree as shipped: its findings are its own
+        cell.without, cell.ops = cell.with_, (cell.ops[0], cell.ops[0])
     return cell
 
 
