@@ -10,8 +10,9 @@ from pywalk.variant import runtime
 from pywalk.hunt import clients, compare, roles, stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_report
+from pywalk.variant.explain import decode
 from pywalk.report.progress import Progress
-from pywalk.cli.source import add_instrument_arg, add_variant_args, print_notes
+from pywalk.cli.source import add_instrument_arg, add_model_arg, add_variant_args, print_notes
 from pywalk.cli.scheduled import cmd_stress_scheduled, sched_args
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.cli import argtypes
@@ -21,6 +22,7 @@ def register(sub) -> None:
     p = sub.add_parser("stress", help="hunt a race: run a scenario from many threads")
     add_variant_args(p, allow_unused=True)
     add_instrument_arg(p, default=None)     # on; off for a controlled --schedule
+    add_model_arg(p)
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     for role in roles.ROLES:
         p.add_argument(roles.flag(role), type=argtypes.COUNT, metavar="N", dest=f"role_{role}",
@@ -75,7 +77,7 @@ def cmd_stress(args) -> int:
         args.keep_going = True
     variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
                             allow_unused=args.allow_unused_patch,
-                            instrumented=_instrumented(args))
+                            instrumented=_instrumented(args), model=args.model)
     clients.check(variant, args.walker, args.driver)
     print_notes(variant.result.notes)
     if args.schedule:
@@ -120,7 +122,7 @@ def _instrumented(args) -> bool:
 
 def compare_unpatched(args, result):
     """The same hunt without the patches; print both and what only the patches show."""
-    variant = runtime.build(args.kernel, [], instrumented=_instrumented(args))
+    variant = runtime.build(args.kernel, [], instrumented=_instrumented(args), model=args.model)
     progress = Progress(f"{variant.name} {args.scenario}", ops=args.ops,
                         seconds=None if args.ops else (args.seconds or 10.0), quiet=args.quiet)
     base = stress.run(variant, args.scenario, threads=args.threads,
@@ -149,7 +151,7 @@ def summary(result: stress.StressResult) -> str:
     head = (f"{result.label or result.kernel + ''.join('+' + p for p in result.patches)} "
             f"{result.scenario} "
             f"seed {result.seed}: {result.ops:,} ops in {result.elapsed_s:.2f} s "
-            f"({result.ops_per_s:,.0f} ops/s)")
+            f"({result.ops_per_s:,.0f} ops/s, model {result.model})")
     if not result.findings:
         return head + ": no finding" + data_race_lines(result)
     f = result.findings[0]
@@ -157,6 +159,7 @@ def summary(result: stress.StressResult) -> str:
              f"/ {f.ops:,} ops", f"  {f.kind}: {f.message} (address {f.address:#x}, "
              f"thread {f.thread}, {f.role})"]
     lines += [f"    {b}" for b in f.backtrace[:12]]
+    lines += explain_lines(f)
     if len(result.findings) > 1:
         counts = Counter(x.signature for x in result.findings)
         names = {x.signature: identify(x) for x in result.findings}
@@ -164,6 +167,19 @@ def summary(result: stress.StressResult) -> str:
         lines += [f"    {n:>5} x {sig}" + (f"  ({names[sig].name})" if names[sig] else "")
                   for sig, n in counts.most_common()]
     return "\n".join(lines) + data_race_lines(result)
+
+
+def explain_lines(f) -> list[str]:
+    """The finding down to the loads (pywalk/variant/explain.py), or its racing
+    side: the stores to the entry it read, values decoded."""
+    if f.explain:
+        return [f"  {x}" for x in f.explain["lines"]]
+    out = []
+    for r in f.racing:
+        out.append(f"  racing: thread {r['thread']} ({r['role']}) {r['op']} "
+                   f"{r['old']:#x} ({decode(r['old'])}) -> {r['new']:#x} ({decode(r['new'])})")
+        out += [f"    {b}" for b in r["backtrace"][:4]]
+    return out
 
 
 def data_race_lines(result) -> str:

@@ -89,6 +89,8 @@ class Finding:
     thread_name: str | None = None      # the Python thread ("pywalk-walker-0")
     racing: list[dict] = field(default_factory=list)   # oops.Report.racing, role names
     pmd_alloc_recheck: bool | None = None               # oops.Report's (races.py)
+    model: str = "native"                               # the build model (variant/model.py)
+    explain: dict | None = None                         # down to the loads (variant/explain.py)
 
     @property
     def signature(self) -> str:
@@ -102,7 +104,7 @@ class Finding:
                 "role": self.role, "elapsed_s": round(self.elapsed_s, 4), "ops": self.ops,
                 "scenario": self.scenario, "variant": self.variant, "seed": self.seed,
                 "thread_name": self.thread_name, "address_class": address_class(self.message),
-                "racing": self.racing}
+                "racing": self.racing, "model": self.model, "explain": self.explain}
 
 
 @dataclass
@@ -131,6 +133,7 @@ class StressResult:
     instrumented: bool = False   # the tree's code calls a hook before every access
     data_races: list[Finding] = field(default_factory=list)   # hunt/dataraces.py
     schedule: dict | None = None    # a controlled schedule's record (pywalk/hunt/schedule.py)
+    model: str = "native"           # how pud_val() & co compile (pywalk/variant/model.py)
 
     @property
     def ops_per_s(self) -> float:
@@ -148,7 +151,7 @@ class StressResult:
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
                 "interrupted": self.interrupted, "threads_unwound_at_time_bound": self.cut_short,
-                "instrumented": self.instrumented,
+                "instrumented": self.instrumented, "model": self.model,
                 "walker": self.walker, "driver": self.driver or "write-notify",
                 "data_races": [f.as_json() for f in self.data_races], "source": self.source,
                 **({"schedule": self.schedule} if self.schedule is not None else {})}
@@ -194,6 +197,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
     result.label, result.kernel_git = variant.name, variant.kernel_git
     result.patch_sha256 = list(variant.patch_sha256)
     result.instrumented = getattr(variant, "instrumented", False)
+    result.model = getattr(variant, "model", "native")
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")
     lock = threading.Lock()
@@ -283,6 +287,7 @@ def run(variant: Variant, scenario: str, *, walkers: int | None = None,
                     if 0 <= rep.thread < len(roles_flat) else None)
         f.racing = [dict(r, role=names.get(r["role"], str(r["role"]))) for r in rep.racing]
         f.pmd_alloc_recheck = rep.pmd_alloc_recheck
+        f.model, f.explain = rep.model, rep.explain(names)
         result.findings.append(f)
         if result.first_finding_s is None:
             result.first_finding_s = elapsed

@@ -14,6 +14,15 @@
  * value maps that address (a huge leaf whose frame holds it, or a table
  * pointer to its page) and copies that entry's history into the report,
  * newest first: who last changed the entry the crashing thread read.
+ *
+ * Instrumented builds also keep, per thread, a ring of the tree's recent
+ * loads of page-table entries (shim/checkers/tsan.c: address, value, the
+ * load's site and kind: plain, marked, atomic).  At the oops the newest of
+ * them whose value maps the faulting address (a none entry maps pfn 0:
+ * "low physical memory") names the entry the faulting access derived from;
+ * the report then carries this thread's loads of that entry and every
+ * thread's stores to it, each with its TSC, so that Python can lay them out
+ * in order (pywalk/variant/explain.py).
  * No kernel counterpart.
  */
 #include <pthread.h>
@@ -30,6 +39,28 @@ struct pw_store_rec {
 };
 
 static struct pw_store_rec pw_hist[PW_HIST_BUCKETS][PW_HIST_WAYS];
+
+/* this thread's recent entry loads (tsan.c); the op they were in */
+#define PW_LOAD_RING 32
+struct pw_load_rec {
+	unsigned long entry, val, site, seq, ops;
+	int kind;
+};
+static __thread struct pw_load_rec pw_load_ring[PW_LOAD_RING];
+static __thread unsigned int pw_load_head;
+
+/* A load of the entry at p saw v (the hot path: one ring write). */
+static inline void pw_history_load(void *p, unsigned long v, void *site, int kind)
+{
+	struct pw_load_rec *r = &pw_load_ring[pw_load_head++ % PW_LOAD_RING];
+
+	r->entry = (unsigned long)p;
+	r->val = v;
+	r->site = (unsigned long)site;
+	r->kind = kind;
+	r->ops = pw_cur.ops;
+	r->seq = __builtin_ia32_rdtsc();
+}
 static unsigned int pw_hist_head[PW_HIST_BUCKETS];
 static __thread unsigned long pw_stack_lo, pw_stack_hi;
 
@@ -118,28 +149,12 @@ static int pw_hist_maps(unsigned long v, unsigned long pa)
 	return pa >= base && pa - base < size;
 }
 
-void pw_history_racing(struct pw_report *rep, unsigned long address)
+/* entry's stores, newest first, into rep->racing */
+static void pw_history_of(struct pw_report *rep, unsigned long entry)
 {
-	unsigned long pa, entry = 0, best = 0;
 	struct pw_store_rec *r;
-	int b, w, n = 0;
+	int b = pw_hist_bucket(entry), w, n = 0;
 
-	rep->nracing = 0;
-	if (!pw_physbase || address < (unsigned long)pw_physbase)
-		return;
-	pa = address - (unsigned long)pw_physbase;
-	for (b = 0; b < PW_HIST_BUCKETS; b++)
-		for (w = 0; w < PW_HIST_WAYS; w++) {
-			r = &pw_hist[b][w];
-			if (r->seq > best && pw_hist_maps(r->new, pa)) {
-				best = r->seq;
-				entry = r->entry;
-			}
-		}
-	if (!entry)
-		return;
-	/* that entry's stores, newest first */
-	b = pw_hist_bucket(entry);
 	for (unsigned long after = ~0UL; n < PW_MAX_RACING;) {
 		struct pw_store_rec *pick = NULL;
 
@@ -158,8 +173,87 @@ void pw_history_racing(struct pw_report *rep, unsigned long address)
 		rep->racing[n].old = pick->old;
 		rep->racing[n].new = pick->new;
 		rep->racing[n].nframes = pick->nframes;
+		rep->racing[n].seq = pick->seq;
 		memcpy(rep->racing[n].frames, pick->frames, sizeof(pick->frames));
 		n++;
 	}
 	rep->nracing = n;
+}
+
+/* Could a walk have derived pa from entry value v?  As pw_hist_maps(), and a
+ * non-present value is a table pointer to its pfn's page (none: pfn 0). */
+static int pw_hist_derives(unsigned long v, unsigned long pa)
+{
+	if (v & _PAGE_PRESENT)
+		return pw_hist_maps(v, pa);
+	return (v & PTE_PFN_MASK) == (pa & PAGE_MASK);
+}
+
+/* This thread's loads (this op) of the entry the faulting access derived from. */
+static void pw_history_loads(struct pw_report *rep, unsigned long pa)
+{
+	unsigned int head = pw_load_head, i;
+	unsigned long entry = 0;
+	struct pw_load_rec *r;
+
+	rep->used = -1;
+	for (i = 1; i <= PW_LOAD_RING && i <= head; i++) {
+		r = &pw_load_ring[(head - i) % PW_LOAD_RING];
+		if (r->ops == pw_cur.ops && pw_hist_derives(r->val, pa)) {
+			entry = r->entry;
+			break;
+		}
+	}
+	if (!entry)
+		return;
+	rep->entry = entry;
+	rep->entry_level = virt_to_page((void *)(entry & PAGE_MASK))->pw_level;
+	for (i = 1; i <= PW_LOAD_RING && i <= head && rep->nloads < PW_MAX_LOADS; i++) {
+		struct pw_load *l = &rep->loads[rep->nloads];
+
+		r = &pw_load_ring[(head - i) % PW_LOAD_RING];
+		if (r->entry != entry || r->ops != pw_cur.ops)
+			continue;
+		l->entry = r->entry;
+		l->val = r->val;
+		l->site = r->site;
+		l->seq = r->seq;
+		l->kind = r->kind;
+		if (rep->used < 0 && pw_hist_derives(r->val, pa))
+			rep->used = rep->nloads;
+		rep->nloads++;
+	}
+	if (!rep->nracing || rep->racing[0].entry != entry)
+		pw_history_of(rep, entry);
+}
+
+void pw_history_racing(struct pw_report *rep, unsigned long address)
+{
+	unsigned long pa, entry = 0, best = 0;
+	struct pw_store_rec *r;
+	int b, w;
+
+	rep->nracing = 0;
+	rep->nloads = 0;
+	rep->used = -1;
+	rep->entry = 0;
+	rep->entry_level = PW_LEVEL_NONE;
+	if (!pw_physbase || address < (unsigned long)pw_physbase)
+		return;
+	pa = address - (unsigned long)pw_physbase;
+	for (b = 0; b < PW_HIST_BUCKETS; b++)
+		for (w = 0; w < PW_HIST_WAYS; w++) {
+			r = &pw_hist[b][w];
+			if (r->seq > best && pw_hist_maps(r->new, pa)) {
+				best = r->seq;
+				entry = r->entry;
+			}
+		}
+	if (entry) {
+		pw_history_of(rep, entry);
+		rep->entry = entry;
+		rep->entry_level = virt_to_page((void *)(entry & PAGE_MASK))->pw_level;
+	}
+	if (pa < PW_PHYS_SIZE)
+		pw_history_loads(rep, pa);
 }
