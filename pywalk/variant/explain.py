@@ -69,26 +69,30 @@ def explain(*, address: int, backtrace: list[str], thread: int, entry: int, leve
     """The explanation of a fault (None when the report has neither loads nor stores).
 
     loads: newest first, {value, kind, seq, site (frames)}; racing: newest
-    first, {thread, role, op, old, new, seq, backtrace}."""
+    first, {thread, role, op, old, new, seq, backtrace}; seq: the shim's
+    history clock (shim/checkers/history.c)."""
     if not entry or not (loads or racing):
         return None
     lvl = LEVELS.get(level)
     names = role_names or {}
     events = []
+    # order: a store's clock, and a load's clock + 1/2 (it came after the
+    # stores up to its clock), this thread's loads among themselves in program order
     for i, ld in enumerate(loads):
-        events.append({"seq": ld["seq"], "who": "this thread", "op": "load",
+        events.append({"seq": ld["seq"], "order": (ld["seq"] + 0.5, len(loads) - i),
+                       "who": "this thread", "op": "load",
                        "kind": kind_name(ld["kind"]), "value": ld["value"],
                        "decoded": decode(ld["value"], lvl), "site": _where(ld["site"]),
                        "used": i == used})
     for r in racing:
         mine = r["thread"] == thread
         role = names.get(r["role"], r["role"])
-        events.append({"seq": r.get("seq", 0),
+        events.append({"seq": r.get("seq", 0), "order": (r.get("seq", 0), 0),
                        "who": "this thread" if mine else f"thread {r['thread']} ({role})",
                        "op": r["op"], "kind": "atomic", "value": r["new"], "old": r["old"],
                        "decoded": decode(r["new"], lvl), "site": _where(r["backtrace"]),
                        "used": False})
-    events.sort(key=lambda e: e["seq"])
+    events.sort(key=lambda e: e.pop("order"))
     crash = _where(backtrace[:8]) if backtrace else "?"
     what = f"the {lvl or 'entry'} at {entry:#x}"
     lines, pattern, advice = [], None, None
@@ -96,7 +100,7 @@ def explain(*, address: int, backtrace: list[str], thread: int, entry: int, leve
     if u is not None:
         lines.append(f"the fault at {crash} used {u['value']:#x} ({decode(u['value'], lvl)}) of "
                      f"{what}, loaded ({kind_name(u['kind'])}) at {_where(u['site'])}")
-        later = [ld for ld in loads if ld["seq"] > u["seq"] and ld["value"] != u["value"]]
+        later = [ld for ld in loads[:used] if ld["value"] != u["value"]]
         checks = [ld for ld in later if ld["kind"] & 6]
         if checks and u["kind"] == 0:
             c = checks[-1]      # the first check after the used load (loads are newest first)
@@ -114,7 +118,7 @@ def explain(*, address: int, backtrace: list[str], thread: int, entry: int, leve
     else:
         lines.append(f"the fault at {crash} derived from {what}")
     changed = [e for e in events if e["op"] != "load" and e["who"] != "this thread"
-               and (u is None or e["seq"] > u["seq"])]
+               and (u is None or e["seq"] > u["seq"])]     # stores after the used load's clock
     if u is not None and changed:
         lines.append(f"after that load, {len(changed)} store(s) by other threads changed it")
     lines.append(f"holds in {build_model.describe(model)}")

@@ -21,7 +21,7 @@
  * them whose value maps the faulting address (a none entry maps pfn 0:
  * "low physical memory") names the entry the faulting access derived from;
  * the report then carries this thread's loads of that entry and every
- * thread's stores to it, each with its TSC, so that Python can lay them out
+ * thread's stores to it, each with the history's clock, so that Python can lay them out
  * in order (pywalk/variant/explain.py).
  * No kernel counterpart.
  */
@@ -39,6 +39,14 @@ struct pw_store_rec {
 };
 
 static struct pw_store_rec pw_hist[PW_HIST_BUCKETS][PW_HIST_WAYS];
+/*
+ * The history's clock: every recorded store advances it, and a load reads
+ * it, so a load with clock C came after the stores up to C and before C + 1.
+ * (It replaced the TSC: rdtsc measured 50-85 ns here, on every entry load of
+ * an instrumented build; a clock read is one load of a line that only
+ * stores write.)
+ */
+static unsigned long pw_hist_clock;
 
 /* this thread's recent entry loads (tsan.c); the op they were in */
 #define PW_LOAD_RING 32
@@ -59,7 +67,7 @@ static inline void pw_history_load(void *p, unsigned long v, void *site, int kin
 	r->site = (unsigned long)site;
 	r->kind = kind;
 	r->ops = pw_cur.ops;
-	r->seq = __builtin_ia32_rdtsc();
+	r->seq = __atomic_load_n(&pw_hist_clock, __ATOMIC_RELAXED);
 }
 static unsigned int pw_hist_head[PW_HIST_BUCKETS];
 static __thread unsigned long pw_stack_lo, pw_stack_hi;
@@ -124,9 +132,10 @@ void pw_history_store(void *entry, unsigned long old, unsigned long new)
 	r->tid = pw_cur.tid;
 	r->role = pw_cur.role;
 	r->nframes = pw_hist_frames(r->frames, PW_RACING_FRAMES);
-	/* the TSC orders stores across threads without a shared counter
-	 * (invariant TSC): a global counter would bounce a cache line on every store */
-	__atomic_store_n(&r->seq, __builtin_ia32_rdtsc() | 1, __ATOMIC_RELEASE);
+	/* after the entry store (PW_STORE made it): loads that read this
+	 * clock or a later one saw it */
+	__atomic_store_n(&r->seq, __atomic_add_fetch(&pw_hist_clock, 1, __ATOMIC_RELAXED),
+			 __ATOMIC_RELEASE);
 	pw_lockdep_store(entry, old, new);
 }
 

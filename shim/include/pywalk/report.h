@@ -33,7 +33,7 @@ struct pw_racing {
 	unsigned long new;
 	int nframes;
 	void *frames[PW_RACING_FRAMES];	/* return addresses, innermost first */
-	unsigned long seq;	/* when (TSC, odd): orders it among the loads below */
+	unsigned long seq;	/* when: the history's clock after it (history.c) */
 };
 
 #define PW_MAX_LOADS 8
@@ -42,7 +42,7 @@ struct pw_load {
 	unsigned long entry;	/* the entry's address */
 	unsigned long val;	/* the value loaded */
 	unsigned long site;	/* return address of the __tsan_* call before the load */
-	unsigned long seq;	/* when (TSC) */
+	unsigned long seq;	/* when: the history's clock at the load (after stores <= seq) */
 	int kind;		/* 0 plain, 2 marked (READ_ONCE), 4 atomic */
 };
 
