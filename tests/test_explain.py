@@ -74,11 +74,17 @@ def test_a_plain_load_used_after_a_marked_recheck_is_named_with_its_fix():
     assert "thread 4 (writer): set (atomic) 0x2b2067 (table) over 0x0" in text
 
 
-def test_no_pattern_when_the_used_load_was_the_check():
+def test_no_pattern_when_the_used_load_was_the_check_and_the_value_has_its_author():
     loads = [_load(LEAF, 2, 30, ["walk_pud_range mm/pagewalk.c:199"])]
+    racing = [_store(3, 5, 0, LEAF, 30, ["set_pud shim/include/pywalk/pgtable.h:237",
+                                         "insert_pfn_pud mm/huge_memory.c:990"])]
     ex = explain(address=1, backtrace=["walk_pmd_range mm/pagewalk.c:113"], thread=0,
-                 entry=PUD, level=2, loads=loads, used=0, racing=[], model="xxl")
-    assert ex["pattern"] is None and "model xxl" in "\n".join(ex["lines"])
+                 entry=PUD, level=2, loads=loads, used=0, racing=racing, model="xxl",
+                 role_names={5: "reader"})
+    text = "\n".join(ex["lines"])
+    assert ex["pattern"] is None and "model xxl" in text
+    assert ("that value was stored by thread 3 (reader) (set) at set_pud() in "
+            "insert_pfn_pud() at mm/huge_memory.c:990") in text
     assert explain(address=1, backtrace=[], thread=0, entry=0, level=-1, loads=[], used=-1,
                    racing=[], model="native") is None
 

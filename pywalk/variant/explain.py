@@ -117,6 +117,12 @@ def explain(*, address: int, backtrace: list[str], thread: int, entry: int, leve
                          f"{_where(later[-1]['site'])}")
     else:
         lines.append(f"the fault at {crash} derived from {what}")
+    if u is not None:       # who put the used value there: the last such store before the load
+        before = events[:next(i for i, e in enumerate(events) if e.get("used"))]
+        src = [e for e in before if e["op"] != "load" and e["value"] == u["value"]]
+        if src:
+            lines.insert(1, f"that value was stored by {src[-1]['who']} ({src[-1]['op']}) at "
+                            f"{src[-1]['site']}")
     changed = [e for e in events if e["op"] != "load" and e["who"] != "this thread"
                and (u is None or e["seq"] > u["seq"])]     # stores after the used load's clock
     if u is not None and changed:
