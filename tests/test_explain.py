@@ -158,3 +158,16 @@ def test_with_pv_call_accessors_the_read_once_patch_does_not_walk_a_stale_pud(v6
     assert v.name.endswith(" [xxl]") and r.model == "xxl" and r.ops >= 300_000
     assert not [f for f in r.findings if f.explain and f.explain["pattern"]]
     assert not [f for f in r.findings if f.kind == "SEGV" and "walk_pmd_range" in f.backtrace[0]]
+
+
+def test_stress_text_prints_the_explanation_or_else_the_racing_side_decoded():
+    from pywalk.cli.stress import explain_lines
+    f = stress.Finding("SEGV", 0, ["walk_pmd_range mm/pagewalk.c:113"], "m", None, 0, "walker",
+                       0.0, 0, "mixed", "v", 1)
+    f.racing = [_store(3, "reader", 0, LEAF, 5, ["set_pud shim/include/pywalk/pgtable.h:237",
+                                                 "insert_pfn_pud mm/huge_memory.c:990"])]
+    text = "\n".join(explain_lines(f))
+    assert "racing: thread 3 (reader) set 0x0 (none) -> 0x84000040000000a5 (devmap leaf)" in text
+    assert "insert_pfn_pud mm/huge_memory.c:990" in text
+    f.explain = {"lines": ["the fault at x used 0x0", "holds in model native: ..."]}
+    assert explain_lines(f) == ["  the fault at x used 0x0", "  holds in model native: ..."]
