@@ -171,3 +171,21 @@ def test_stress_text_prints_the_explanation_or_else_the_racing_side_decoded():
     assert "insert_pfn_pud mm/huge_memory.c:990" in text
     f.explain = {"lines": ["the fault at x used 0x0", "holds in model native: ..."]}
     assert explain_lines(f) == ["  the fault at x used 0x0", "  holds in model native: ..."]
+
+
+def test_check_says_which_model_a_failure_holds_in():
+    from pywalk.hunt import check
+    seg = stress.Finding("SEGV", 0, ["walk_pmd_range mm/pagewalk.c:113"], "BUG: unable to handle "
+                         "page fault (low physical memory (pfn 0 and friends))", None, 0,
+                         "walker", 0.0, 0, "mixed", "v", 1)
+    bad = stress.Finding("WARN", 0, ["pmd_clear_bad shim/include/pywalk/pgtable.h:302",
+                                     "pmd_trans_unstable include/linux/pgtable.h:1458"],
+                         "bad pmd entry", None, 0, "walker", 0.0, 0, "mixed", "v", 1)
+    cells = [check.Cell("mixed", None, None, True, "native", with_=[seg, bad], without=[]),
+             check.Cell("mixed", None, None, True, "xxl", with_=[bad], without=[bad])]
+    lines = check.model_lines(cells, {"mm/pagewalk.c"})
+    assert any(x.startswith("SEGV walk_pmd_range: only in model native: real on kernels built "
+                            "with native pud_val()") for x in lines), lines
+    # failing in one model's cell, seen in the other's: in both
+    assert any("in every model (native, xxl)" in x for x in lines), lines
+    assert check.model_lines(cells[:1], {"mm/pagewalk.c"}) == []

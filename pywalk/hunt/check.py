@@ -165,15 +165,17 @@ def line(name: str, without: int, with_: int, bad: bool) -> str:
 
 
 def model_lines(cells: list[Cell], files: set[str]) -> list[str]:
-    """With both models run: each failing finding that shows in one model only."""
+    """With both models run: each failing finding, and whether the hunts with the
+    patches showed it in one model only (not merely failed in one: a finding
+    that fails in one cell of a model and shows in the other is in both)."""
     models = sorted({c.model for c in cells})
     if len(models) < 2:
         return []
-    bad = {m: {compare.name(f) for c in cells if c.model == m for f in failing(c, files)}
-           for m in models}
+    bad = {compare.name(f) for c in cells for f in failing(c, files)}
+    seen = {m: {compare.name(f) for c in cells if c.model == m for f in c.with_} for m in models}
     out = []
-    for n in sorted(set().union(*bad.values())):
-        where = [m for m in models if n in bad[m]]
+    for n in sorted(bad):
+        where = [m for m in models if n in seen[m]]
         if len(where) == 1:
             other = [m for m in models if m != where[0]]
             out.append(f"{n}: only in model {where[0]}: real on kernels built with "
