@@ -19,7 +19,8 @@ from pywalk.hunt.races import BAD_PMD, FAULT_RACE, WALKER_RACE, ZAP_BAD_PUD
 from pywalk.report.progress import factory
 from pywalk.errors import EXIT_BUILD, EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from pywalk.report.table import finding_details, matrix_table
-from pywalk.cli.source import add_instrument_arg, add_patch_rules, print_notes
+from pywalk.cli.source import add_instrument_arg, add_model_arg, add_patch_rules, print_notes
+from pywalk.variant.model import describe
 from pywalk.cli import argtypes
 
 
@@ -47,6 +48,7 @@ def register(sub) -> None:
                    help="what every --patch set must show: the scenario's race (race) or not "
                         "(clean); a cell otherwise makes the exit code 1")
     add_instrument_arg(p)
+    add_model_arg(p)
     p.add_argument("--json", metavar="FILE", help="write every cell's report here (atomically)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=cmd_matrix)
@@ -81,8 +83,10 @@ def cmd_matrix(args) -> int:
     complete = matrix.run(cells, ops=args.ops, seed=args.seed, delays=not args.no_delays,
                           progress=factory(ops=args.ops, quiet=args.quiet, total=len(cells)),
                           fuzz=args.fuzz, allow_unused=args.allow_unused_patch,
-                          on_notes=print_notes, instrumented=args.instrument == "on")
+                          on_notes=print_notes, instrumented=args.instrument == "on",
+                          model=args.model)
     print(matrix_table(cells))
+    print(f"build {describe(args.model)}")
     for c in cells:
         if c.result is not None and c.result.findings:
             print("\n" + finding_details(c.label, c.scenario, c.race, c.result))
@@ -94,6 +98,7 @@ def cmd_matrix(args) -> int:
     if args.json:
         write_report(args.json, {
             "ok": complete and all(c.ok for c in cells), "ops": args.ops, "seed": args.seed,
+            "model": args.model,
             "cells": [c.as_json() for c in cells]})
     if not complete:
         return EXIT_INTERRUPTED

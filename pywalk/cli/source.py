@@ -74,6 +74,18 @@ def add_instrument_arg(p, default: str | None = "on") -> None:
                         f"atomic); default {default or 'on (off for --schedule)'}")
 
 
+def add_model_arg(p, both: bool = False) -> None:
+    """--model: how the variant compiles pud_val() & co (pywalk/variant/model.py)."""
+    from pywalk.variant.model import MODELS
+    choices = (*MODELS, "both", "auto") if both else tuple(MODELS)
+    p.add_argument("--model", choices=choices, default="auto" if both else "native",
+                   help="the build model: native (pud_val() a field read: x86 with "
+                        "PARAVIRT_XXL=n, where gcc may merge plain loads of an entry) or xxl "
+                        "(a pv call with a \"memory\" clobber, as Debian's x86 build)"
+                        + ("; both: every cell in each; auto (default): native, then the "
+                           "cells that fail again in xxl" if both else "; default native"))
+
+
 def cmd_kernels(args) -> int:
     rows, warning = sources.list_kernels(refresh=args.refresh)
     if args.json:

@@ -10,8 +10,9 @@ from pywalk.variant import runtime
 from pywalk.hunt import clients, compare, reach, roles, stress
 from pywalk.hunt.races import identify
 from pywalk.report.jsonio import write_report
+from pywalk.variant.explain import decode
 from pywalk.report.progress import Progress
-from pywalk.cli.source import add_instrument_arg, add_variant_args, print_notes
+from pywalk.cli.source import add_instrument_arg, add_model_arg, add_variant_args, print_notes
 from pywalk.cli.scheduled import cmd_stress_scheduled, sched_args
 from pywalk.cli.campaign import campaign_args, check_args, cmd_campaign
 from pywalk.errors import EXIT_FINDING, EXIT_INTERRUPTED, EXIT_OK, UsageError
@@ -22,6 +23,7 @@ def register(sub) -> None:
     p = sub.add_parser("stress", help="hunt a race: run a scenario from many threads")
     add_variant_args(p, allow_unused=True)
     add_instrument_arg(p, default=None)     # on; off for a controlled --schedule
+    add_model_arg(p)
     p.add_argument("--scenario", required=True, choices=sorted(stress.SCENARIOS))
     for role in roles.ROLES:
         p.add_argument(roles.flag(role), type=argtypes.COUNT, metavar="N", dest=f"role_{role}",
@@ -77,7 +79,7 @@ def cmd_stress(args) -> int:
     check_args(args)
     variant = runtime.build(args.kernel, args.patch, fuzz=args.fuzz,
                             allow_unused=args.allow_unused_patch,
-                            instrumented=_instrumented(args))
+                            instrumented=_instrumented(args), model=args.model)
     clients.check(variant, args.walker, args.driver)
     print_notes(variant.result.notes)
     if args.seeds is not None:      # built once here; each seed's hunt finds it cached
@@ -124,7 +126,7 @@ def _instrumented(args) -> bool:
 
 def compare_unpatched(args, result):
     """The same hunt without the patches; print both and what only the patches show."""
-    variant = runtime.build(args.kernel, [], instrumented=_instrumented(args))
+    variant = runtime.build(args.kernel, [], instrumented=_instrumented(args), model=args.model)
     progress = Progress(f"{variant.name} {args.scenario}", ops=args.ops,
                         seconds=None if args.ops else (args.seconds or 10.0), quiet=args.quiet)
     base = stress.run(variant, args.scenario, threads=args.threads,
@@ -153,7 +155,7 @@ def summary(result: stress.StressResult) -> str:
     head = (f"{result.label or result.kernel + ''.join('+' + p for p in result.patches)} "
             f"{result.scenario} "
             f"seed {result.seed}: {result.ops:,} ops in {result.elapsed_s:.2f} s "
-            f"({result.ops_per_s:,.0f} ops/s)")
+            f"({result.ops_per_s:,.0f} ops/s, model {result.model})")
     if result.madvise_einval:
         head += f"; madvise EINVAL x {result.madvise_einval:,}"
     if not result.findings:
@@ -166,6 +168,7 @@ def summary(result: stress.StressResult) -> str:
     lines += [f"    {b}" for b in f.backtrace[:12]]
     if f.reachable:
         lines.append(f"  {reach.text(f.reachable)}")
+    lines += explain_lines(f)
     if len(result.findings) > 1:
         counts = Counter(x.signature for x in result.findings)
         names = {x.signature: identify(x) for x in result.findings}
@@ -176,6 +179,19 @@ def summary(result: stress.StressResult) -> str:
                      else "  [through pywalk's harness]")
                   for sig, n in counts.most_common()]
     return "\n".join(lines) + data_race_lines(result)
+
+
+def explain_lines(f) -> list[str]:
+    """The finding down to the loads (pywalk/variant/explain.py), or its racing
+    side: the stores to the entry it read, values decoded."""
+    if f.explain:
+        return [f"  {x}" for x in f.explain["lines"]]
+    out = []
+    for r in f.racing:
+        out.append(f"  racing: thread {r['thread']} ({r['role']}) {r['op']} "
+                   f"{r['old']:#x} ({decode(r['old'])}) -> {r['new']:#x} ({decode(r['new'])})")
+        out += [f"    {b}" for b in r["backtrace"][:4]]
+    return out
 
 
 def data_race_lines(result) -> str:

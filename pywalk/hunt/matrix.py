@@ -181,7 +181,7 @@ def plan(kernel_specs: list[str], patch_specs: list[str], scenarios: list[str],
 
 def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None,
         fuzz: int | None = None, allow_unused: bool = True, on_notes=None,
-        instrumented: bool = True) -> bool:
+        instrumented: bool = True, model: str = "native") -> bool:
     """Build and run every cell (in place).  Returns False if interrupted.
     fuzz, allow_unused: see pywalk.build(); on_notes(notes) gets each new
     variant's patch notes and warnings."""
@@ -192,7 +192,7 @@ def run(cells: list[Cell], *, ops: int, seed: int, delays: bool, progress=None,
             try:
                 variants[key] = runtime.build(cell.kernel_spec, cell.patch_set.paths(),
                                               fuzz=fuzz, allow_unused=allow_unused,
-                                              instrumented=instrumented)
+                                              instrumented=instrumented, model=model)
                 if on_notes is not None:
                     on_notes(variants[key].result.notes)
             except BuildError as e:

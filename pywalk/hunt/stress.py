@@ -105,6 +105,8 @@ class Finding:
     racing: list[dict] = field(default_factory=list)   # oops.Report.racing, role names
     pmd_alloc_recheck: bool | None = None               # oops.Report's (races.py)
     reachable: dict | None = None       # how a process reaches it (pywalk/hunt/reach.py)
+    model: str = "native"                               # the build model (variant/model.py)
+    explain: dict | None = None                         # down to the loads (variant/explain.py)
 
     @property
     def signature(self) -> str:
@@ -119,7 +121,8 @@ class Finding:
                 "scenario": self.scenario, "variant": self.variant, "seed": self.seed,
                 "thread_name": self.thread_name, "address_class": address_class(self.message),
                 "racing": self.racing, "reachable": self.reachable,
-                "pmd_alloc_recheck": self.pmd_alloc_recheck}
+                "pmd_alloc_recheck": self.pmd_alloc_recheck, "model": self.model,
+                "explain": self.explain}
 
 
 @dataclass
@@ -151,6 +154,7 @@ class StressResult:
     madvise_einval: int = 0     # zapper madvise() calls the tree refused with -EINVAL
     ops_by_role: dict = field(default_factory=dict)  # role -> its threads' operations
     cpu_s_by_role: dict = field(default_factory=dict)  # role -> its threads' CPU seconds
+    model: str = "native"           # how pud_val() & co compile (pywalk/variant/model.py)
 
     @property
     def ops_per_s(self) -> float:
@@ -169,7 +173,7 @@ class StressResult:
                 "first_finding_ops": self.first_finding_ops,
                 "findings": [f.as_json() for f in self.findings],
                 "interrupted": self.interrupted, "threads_unwound_at_time_bound": self.cut_short,
-                "instrumented": self.instrumented,
+                "instrumented": self.instrumented, "model": self.model,
                 "walker": self.walker, "driver": self.driver or "write-notify",
                 "data_races": [f.as_json() for f in self.data_races], "source": self.source,
                 "madvise_einval": self.madvise_einval,
@@ -217,6 +221,7 @@ def run(variant: Variant, scenario: str | Scenario, *, walkers: int | None = Non
     result.label, result.kernel_git = variant.name, variant.kernel_git
     result.patch_sha256 = list(variant.patch_sha256)
     result.instrumented = getattr(variant, "instrumented", False)
+    result.model = getattr(variant, "model", "native")
     ffi, lib = variant.ffi, variant.lib
     stop = ffi.new("int *")
     lock = threading.Lock()
@@ -313,6 +318,7 @@ def run(variant: Variant, scenario: str | Scenario, *, walkers: int | None = Non
         f.racing = [dict(r, role=names.get(r["role"], str(r["role"]))) for r in rep.racing]
         f.pmd_alloc_recheck = rep.pmd_alloc_recheck
         _reachable(f)
+        f.model, f.explain = rep.model, rep.explain(names)
         result.findings.append(f)
         if result.first_finding_s is None:
             result.first_finding_s = elapsed

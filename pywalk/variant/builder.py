@@ -43,6 +43,7 @@ from pywalk.assets import asset_dir
 from pywalk.errors import BuildError
 from pywalk.tree import gitinfo
 from pywalk.variant import labels, patched_tree
+from pywalk.variant import model as build_model
 from pywalk.variant.patches import Patch, load_patches
 
 GENERATOR_VERSION = "5"   # 4: the tree-sitter slicer; 5: one source record per file
@@ -99,12 +100,15 @@ class BuildResult:
     facts: dict = field(default_factory=dict)   # PW_TREE_* (pywalk/tree/facts.py)
     kernel_git: str | None = None   # `git describe --always --dirty` of a git worktree
     instrumented: bool = False  # the tree's code built with -fsanitize=thread (instrument.py)
+    model: str = "native"       # pywalk/variant/model.py
 
     @property
     def label(self) -> str:
-        """kernel version (and git describe), patch names (pywalk/variant/labels.py)"""
+        """kernel version (and git describe), patch names (pywalk/variant/labels.py);
+        the model when it is not the default"""
         return labels.label(self.kernel.version, self.kernel_git,
-                            [p.name for p in self.patches], [p.sha256 for p in self.patches])
+                            [p.name for p in self.patches],
+                            [p.sha256 for p in self.patches]) + build_model.suffix(self.model)
 
     def as_json(self) -> dict:
         return {
@@ -123,6 +127,7 @@ class BuildResult:
             "notes": self.notes,
             "facts": self.facts,
             "instrumented": self.instrumented,
+            "model": self.model,
             "cache_hit": not self.compiled,
             "seconds": round(self.seconds, 3),
         }
@@ -283,7 +288,8 @@ def cdef_text() -> str:
     return "\n".join(out)
 
 
-def variant_key(files: dict[str, str], patches: list[Patch], instrumented: bool = False) -> str:
+def variant_key(files: dict[str, str], patches: list[Patch], instrumented: bool = False,
+                model: str = "native") -> str:
     h = hashlib.sha256()
     h.update(json.dumps({
         "gen": GENERATOR_VERSION,
@@ -294,15 +300,18 @@ def variant_key(files: dict[str, str], patches: list[Patch], instrumented: bool 
         "cc": _cc_version(),
         "cflags": CFLAGS,
         **instrument.key_part(instrumented),
+        **build_model.key_part(model),
     }, sort_keys=True).encode())
     return h.hexdigest()[:20]
 
 
 def _compile(workdir: Path, gen: Generated, module_name: str, scratch: Path,
-             instrumented: bool = False, files: dict[str, str] | None = None) -> Path:
+             instrumented: bool = False, files: dict[str, str] | None = None,
+             model: str = "native") -> Path:
     import cffi
 
-    tu, objs = (instrument.compile_tree(workdir, gen, CC, CFLAGS, scratch) if instrumented
+    cflags = CFLAGS + build_model.flags(model)
+    tu, objs = (instrument.compile_tree(workdir, gen, CC, cflags, scratch) if instrumented
                 else (gen.text, []))
     ffi = cffi.FFI()
     ffi.cdef(cdef_text())
@@ -313,7 +322,7 @@ def _compile(workdir: Path, gen: Generated, module_name: str, scratch: Path,
         ffi.emit_c_code(str(c_file))
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     out = workdir / f"{module_name}{suffix}"
-    cmd = [CC, *CFLAGS, "-shared", f"-I{workdir}", *instrument.include_flags(),
+    cmd = [CC, *cflags, "-shared", f"-I{workdir}", *instrument.include_flags(),
            f"-I{sysconfig.get_paths()['include']}",
            f"-ffile-prefix-map={scratch}/=", f"-ffile-prefix-map={SHIM}/=shim/",
            f"-ffile-prefix-map={CSRC}/=csrc/",
@@ -343,7 +352,8 @@ def _patched_paths(plist: list[Patch]) -> set[str]:
 
 def _generate_and_compile(work: Path, files: dict[str, str], module_name: str, origin: str,
                           instrumented: bool,
-                          patched: set[str] = frozenset()) -> tuple[list[SourceRecord], list[str]]:
+                          patched: set[str] = frozenset(),
+                          model: str = "native") -> tuple[list[SourceRecord], list[str]]:
     """Generate and compile the variant; where the tree's walk clients or
     drivers do not compile against the shim, without them (clients.FALLBACKS),
     and a note says so.  A core failure is raised as it is, and so is one in
@@ -354,7 +364,7 @@ def _generate_and_compile(work: Path, files: dict[str, str], module_name: str, o
         shutil.rmtree(scratch, ignore_errors=True)
         try:
             gen = generate(files, scratch, origin, groups)
-            _compile(work, gen, module_name, scratch, instrumented, files)
+            _compile(work, gen, module_name, scratch, instrumented, files, model)
         except BuildError as e:
             first = first or e
             if not groups or not clients.broke_build(str(e)) or \
@@ -371,19 +381,22 @@ def _generate_and_compile(work: Path, files: dict[str, str], module_name: str, o
 
 
 def build(kernel=None, patches=(), *, fetch: bool = True, fuzz: int | None = None,
-          allow_unused: bool = True, instrumented: bool = False) -> BuildResult:
+          allow_unused: bool = True, instrumented: bool = False,
+          model: str = "native") -> BuildResult:
     """Build (or find in the cache) the variant kernel + patches.
 
     fuzz: None applies patches strictly; N allows offsets and N lines of
     context fuzz.  allow_unused False: a patch that changes nothing the
     build uses is a PatchError (pywalk/variant/patched_tree.py).
     instrumented: the tree's code is compiled with -fsanitize=thread
-    (pywalk/variant/instrument.py)."""
+    (pywalk/variant/instrument.py).  model: how pud_val() & co compile
+    (pywalk/variant/model.py)."""
     t0 = time.perf_counter()
+    build_model.check(model)
     src = sources.resolve(kernel, fetch=fetch)
     plist = load_patches(list(patches)) if patches else []
     files, notes = _read_tree(src, plist, fuzz=fuzz, allow_unused=allow_unused)
-    key = variant_key(files, plist, instrumented)
+    key = variant_key(files, plist, instrumented, model)
     root = sources.cache_root() / "build"
     final = root / key
     meta = final / "build.json"
@@ -398,7 +411,7 @@ def build(kernel=None, patches=(), *, fetch: bool = True, fuzz: int | None = Non
                 try:
                     records, left_out = _generate_and_compile(
                         work, files, module_name, f"{src.origin} ({src.version})", instrumented,
-                        _patched_paths(plist))
+                        _patched_paths(plist), model)
                     (work / "build.json").write_text(json.dumps(
                         {"sources": [r.as_json() for r in records], "notes": notes,
                          "client_notes": left_out}, indent=1))
@@ -415,4 +428,4 @@ def build(kernel=None, patches=(), *, fetch: bool = True, fuzz: int | None = Non
     return BuildResult(key, final / f"{module_name}{suffix}", src, plist, records,
                        notes, compiled, time.perf_counter() - t0, tree_facts.detect(files.get),
                        gitinfo.describe(src.root) if src.origin.startswith("tree:") else None,
-                       instrumented)
+                       instrumented, model)

@@ -17,6 +17,7 @@ import subprocess
 from dataclasses import dataclass, field
 
 from pywalk.variant.consts import OOPS_KINDS
+from pywalk.variant import explain as _explain
 
 _RUNTIME_FRAMES = {"pw_fill_report", "pw_oops", "pw_warn", "pw_warn_kind", "pw_report_bad_entry",
                    "pw_printk_err", "pw_warn_entry", "pw_lockdep_store", "pw_stale_store", "pw_history_store", "pw_hist_frames",
@@ -71,10 +72,27 @@ class Report:
     # does the tree recheck the pud after pmd_alloc() (pywalk/tree/facts.py)?
     # None: not known (pywalk/hunt/races.py then names as before)
     pmd_alloc_recheck: bool | None = None
+    # SEGV/BUS: the entry the faulting access derived from, its level, this
+    # thread's loads of it (newest first; instrumented builds) and which one
+    # the fault used (shim/checkers/history.c); the build model (variant/model.py)
+    entry: int = 0
+    entry_level: int = -1
+    loads: list[dict] = field(default_factory=list)
+    used: int = -1
+    model: str = "native"
 
     @property
     def signature(self) -> str:
         return signature(self.kind, self.backtrace)
+
+    def explain(self, role_names: dict | None = None) -> dict | None:
+        """The fault down to the loads (pywalk/variant/explain.py), or None."""
+        if self.kind not in ("SEGV", "BUS"):
+            return None
+        return _explain.explain(address=self.address, backtrace=self.backtrace,
+                                thread=self.thread, entry=self.entry, level=self.entry_level,
+                                loads=self.loads, used=self.used, racing=self.racing,
+                                model=self.model, role_names=role_names)
 
     def text(self) -> str:
         head = HEADLINES.get(self.kind, "{msg}").format(
@@ -89,6 +107,9 @@ class Report:
             lines.append(f"racing: thread {r['thread']} (role {r['role']}) {r['op']} "
                          f"{r['old']:#x} -> {r['new']:#x}")
             lines += [f"  {f}" for f in r["backtrace"]]
+        ex = self.explain()
+        if ex:
+            lines += ["Explanation:"] + [f" {x}" for x in ex["lines"]]
         return "\n".join(lines)
 
     def as_json(self) -> dict:
@@ -96,7 +117,7 @@ class Report:
                 "address_class": address_class(self.message), "thread": self.thread,
                 "thread_name": self.thread_name, "role": self.role_name or self.role,
                 "message": self.message, "where": self.where, "backtrace": self.backtrace,
-                "racing": self.racing}
+                "racing": self.racing, "model": self.model, "explain": self.explain()}
 
 
 # Known races are hunt knowledge (pywalk/hunt/races.py, an upper layer): it
@@ -227,9 +248,28 @@ def read_report(c_report, module_path: str, ffi) -> Report:
         kernel = next((b.split(" ", 1)[1] for b in bt if " " in b and not b.split(" ", 1)[1]
                        .startswith(("shim/", "csrc/", "??"))), None)
         where = kernel or where
-    return Report(kind, int(c_report.address), c_report.tid, c_report.role,
-                  ffi.string(c_report.msg).decode(errors="replace"), where, bt,
-                  racing=read_racing(c_report, module_path, ffi))
+    rep = Report(kind, int(c_report.address), c_report.tid, c_report.role,
+                 ffi.string(c_report.msg).decode(errors="replace"), where, bt,
+                 racing=read_racing(c_report, module_path, ffi))
+    if kind in ("SEGV", "BUS") and hasattr(c_report, "nloads"):
+        rep.entry, rep.entry_level = int(c_report.entry), int(c_report.entry_level)
+        rep.used = int(c_report.used)
+        loads = [c_report.loads[i] for i in range(c_report.nloads)]
+        sites = symbolize_sites(module_path, [int(ld.site) for ld in loads])
+        rep.loads = [{"value": int(ld.val), "kind": int(ld.kind), "seq": int(ld.seq),
+                      "site": s} for ld, s in zip(loads, sites)]
+    return rep
+
+
+def symbolize_sites(module_path: str, addrs: list[int]) -> list[list[str]]:
+    """Each return address's call site as its inline chain ('fn file:line',
+    innermost first): the site of the load made right after the call."""
+    base = _module_base(module_path)
+    if base is None or not addrs:
+        return [[f"?? {a:#x}"] for a in addrs]
+    got = _addr2line(module_path, tuple(a - base - 1 for a in addrs))
+    return [list(g) if g and not g[0].startswith("??") else [f"?? {a:#x}"]
+            for a, g in zip(addrs, got)]
 
 
 def _drop_runtime(bt: list[str]) -> list[str]:
@@ -260,5 +300,5 @@ def read_racing(c_report, module_path: str, ffi) -> list[dict]:
         bt = _drop_runtime(symbolize(module_path, frames, first_is_ip=False))
         out.append({"thread": r.tid, "role": r.role, "op": store_op(r.old, r.new),
                     "entry": int(r.entry), "old": int(r.old), "new": int(r.new),
-                    "backtrace": bt})
+                    "seq": int(getattr(r, "seq", 0)), "backtrace": bt})
     return out

@@ -17,6 +17,7 @@ from pywalk.errors import UsageError
 from pywalk.variant import builder as _build
 from pywalk.variant.delays import DelayProfile, profile_of
 from pywalk.variant import consts, labels
+from pywalk.variant import model as build_model
 # the harness's constants, read from C (csrc/pywalk_api.h) by consts.py
 from pywalk.variant.consts import (ALL_ROLES, CALLBACKS, DRIVERS, ERR_NOVMA, ERR_OOPS,  # noqa: F401
                                    ERR_PANIC, ERR_TAINTED, HUGE_LEVELS, LEVELS, ROLE_NAMES, ROLES,
@@ -157,6 +158,7 @@ class Variant:
         self.show_hash = False                # see pywalk/variant/labels.py
         self.module_path = result.module_path
         self.instrumented = result.instrumented
+        self.model = result.model     # how pud_val() & co compile (variant/model.py)
         self._mod = _load(result.module_path)
         self.ffi = self._mod.ffi
         self.lib = self._mod.lib
@@ -169,7 +171,7 @@ class Variant:
         """The label: version, git describe of a worktree, patch names (and
         their content hash where needed, pywalk/variant/labels.py)."""
         return labels.label(self.kernel, self.kernel_git, self.patches, self.patch_sha256,
-                            with_hash=self.show_hash)
+                            with_hash=self.show_hash) + build_model.suffix(self.model)
 
     def has_driver(self, driver: str) -> bool:
         """Can this variant run the tree's driver ("vfio", "dax"; "write-notify" is ours)?"""
@@ -204,7 +206,8 @@ class Variant:
 
 
 def build(kernel=None, patches: Iterable = (), *, fetch: bool = True, fuzz: int | None = None,
-          allow_unused: bool = True, instrumented: bool = False) -> Variant:
+          allow_unused: bool = True, instrumented: bool = False,
+          model: str = "native") -> Variant:
     """Build (or take from the cache) and load a variant.
 
     fuzz: None applies patches stricter than git apply (no offset, no fuzz); N allows offsets
@@ -212,7 +215,8 @@ def build(kernel=None, patches: Iterable = (), *, fetch: bool = True, fuzz: int 
     nothing the build uses is a PatchError (exit 125).  instrumented: the
     tree's code calls a hook before every access (variant/instrument.py)."""
     return Variant(_build.build(kernel, list(patches), fetch=fetch, fuzz=fuzz,
-                                allow_unused=allow_unused, instrumented=instrumented))
+                                allow_unused=allow_unused, instrumented=instrumented,
+                                model=model))
 
 
 class MM:
@@ -273,6 +277,7 @@ class MM:
         rep = read_report(c_report, str(self.variant.module_path), self.ffi)
         rep.thread_name, rep.role_name = _who(rep.thread, rep.role)
         rep.pmd_alloc_recheck = self.variant.pmd_alloc_recheck
+        rep.model = self.variant.model
         return rep
 
     def oops_report(self):

@@ -16,6 +16,15 @@
  * value maps that address (a huge leaf whose frame holds it, or a table
  * pointer to its page) and copies that entry's history into the report,
  * newest first: who last changed the entry the crashing thread read.
+ *
+ * Instrumented builds also keep, per thread, a ring of the tree's recent
+ * loads of page-table entries (shim/checkers/tsan.c: address, value, the
+ * load's site and kind: plain, marked, atomic).  At the oops the newest of
+ * them whose value maps the faulting address (a none entry maps pfn 0:
+ * "low physical memory") names the entry the faulting access derived from;
+ * the report then carries this thread's loads of that entry and every
+ * thread's stores to it, each with the history's clock, so that Python can lay them out
+ * in order (pywalk/variant/explain.py).
  * No kernel counterpart.
  */
 #include <pthread.h>
@@ -33,6 +42,36 @@ struct pw_store_rec {
 };
 
 static struct pw_store_rec pw_hist[PW_HIST_BUCKETS][PW_HIST_WAYS];
+/*
+ * The history's clock: every recorded store advances it, and a load reads
+ * it, so a load with clock C came after the stores up to C and before C + 1.
+ * (It replaced the TSC: rdtsc measured 50-85 ns here, on every entry load of
+ * an instrumented build; a clock read is one load of a line that only
+ * stores write.)
+ */
+static unsigned long pw_hist_clock;
+
+/* this thread's recent entry loads (tsan.c); the op they were in */
+#define PW_LOAD_RING 32
+struct pw_load_rec {
+	unsigned long entry, val, site, seq, ops;
+	int kind;
+};
+static __thread struct pw_load_rec pw_load_ring[PW_LOAD_RING];
+static __thread unsigned int pw_load_head;
+
+/* A load of the entry at p saw v (the hot path: one ring write). */
+static inline void pw_history_load(void *p, unsigned long v, void *site, int kind)
+{
+	struct pw_load_rec *r = &pw_load_ring[pw_load_head++ % PW_LOAD_RING];
+
+	r->entry = (unsigned long)p;
+	r->val = v;
+	r->site = (unsigned long)site;
+	r->kind = kind;
+	r->ops = pw_cur.ops;
+	r->seq = __atomic_load_n(&pw_hist_clock, __ATOMIC_RELAXED);
+}
 static unsigned int pw_hist_head[PW_HIST_BUCKETS];
 static __thread unsigned long pw_stack_lo, pw_stack_hi;
 
@@ -88,11 +127,11 @@ void pw_history_store(void *entry, unsigned long old, unsigned long new)
 	b = pw_hist_bucket((unsigned long)entry);
 	w = __atomic_fetch_add(&pw_hist_head[b], 1, __ATOMIC_RELAXED) % PW_HIST_WAYS;
 	r = &pw_hist[b][w];
-
 	if (__atomic_exchange_n(&r->busy, 1, __ATOMIC_ACQUIRE)) {
 		pw_lockdep_store(entry, old, new);	/* slot in use: no record */
 		return;
 	}
+
 	__atomic_store_n(&r->seq, 0, __ATOMIC_RELAXED);
 	r->entry = (unsigned long)entry;
 	r->old = old;
@@ -100,9 +139,10 @@ void pw_history_store(void *entry, unsigned long old, unsigned long new)
 	r->tid = pw_cur.tid;
 	r->role = pw_cur.role;
 	r->nframes = pw_hist_frames(r->frames, PW_RACING_FRAMES);
-	/* the TSC orders stores across threads without a shared counter
-	 * (invariant TSC): a global counter would bounce a cache line on every store */
-	__atomic_store_n(&r->seq, __builtin_ia32_rdtsc() | 1, __ATOMIC_RELEASE);
+	/* after the entry store (PW_STORE made it): loads that read this
+	 * clock or a later one saw it */
+	__atomic_store_n(&r->seq, __atomic_add_fetch(&pw_hist_clock, 1, __ATOMIC_RELAXED),
+			 __ATOMIC_RELEASE);
 	__atomic_store_n(&r->busy, 0, __ATOMIC_RELEASE);
 	pw_lockdep_store(entry, old, new);
 }
@@ -126,37 +166,15 @@ static int pw_hist_maps(unsigned long v, unsigned long pa)
 	return pa >= base && pa - base < size;
 }
 
-void pw_history_racing(struct pw_report *rep, unsigned long address)
-{
-	unsigned long pa, entry = 0, best = 0;
-	struct pw_store_rec *r;
-	int b, w;
-
-	rep->nracing = 0;
-	if (!pw_physbase || address < (unsigned long)pw_physbase)
-		return;
-	pa = address - (unsigned long)pw_physbase;
-	for (b = 0; b < PW_HIST_BUCKETS; b++)
-		for (w = 0; w < PW_HIST_WAYS; w++) {
-			r = &pw_hist[b][w];
-			if (r->seq > best && pw_hist_maps(r->new, pa)) {
-				best = r->seq;
-				entry = r->entry;
-			}
-		}
-	if (entry)
-		pw_history_entry(rep, entry);
-}
-
 /* The stores to one entry, newest first, into rep->racing (a bad entry's
- * report names who stored what it found: pw_printk_err()). */
+ * report names who stored what it found: pw_printk_err(); an oops's, the
+ * stores to the entry its faulting access derived from). */
 void pw_history_entry(struct pw_report *rep, unsigned long entry)
 {
 	struct pw_store_rec snap[PW_HIST_WAYS], *r;
-	int b, w, n = 0;
+	int b = pw_hist_bucket(entry), w, n = 0;
 
 	rep->nracing = 0;
-	b = pw_hist_bucket(entry);
 	/* other threads may still be storing (a report that lets execution go
 	 * on): keep a copy of each record only if its seq held across the copy */
 	for (w = 0; w < PW_HIST_WAYS; w++) {
@@ -187,8 +205,87 @@ void pw_history_entry(struct pw_report *rep, unsigned long entry)
 		rep->racing[n].old = pick->old;
 		rep->racing[n].new = pick->new;
 		rep->racing[n].nframes = pick->nframes;
+		rep->racing[n].seq = pick->seq;
 		memcpy(rep->racing[n].frames, pick->frames, sizeof(pick->frames));
 		n++;
 	}
 	rep->nracing = n;
+}
+
+/* Could a walk have derived pa from entry value v?  As pw_hist_maps(), and a
+ * non-present value is a table pointer to its pfn's page (none: pfn 0). */
+static int pw_hist_derives(unsigned long v, unsigned long pa)
+{
+	if (v & _PAGE_PRESENT)
+		return pw_hist_maps(v, pa);
+	return (v & PTE_PFN_MASK) == (pa & PAGE_MASK);
+}
+
+/* This thread's loads (this op) of the entry the faulting access derived from. */
+static void pw_history_loads(struct pw_report *rep, unsigned long pa)
+{
+	unsigned int head = pw_load_head, i;
+	unsigned long entry = 0;
+	struct pw_load_rec *r;
+
+	rep->used = -1;
+	for (i = 1; i <= PW_LOAD_RING && i <= head; i++) {
+		r = &pw_load_ring[(head - i) % PW_LOAD_RING];
+		if (r->ops == pw_cur.ops && pw_hist_derives(r->val, pa)) {
+			entry = r->entry;
+			break;
+		}
+	}
+	if (!entry)
+		return;
+	rep->entry = entry;
+	rep->entry_level = virt_to_page((void *)(entry & PAGE_MASK))->pw_level;
+	for (i = 1; i <= PW_LOAD_RING && i <= head && rep->nloads < PW_MAX_LOADS; i++) {
+		struct pw_load *l = &rep->loads[rep->nloads];
+
+		r = &pw_load_ring[(head - i) % PW_LOAD_RING];
+		if (r->entry != entry || r->ops != pw_cur.ops)
+			continue;
+		l->entry = r->entry;
+		l->val = r->val;
+		l->site = r->site;
+		l->seq = r->seq;
+		l->kind = r->kind;
+		if (rep->used < 0 && pw_hist_derives(r->val, pa))
+			rep->used = rep->nloads;
+		rep->nloads++;
+	}
+	if (!rep->nracing || rep->racing[0].entry != entry)
+		pw_history_entry(rep, entry);
+}
+
+void pw_history_racing(struct pw_report *rep, unsigned long address)
+{
+	unsigned long pa, entry = 0, best = 0;
+	struct pw_store_rec *r;
+	int b, w;
+
+	rep->nracing = 0;
+	rep->nloads = 0;
+	rep->used = -1;
+	rep->entry = 0;
+	rep->entry_level = PW_LEVEL_NONE;
+	if (!pw_physbase || address < (unsigned long)pw_physbase)
+		return;
+	pa = address - (unsigned long)pw_physbase;
+	for (b = 0; b < PW_HIST_BUCKETS; b++)
+		for (w = 0; w < PW_HIST_WAYS; w++) {
+			r = &pw_hist[b][w];
+			if (r->seq > best && pw_hist_maps(r->new, pa)) {
+				best = r->seq;
+				entry = r->entry;
+			}
+		}
+	if (entry) {
+		pw_history_entry(rep, entry);
+		rep->entry = entry;
+		rep->entry_level = virt_to_page((void *)(entry & PAGE_MASK))->pw_level;
+	}
+	if (pa < PW_PHYS_SIZE)
+		pw_history_loads(rep, pa);
 }

@@ -14,6 +14,8 @@
  * shared state (delays; a scheduler) -- and, for atomics, does the access
  * itself.  Plain accesses are done by the instrumented code right
  * after the call returns, so a delay here widens the window before it.
+ * A load of a page-table entry (8 bytes in the page-table pool) is also
+ * written to this thread's load ring (history.c), for the oops report.
  */
 #define PW_TSAN __attribute__((visibility("hidden"), used))
 
@@ -30,11 +32,17 @@ static __always_inline void pw_tsan(void *p, int size, int type, enum pw_site si
 		pw_kcsan_watch(p, size, type);
 	}
 	pw_hook_at(site, p);
-	/* after any delay: the value the load right after this will see
-	 * (a view for shim/checkers/stale.c) */
-	if (size == 8 && !(type & (PW_KC_WRITE | PW_KC_ATOMIC)) &&
-	    (unsigned long)p - (unsigned long)pw_physbase < PW_PT_END)
-		pw_stale_view(p, __atomic_load_n((unsigned long *)p, __ATOMIC_RELAXED));
+	/* after any delay: the value the load right after this will see (a
+	 * view for shim/checkers/stale.c, whose atomic loads PW_LOAD reports),
+	 * and a record of the load: its site is the call before it */
+	if (size == 8 && !(type & PW_KC_WRITE) &&
+	    (unsigned long)p - (unsigned long)pw_physbase < PW_PT_END) {
+		unsigned long v = __atomic_load_n((unsigned long *)p, __ATOMIC_RELAXED);
+
+		if (!(type & PW_KC_ATOMIC))
+			pw_stale_view(p, v);
+		pw_history_load(p, v, __builtin_return_address(0), type);
+	}
 }
 
 /* this build has the tree's loads: the stale-view oracle can compare */

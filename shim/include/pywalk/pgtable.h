@@ -83,11 +83,33 @@ typedef struct { unsigned long pd; } hugepd_t;	/* kernel: hugepd_t (unused on x8
 typedef struct { u64 val; } PW_API(pfn_t);	/* kernel: pfn_t */
 typedef struct page *pgtable_t;			/* kernel: pgtable_t (x86) */
 
+/*
+ * The build model (pywalk/variant/builder.py MODELS).  native (the default):
+ * x86 without PARAVIRT_XXL, where pud_val() & co are plain field reads, so
+ * gcc may merge two plain loads of an entry across a READ_ONCE() of it.
+ * xxl (-DPW_MODEL_XXL=1): Debian's x86 build (PARAVIRT_XXL=y), where they are
+ * pv calls (PVOP_ALT_CALLEE1: an indirect call with a "memory" clobber), so
+ * a later dereference of the entry must reload it.  The faithful stand-in: an
+ * accessor gcc may not inline or analyse, with a compiler barrier inside.
+ */
+#if PW_MODEL_XXL
+static noinline __attribute__((noipa)) unsigned long pw_pv_val(unsigned long v)
+{
+	__asm__ __volatile__("" : : : "memory");
+	return v;
+}
+#define pte_val(x) pw_pv_val((x).pte)		/* kernel: pte_val() (pv call) */
+#define pmd_val(x) pw_pv_val((x).pmd)		/* kernel: pmd_val() (pv call) */
+#define pud_val(x) pw_pv_val((x).pud)		/* kernel: pud_val() (pv call) */
+#define p4d_val(x) pw_pv_val((x).p4d)		/* kernel: p4d_val() (pv call) */
+#define pgd_val(x) pw_pv_val((x).pgd)		/* kernel: pgd_val() (pv call) */
+#else
 #define pte_val(x) ((x).pte)			/* kernel: pte_val() */
 #define pmd_val(x) ((x).pmd)			/* kernel: pmd_val() */
 #define pud_val(x) ((x).pud)			/* kernel: pud_val() */
 #define p4d_val(x) ((x).p4d)			/* kernel: p4d_val() */
 #define pgd_val(x) ((x).pgd)			/* kernel: pgd_val() */
+#endif
 #define pgprot_val(x) ((x).pgprot)		/* kernel: pgprot_val() */
 #define __pte(x) ((pte_t){ (x) })		/* kernel: __pte() */
 #define __pmd(x) ((pmd_t){ (x) })		/* kernel: __pmd() */

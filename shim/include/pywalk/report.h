@@ -34,6 +34,17 @@ struct pw_racing {
 	unsigned long new;
 	int nframes;
 	void *frames[PW_RACING_FRAMES];	/* return addresses, innermost first */
+	unsigned long seq;	/* when: the history's clock after it (history.c) */
+};
+
+#define PW_MAX_LOADS 8
+/* One load of that entry by the oopsing thread (instrumented builds, history.c). */
+struct pw_load {
+	unsigned long entry;	/* the entry's address */
+	unsigned long val;	/* the value loaded */
+	unsigned long site;	/* return address of the __tsan_* call before the load */
+	unsigned long seq;	/* when: the history's clock at the load (after stores <= seq) */
+	int kind;		/* 0 plain, 2 marked (READ_ONCE), 4 atomic */
 };
 
 struct pw_report {
@@ -49,6 +60,11 @@ struct pw_report {
 	void *frames[PW_MAX_FRAMES];
 	int nracing;		/* SEGV/BUS: stores to the entry that mapped address, newest first */
 	struct pw_racing racing[PW_MAX_RACING];
+	unsigned long entry;	/* SEGV/BUS: the entry the faulting access derived from (0: unknown) */
+	int entry_level;	/* its table page's enum pw_level (-1: not a table now) */
+	int nloads;		/* this thread's loads of entry, newest first */
+	int used;		/* loads[used]: the newest whose value maps address (-1: none) */
+	struct pw_load loads[PW_MAX_LOADS];
 };
 
 #endif
