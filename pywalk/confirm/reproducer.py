@@ -9,8 +9,8 @@ It maps the whole device-dax, fills the first PATTERN_BYTES of every leaf
 for the given seconds, then reads the patterned bytes back: a page that no
 longer holds the pattern is device data the kernel corrupted (a bad-pmd
 clear on 6.1 zeroes the first 4 KiB of the leaf it mistook for a table).
-Console lines start with ``pywalk-repro:``; the start and end also go to
-/dev/kmsg so that they carry the kernel's timestamps.
+Console lines start with ``pywalk-repro:``; the start line gives the
+uptime (CLOCK_BOOTTIME), the clock of the kernel log's timestamps.
 """
 
 from __future__ import annotations
@@ -82,18 +82,20 @@ static void say(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
-	int fd;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	printf("pywalk-repro: %s\n", buf);
 	fflush(stdout);
-	fd = open("/dev/kmsg", O_WRONLY);	/* the kernel's timestamp on the same line */
-	if (fd >= 0) {
-		dprintf(fd, "pywalk-repro: %s\n", buf);
-		close(fd);
-	}
+}
+
+static double uptime(void)	/* the clock of the kernel log's timestamps, near enough */
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static unsigned long rnd(unsigned long long *s)
@@ -266,8 +268,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < leaves; i++)
 		memset(base + i * LEAF_SIZE, PATTERN, PATTERN_BYTES);
-	say("start: %lu leaves of %lu KiB at %p, %g s, seed %llu", leaves, LEAF_SIZE >> 10,
-	    base, seconds, seed);
+	say("start: %lu leaves of %lu KiB at %p, %g s, seed %llu, uptime %.6f", leaves,
+	    LEAF_SIZE >> 10, base, seconds, seed, uptime());
 	for (r = 0; r < NR_ROLES; r++)
 		for (i = 0; i < (unsigned long)roles[r].threads && nt < 1024; i++)
 			if (!pthread_create(&tids[nt], NULL, run, (void *)(r << 16 | i)))
