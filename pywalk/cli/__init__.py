@@ -21,7 +21,7 @@ from pywalk.report import jsonio
 
 COMMANDS = ("pywalk.cli.source", "pywalk.cli.stress", "pywalk.cli.check", "pywalk.cli.reproduce",
             "pywalk.cli.patches", "pywalk.cli.matrix", "pywalk.cli.bench",
-            "pywalk.cli.replay", "pywalk.cli.shrink", "pywalk.cli.explore")
+            "pywalk.cli.replay", "pywalk.cli.shrink", "pywalk.cli.explore", "pywalk.cli.confirm")
 
 
 class _Parser(argparse.ArgumentParser):
