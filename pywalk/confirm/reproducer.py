@@ -49,6 +49,7 @@ _TEMPLATE = r"""// SPDX-License-Identifier: GPL-2.0-only
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,16 +197,18 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static unsigned long size_of(const char *dev)
+/* a device-dax's size from sysfs; any other file's from fstat() (a dry run) */
+static unsigned long size_of(const char *dev, int fd)
 {
 	char path[256], line[64] = "";
 	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	struct stat st;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/bus/dax/devices/%s/size", name);
 	f = fopen(path, "r");
 	if (!f)
-		return 0;
+		return fstat(fd, &st) ? 0 : (unsigned long)st.st_size;
 	if (!fgets(line, sizeof(line), f))
 		line[0] = 0;
 	fclose(f);
@@ -254,8 +257,8 @@ int main(int argc, char **argv)
 	}
 	seconds = atof(argv[2]);
 	seed = argc > 3 ? strtoull(argv[3], NULL, 0) : (unsigned long long)time(NULL);
-	size = size_of(argv[1]) / LEAF_SIZE * LEAF_SIZE;
 	fd = open(argv[1], O_RDWR);
+	size = fd < 0 ? 0 : size_of(argv[1], fd) / LEAF_SIZE * LEAF_SIZE;
 	if (fd < 0 || !size) {
 		say("error: cannot open %s or read its size: %s", argv[1], strerror(errno));
 		return 2;

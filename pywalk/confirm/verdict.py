@@ -15,12 +15,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-KINDS = (("bad", re.compile(r"\bbad (pte|pmd|pud|p4d|pgd)\b")),
+KINDS = (("bad", re.compile(r"\bbad (pte|pmd|pud|p4d|pgd)\b")),   # first match names a line:
+         ("Bad rss-counter state", re.compile(r"Bad rss-counter state")),  # "BUG: Bad rss-..."
+         ("soft lockup", re.compile(r"soft lockup")),                   # "watchdog: BUG: soft ..."
          ("BUG", re.compile(r"\bBUG: |kernel BUG at")),
          ("Oops", re.compile(r"\bOops\b")),
          ("WARNING", re.compile(r"\bWARNING: ")),
-         ("soft lockup", re.compile(r"soft lockup")),
-         ("Bad rss-counter state", re.compile(r"Bad rss-counter state")),
          ("panic", re.compile(r"Kernel panic")))
 STAMP = re.compile(r"^\[\s*(\d+\.\d+)\]\s?")
 BURST_GAP_S = 0.05          # kernel time between two lines of one hit, at most
@@ -117,5 +117,5 @@ class Verdict:
                 "first_s": None if self.first_s is None else round(self.first_s, 3),
                 "first_wall_s": None if self.first_wall_s is None else round(self.first_wall_s, 3),
                 "corrupt_pages": self.corrupt_pages, "corrupt_lines": self.corrupt_lines,
-                "ops": self.ops, "boot_s": None if self.boot_s is None else round(self.boot_s, 2),
+                "ops": self.ops, "uptime_at_start": self._start_k, "boot_s": None if self.boot_s is None else round(self.boot_s, 2),
                 "guest_errors": self.guest_errors, "messages_during_boot": self.before_start}
