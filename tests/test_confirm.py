@@ -236,3 +236,26 @@ def test_keep_writes_a_c_file_and_a_run_script(tmp_path):
     assert "gcc -O2 -static -pthread -o repro repro.c" in script and "memmap=8G!4G" in script
     assert "-m devdax -a 1G" in script and written[1].stat().st_mode & 0o111
     _build(tmp_path, written[0].read_text())
+
+
+def test_a_user_image_loads_its_modules_dependencies_first(tmp_path, monkeypatch):
+    """--image DIR: the bzImage and the nvdimm/dax modules found below DIR, each
+    after what its .modinfo says it depends on; missing ones are taken as built in."""
+    monkeypatch.setenv("PYWALK_CACHE", str(tmp_path / "cache"))
+    tree = tmp_path / "linux"
+    (tree / "arch/x86/boot").mkdir(parents=True)
+    (tree / "arch/x86/boot/bzImage").write_bytes(b"kernel")
+    deps = {"dax_pmem": "device_dax,libnvdimm,dax_pmem_core", "dax_pmem_core": "libnvdimm",
+            "device_dax": "", "libnvdimm": "", "nd_pmem": "libnvdimm"}   # no nd_btt, nd_e820
+    for name, dep in deps.items():
+        d = tree / "drivers" / ("dax" if "dax" in name else "nvdimm")
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"{name}.ko").write_bytes(b"\x7fELF\0license=GPL\0depends=" + dep.encode() + b"\0")
+    image = images.user_image(str(tree))
+    order = [m.name[:-3] for m in image.modules]
+    assert sorted(order) == sorted(deps)
+    for name, dep in deps.items():
+        assert all(order.index(d) < order.index(name) for d in dep.split(",") if d)
+    assert image.kernel == tree / "arch/x86/boot/bzImage" and image.package is None
+    with pytest.raises(UsageError):
+        images.user_image(str(tmp_path / "none"))

@@ -137,14 +137,18 @@ def _extract(deb: pathlib.Path, out: pathlib.Path, wanted) -> dict[str, bytes | 
     return got
 
 
-def order_modules(available: dict[str, pathlib.Path]) -> list[pathlib.Path]:
-    """MODULES and what they depend on, dependencies first; UsageError naming one missing."""
+def order_modules(available: dict[str, pathlib.Path],
+                  builtin_ok: bool = False) -> list[pathlib.Path]:
+    """MODULES and what they depend on, dependencies first; UsageError naming one
+    missing (unless ``builtin_ok``: a user's kernel may have them built in)."""
     done: list[str] = []
 
     def visit(name: str, chain: tuple) -> None:
         if name in done or name in chain:
             return
         if name not in available:
+            if builtin_ok:
+                return
             raise UsageError(f"pywalk: the image has no module {name} (needed by "
                              f"{chain[-1] if chain else 'the device-dax guest'})")
         for dep in _depends(available[name]):
@@ -250,26 +254,18 @@ def user_image(path: str) -> Image:
                              "arch/x86/boot/bzImage in it")
     else:
         raise UsageError(f"pywalk: --image {path}: no such file or directory")
-    found = {}
-    for ko in root.rglob("*.ko*"):
-        name = _norm(ko.name)
-        if name in MODULES or name not in found:
-            found.setdefault(name, ko)
-    modules, work = [], confirm_dir() / "user-modules" / cache.sha256(kernel)[:16]
+    found: dict[str, pathlib.Path] = {}
+    for ko in sorted(root.rglob("*.ko*")):
+        found.setdefault(_norm(ko.name), ko)
+    work = confirm_dir() / "user-modules" / cache.sha256(kernel)[:16]
     work.mkdir(parents=True, exist_ok=True)
-    available = {n: _write_module(p.read_bytes(), p.name, work) for n, p in found.items()
-                 if n in MODULES or n in {_norm(d) for m in MODULES if m in found
-                                          for d in _depends_any(found[m])}}
-    present = {n: p for n, p in available.items()}
-    try:
-        modules = order_modules(present)
-    except UsageError:                  # some are built in: load what is there, in order
-        modules = [present[n] for n in MODULES if n in present]
-    return Image(kernel=kernel, modules=modules, release="", sha256=cache.sha256(kernel),
-                 origin=f"image:{kernel.resolve()}")
-
-
-def _depends_any(ko: pathlib.Path) -> list[str]:
-    if ko.name.endswith(".ko"):
-        return _depends(ko)
-    return []
+    available: dict[str, pathlib.Path] = {}
+    todo = list(MODULES)
+    while todo:                         # MODULES and their dependencies, as found
+        name = todo.pop()
+        if name in available or name not in found:
+            continue
+        available[name] = _write_module(found[name].read_bytes(), found[name].name, work)
+        todo += [_norm(d) for d in _depends(available[name])]
+    return Image(kernel=kernel, modules=order_modules(available, builtin_ok=True), release="",
+                 sha256=cache.sha256(kernel), origin=f"image:{kernel.resolve()}")
