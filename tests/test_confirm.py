@@ -64,19 +64,29 @@ def test_every_role_is_in_the_reproducer_and_runs(tmp_path, walker):
 
 
 def test_the_check_finds_corrupted_device_data(tmp_path):
-    """A page of the patterned bytes changed behind the program's back is reported."""
+    """Pages of the patterned bytes changed behind the program's back are reported:
+    one during the run (found by the once-a-second check of each leaf's first
+    page, and refilled), one at the end."""
     source = reproducer.generate(_finding(threads={"reader": 1}))
-    # corrupt the data between the fill and the check: a reader that zeroes one page
-    source = source.replace("\tbad = check();", "\tmemset(base + LEAF_SIZE + 8192, 0, 100);\n"
-                            "\tbad = check();")
+    leaf = reproducer.LEAF_BYTES["pmd"]
+    during = "\ttick = t0 + 1;\n"
+    end = "\tbad = check(PATTERN_BYTES, 0);"
+    assert during in source and end in source
+    source = source.replace(during, during + "\tmemset(base + LEAF_SIZE, 0, 10);\n")
+    source = source.replace(end, "\tmemset(base + LEAF_SIZE + 8192, 0, 100);\n" + end)
     binary = _build(tmp_path, source)
     dev = tmp_path / "dev"
-    dev.write_bytes(b"\0" * (2 * reproducer.LEAF_BYTES["pmd"]))
-    proc = subprocess.run([str(binary), str(dev), "0.1"], capture_output=True, text=True,
+    dev.write_bytes(b"\0" * (2 * leaf))
+    proc = subprocess.run([str(binary), str(dev), "1.5"], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 1
-    assert f"corrupt: device offset {reproducer.LEAF_BYTES['pmd'] + 8192:#x}: 00 00" in proc.stdout
-    assert " 1 corrupt page(s)" in proc.stdout
+    assert f"corrupt: device offset {leaf:#x}: 00 00" in proc.stdout
+    assert f"corrupt: device offset {leaf + 8192:#x}: 00 00" in proc.stdout
+    assert " 1 corrupt page(s) of 32 checked at the end; 2 corrupt page(s) in all" in proc.stdout
+    v = Verdict()
+    for line in proc.stdout.splitlines():
+        v.feed(0.0, line)
+    assert v.confirmed and v.corrupt_pages == 2 and len(v.corrupt_lines) == 2
 
 
 def test_zap_modes_and_leaf_sizes_are_generated():
@@ -199,7 +209,7 @@ pywalk-repro: t=5 ops=7464451
 [   20.000000] BUG: Bad rss-counter state mm:000000001 type:MM_FILEPAGES val:-512
 pywalk-repro: ops: walker 380
 pywalk-repro: corrupt: device offset 0: 00 00 00 00 00 00 00 00 (pattern 0x41)
-pywalk-repro: done: 20.1 s, 1 corrupt page(s) of 112 checked
+pywalk-repro: done: 20.1 s, 1 corrupt page(s) of 112 checked at the end; 1 corrupt page(s) in all
 pywalk-guest: exit 1
 """
 
@@ -221,7 +231,8 @@ def test_verdict_counts_kernel_messages_after_the_start_only():
 def test_verdict_of_a_clean_run_is_not_confirmed():
     v = Verdict()
     for line in ("pywalk-repro: start: 7 leaves of 1048576 KiB at 0x1, 1 s, seed 1, uptime 1.0",
-                 "pywalk-repro: done: 1.0 s, 0 corrupt page(s) of 112 checked"):
+                 "pywalk-repro: done: 1.0 s, 0 corrupt page(s) of 112 checked at the end; "
+                 "0 corrupt page(s) in all"):
         v.feed(0.0, line)
     assert not v.confirmed and v.finished and v.corrupt_pages == 0
 

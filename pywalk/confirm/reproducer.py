@@ -9,6 +9,9 @@ It maps the whole device-dax, fills the first PATTERN_BYTES of every leaf
 for the given seconds, then reads the patterned bytes back: a page that no
 longer holds the pattern is device data the kernel corrupted (a bad-pmd
 clear on 6.1 zeroes the first 4 KiB of the leaf it mistook for a table).
+Once a second during the run it checks the first page of every leaf and
+writes the pattern back, so that each corruption is counted, not only the
+first of each leaf.
 Console lines start with ``pywalk-repro:``; the start line gives the
 uptime (CLOCK_BOOTTIME), the clock of the kernel log's timestamps.
 """
@@ -223,22 +226,32 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static unsigned long check(void)
+static unsigned long corrupt;
+
+/*
+ * Pages of the patterned bytes that lost the pattern, each reported (up to
+ * MAX_REPORTED) and counted; with refill, the pattern is written back so that
+ * the next corruption of the same page shows too.
+ */
+static unsigned long check(unsigned long bytes, int refill)
 {
 	static unsigned char want[PAGE_SIZE_];
 	unsigned long leaf, off, bad = 0;
 
 	memset(want, PATTERN, sizeof(want));
 	for (leaf = 0; leaf < leaves; leaf++) {
-		for (off = 0; off < PATTERN_BYTES; off += PAGE_SIZE_) {
+		for (off = 0; off < bytes; off += PAGE_SIZE_) {
 			unsigned char *p = (unsigned char *)base + leaf * LEAF_SIZE + off;
 
 			if (!memcmp(p, want, PAGE_SIZE_))
 				continue;
-			if (++bad <= MAX_REPORTED)
+			bad++;
+			if (++corrupt <= MAX_REPORTED)
 				say("corrupt: device offset %#lx: %02x %02x %02x %02x %02x %02x %02x %02x "
 				    "(pattern %#x)", leaf * LEAF_SIZE + off, p[0], p[1], p[2], p[3],
 				    p[4], p[5], p[6], p[7], PATTERN);
+			if (refill)
+				memset(p, PATTERN, PAGE_SIZE_);
 		}
 	}
 	return bad;
@@ -248,7 +261,7 @@ int main(int argc, char **argv)
 {
 	pthread_t tids[1024];
 	unsigned long r, i, nt = 0, total, bad;
-	double seconds, t0, next;
+	double seconds, t0, next, tick;
 	int fd;
 
 	if (argc < 3) {
@@ -279,8 +292,13 @@ int main(int argc, char **argv)
 				nt++;
 	t0 = now();
 	next = t0 + 5;
+	tick = t0 + 1;
 	while (now() - t0 < seconds) {
 		usleep(100000);
+		if (now() >= tick) {	/* the first page of each leaf, once a second */
+			check(PAGE_SIZE_, 1);
+			tick += 1;
+		}
 		if (now() >= next) {
 			for (r = 0, total = 0; r < NR_ROLES; r++)
 				total += __atomic_load_n(&ops[r], __ATOMIC_RELAXED);
@@ -294,10 +312,10 @@ int main(int argc, char **argv)
 		pthread_join(tids[i], NULL);
 	for (r = 0; r < NR_ROLES; r++)
 		say("ops: %s %lu", roles[r].name, ops[r]);
-	bad = check();
-	say("done: %.1f s, %lu corrupt page(s) of %lu checked", now() - t0, bad,
-	    leaves * (PATTERN_BYTES / PAGE_SIZE_));
-	return bad ? 1 : 0;
+	bad = check(PATTERN_BYTES, 0);
+	say("done: %.1f s, %lu corrupt page(s) of %lu checked at the end; %lu corrupt page(s) "
+	    "in all", now() - t0, bad, leaves * (PATTERN_BYTES / PAGE_SIZE_), corrupt);
+	return corrupt ? 1 : 0;
 }
 """
 

@@ -99,7 +99,7 @@ class Verdict:
                 self._start_k = float(m.group(1))
         elif what.startswith("done:"):
             self.finished = True
-            m = re.search(r"(\d+) corrupt page", what)
+            m = re.search(r"(\d+) corrupt page\(s\) in all", what)
             self.corrupt_pages = int(m.group(1)) if m else None
         elif what.startswith("corrupt:"):
             self.corrupt_lines.append(what)
