@@ -332,13 +332,15 @@ _DOES = {"fault-read": "reads random pages of the mapping (read faults)",
          "flip-thp": "prctl(PR_SET_THP_DISABLE) on and off"}
 
 
-def generate(finding: Finding, zap_mode: str = "mixed") -> str:
-    """The C source for ``finding``; UsageError for a role a process cannot play."""
+def generate(finding: Finding, zap_mode: str = "mixed", kernel: str | None = None) -> str:
+    """The C source for ``finding`` (``kernel``: the image it runs on, for its
+    comment); UsageError for a role a process cannot play."""
     roles: list[Role] = process_roles(finding)
     table = "".join(f'\t{{ "{r.role}", {_ENUM[r.kind]}, {r.threads} }},\n' for r in roles)
     listed = "".join(f" *   {r.role} x{r.threads}: {_DOES[r.kind]}\n" for r in roles)
     message = f" *   pywalk's finding: {_comment(finding.message)}\n" if finding.message else ""
-    subs = {"SUMMARY": _comment(finding.label()), "MESSAGE": message, "ROLES": listed,
+    summary = finding.label() + (f" ({kernel})" if kernel else "")
+    subs = {"SUMMARY": _comment(summary), "MESSAGE": message, "ROLES": listed,
             "TABLE": table, "LEAF": str(LEAF_BYTES[finding.leaf]), "ALIGN": finding.align,
             "PATTERN": f"{PATTERN:02x}", "PATTERN_BYTES": str(PATTERN_BYTES),
             "ZAP_MODE": str(ZAP_MODES.index(zap_mode))}
@@ -352,7 +354,8 @@ def _comment(text: str) -> str:
     return text.replace("*/", "* /").replace("\n", " ")[:200]
 
 
-def run_script(finding: Finding, qemu_command: str, seconds: float) -> str:
+def run_script(finding: Finding, qemu_command: str, seconds: float,
+               kernel: str | None = None) -> str:
     """A shell script that builds the reproducer and runs it in a guest with a
     device-dax, then shows the kernel's messages; the qemu command pywalk used
     is in its comment."""
@@ -360,7 +363,9 @@ def run_script(finding: Finding, qemu_command: str, seconds: float) -> str:
 # SPDX-License-Identifier: GPL-2.0-only
 # Run the reproducer of `pywalk confirm` ({_comment(finding.label())}).
 # Inside a guest (or machine) booted with legacy pmem, e.g. the kernel argument
-# memmap=8G!4G, with the nvdimm and dax modules loaded. pywalk booted:
+# memmap=8G!4G, with the nvdimm and dax modules loaded. pywalk booted
+# {kernel or "the kernel"} so, with an initramfs of busybox, ndctl, the modules
+# and this reproducer (built static):
 #   {qemu_command}
 set -eu
 DEV=${{1:-/dev/dax0.0}}

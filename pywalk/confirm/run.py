@@ -97,14 +97,16 @@ def get_image(finding: Finding, image_path: str | None, progress) -> images.Imag
 
 
 def write_kept(keep: str, finding: Finding, source: str, argv: list[str],
-               seconds: float) -> list[pathlib.Path]:
+               seconds: float, kernel: str | None = None) -> list[pathlib.Path]:
     """--keep DIR: the reproducer's single C file and its run script."""
     d = pathlib.Path(keep)
+    argv = list(argv)
+    argv[argv.index("-initrd") + 1] = "initrd.cpio"     # ours is gone after the run
     try:
         d.mkdir(parents=True, exist_ok=True)
         (d / "repro.c").write_text(source)
         script = d / "run.sh"
-        script.write_text(reproducer.run_script(finding, guest.shell(argv), seconds))
+        script.write_text(reproducer.run_script(finding, guest.shell(argv), seconds, kernel))
         script.chmod(0o755)
     except OSError as e:
         raise UsageError(f"pywalk: --keep {keep}: {e.strerror}") from None
@@ -122,6 +124,8 @@ def confirm(finding: Finding, *, seconds: float, image_path: str | None = None,
     initramfs.require_tools()
     phase("downloading", "the kernel image")
     image = get_image(finding, image_path, progress)
+    kernel = f"{image.package} {image.version}" if image.package else image.origin
+    source = reproducer.generate(finding, zap_mode, kernel)
     with tempfile.TemporaryDirectory(prefix="pywalk-confirm-") as tmp:
         work = pathlib.Path(tmp)
         phase("building the initramfs")
@@ -134,7 +138,7 @@ def confirm(finding: Finding, *, seconds: float, image_path: str | None = None,
         (work / "initrd").write_bytes(data)
         argv = guest.command(image.kernel, work / "initrd")
         if keep:
-            write_kept(keep, finding, source, argv, seconds)
+            write_kept(keep, finding, source, argv, seconds, kernel)
         verdict = Verdict()
         phase("booting", image.origin)
 
