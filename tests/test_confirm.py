@@ -221,7 +221,7 @@ def test_verdict_counts_kernel_messages_after_the_start_only():
     assert v.confirmed and v.finished and v.started
     assert dict(v.counts) == {"bad pmd": 2, "bad pud": 1, "soft lockup": 1,
                               "Bad rss-counter state": 1}
-    assert v.hits == 4                       # the two bad-pmd lines are one burst
+    assert v.bursts == 4                      # the two bad-pmd lines are one burst
     assert v.first_s == pytest.approx(15.850788 - 10.5)
     assert v.first_lines[0].endswith("bad pmd 000000007057700c(4141414141414141)")
     assert v.corrupt_pages == 1 and v.ops == {"walker": 380}

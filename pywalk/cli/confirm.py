@@ -128,7 +128,7 @@ def render(c: run.Confirmation) -> str:
         first = (f"first after {v.first_s:.1f} s" if v.first_s is not None
                  else f"first after {v.first_wall_s:.1f} s" if v.first_wall_s is not None else "")
         lines.append(f"confirmed on the real kernel ({_what(c)}): "
-                     + (f"{v.lines} kernel message line(s) in {v.hits} hit(s) ({kinds}), "
+                     + (f"{v.lines} kernel message line(s) in {v.bursts} burst(s) ({kinds}), "
                         f"{first} of {c.seconds:g} s" if v.lines else "no kernel message"))
         lines += [f"  {x}" for x in v.first_lines]
         if v.lines > len(v.first_lines):

@@ -149,7 +149,7 @@ def confirm(finding: Finding, *, seconds: float, image_path: str | None = None,
                                     or verdict.lines in (1, 10, 100, 1000, 10000)):
                 run_s = wall - (verdict.boot_s or 0.0)
                 phase("running", f"{run_s:.0f} s of {seconds:g} s, {verdict.lines} message "
-                      f"line(s), {verdict.hits} hit(s)")
+                      f"line(s), {verdict.bursts} burst(s)")
 
         console = guest.run(argv, seconds, on_line)
     if not verdict.started:

@@ -2,10 +2,12 @@
 """The verdict of a guest run, from its console alone.
 
 The kernel's own messages count once the reproducer has started (its
-``pywalk-repro: start`` line, which gives the guest's uptime: the time to
-the first message is kernel time, not the host's): bad pte/pmd/pud lines, BUG, Oops, WARNING, soft
-lockup, "Bad rss-counter state", a panic.  A hit is a burst of such lines
-(one bad-pmd clear prints a line per entry of the table it reads: 512).
+``pywalk-repro: start`` line gives the guest's uptime, so the time to the
+first message is kernel time, not the host's): bad pte/pmd/pud lines, BUG,
+Oops, WARNING, soft lockup, "Bad rss-counter state", a panic.  A burst is a
+run of such lines less than BURST_GAP_S apart (one bad-pmd clear prints a
+line per entry of the table it reads, 512, but under TCG a few of its gaps
+are longer).
 The reproducer's check of the patterned device data adds its corrupt pages.
 """
 
@@ -39,7 +41,7 @@ class Verdict:
     started: bool = False
     finished: bool = False          # the reproducer printed its "done" line
     counts: Counter = field(default_factory=Counter)    # kind -> lines
-    hits: int = 0
+    bursts: int = 0                 # runs of such lines less than BURST_GAP_S apart
     first_lines: list[str] = field(default_factory=list)
     first_s: float | None = None    # reproducer start -> first message, kernel time
     first_wall_s: float | None = None
@@ -88,7 +90,7 @@ class Verdict:
             if k is not None and self._start_k is not None:
                 self.first_s = k - self._start_k
         if k is None or self._last_k is None or k - self._last_k > BURST_GAP_S:
-            self.hits += 1
+            self.bursts += 1
         self._last_k = k
 
     def _repro(self, wall: float, k: float | None, what: str, text: str) -> None:
@@ -112,7 +114,7 @@ class Verdict:
 
     def as_json(self) -> dict:
         return {"confirmed": self.confirmed, "started": self.started,
-                "finished": self.finished, "lines": self.lines, "hits": self.hits,
+                "finished": self.finished, "lines": self.lines, "bursts": self.bursts,
                 "counts": dict(self.counts), "first_lines": self.first_lines,
                 "first_s": None if self.first_s is None else round(self.first_s, 3),
                 "first_wall_s": None if self.first_wall_s is None else round(self.first_wall_s, 3),
