@@ -246,9 +246,9 @@ def user_image(path: str) -> Image:
     if root.is_file():
         kernel, root = root, root.parent
     elif root.is_dir():
-        kernel = next((p for p in (root / "arch/x86/boot/bzImage", root / "bzImage",
-                                   *sorted(root.glob("vmlinuz*")), *sorted(root.glob("boot/vmlinuz*")))
-                       if p.is_file()), None)
+        candidates = (root / "arch/x86/boot/bzImage", root / "bzImage",
+                      *sorted(root.glob("vmlinuz*")), *sorted(root.glob("boot/vmlinuz*")))
+        kernel = next((p for p in candidates if p.is_file()), None)
         if kernel is None:
             raise UsageError(f"pywalk: --image {path}: no bzImage, vmlinuz* or "
                              "arch/x86/boot/bzImage in it")

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The guest's initramfs: a newc cpio (the format the kernel unpacks, see
 Documentation/driver-api/early-userspace/buffer-format.rst) written here,
-holding busybox as /init's shell, the image's nvdimm/dax modules, ndctl with the libraries ``ldd`` names, and the static reproducer.
+holding busybox as /init's shell, the image's nvdimm/dax modules, ndctl
+with the libraries ``ldd`` names, and the static reproducer.
 
 /init loads the modules in order, makes namespace0.0 a device-dax with the
 finding's alignment, runs the reproducer and powers off.  Its console lines

@@ -119,5 +119,6 @@ class Verdict:
                 "first_s": None if self.first_s is None else round(self.first_s, 3),
                 "first_wall_s": None if self.first_wall_s is None else round(self.first_wall_s, 3),
                 "corrupt_pages": self.corrupt_pages, "corrupt_lines": self.corrupt_lines,
-                "ops": self.ops, "uptime_at_start": self._start_k, "boot_s": None if self.boot_s is None else round(self.boot_s, 2),
+                "ops": self.ops, "uptime_at_start": self._start_k,
+                "boot_s": None if self.boot_s is None else round(self.boot_s, 2),
                 "guest_errors": self.guest_errors, "messages_during_boot": self.before_start}
