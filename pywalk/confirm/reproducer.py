@@ -156,7 +156,7 @@ static void *run(void *arg)
 		fd = open("/proc/self/pagemap", O_RDONLY);
 	if (kind == WALK_MINCORE)
 		vec = malloc(LEAF_SIZE / PAGE_SIZE_);
-	for (n = 0; !stop; n++) {
+	for (n = 0; n == 0 || !stop; n++) {	/* at least one op per thread */
 		switch (kind) {
 		case FAULT_READ:
 			(void)*(volatile char *)(base + (rnd(&s) % (size / PAGE_SIZE_)) * PAGE_SIZE_);
@@ -307,6 +307,7 @@ int main(int argc, char **argv)
 			next += 5;
 		}
 	}
+	check(PAGE_SIZE_, 1);		/* the last of the once-a-second checks */
 	stop = 1;
 	for (i = 0; i < nt; i++)
 		pthread_join(tids[i], NULL);
