@@ -60,7 +60,8 @@ def test_every_role_is_in_the_reproducer_and_runs(tmp_path, walker):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     ops = dict(re.findall(r"ops: (\w+) (\d+)", proc.stdout))
     assert set(ops) == set(ALL_ROLES) and all(int(n) > 0 for n in ops.values()), proc.stdout
-    assert "done: " in proc.stdout and " 0 corrupt page(s) of 48 checked" in proc.stdout
+    checked = 3 * reproducer.PATTERN_BYTES["pmd"] // 4096
+    assert "done: " in proc.stdout and f" 0 corrupt page(s) of {checked} checked" in proc.stdout
 
 
 def test_the_check_finds_corrupted_device_data(tmp_path):
@@ -73,16 +74,16 @@ def test_the_check_finds_corrupted_device_data(tmp_path):
     end = "\tbad = check(PATTERN_BYTES, 0);"
     assert during in source and end in source
     source = source.replace(during, during + "\tmemset(base + LEAF_SIZE, 0, 10);\n")
-    source = source.replace(end, "\tmemset(base + LEAF_SIZE + 8192, 0, 100);\n" + end)
+    source = source.replace(end, "\tmemset(base + 2 * LEAF_SIZE + 100, 0, 100);\n" + end)
     binary = _build(tmp_path, source)
     dev = tmp_path / "dev"
-    dev.write_bytes(b"\0" * (2 * leaf))
+    dev.write_bytes(b"\0" * (3 * leaf))
     proc = subprocess.run([str(binary), str(dev), "1.5"], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 1
     assert f"corrupt: device offset {leaf:#x}: 00 00" in proc.stdout
-    assert f"corrupt: device offset {leaf + 8192:#x}: 00 00" in proc.stdout
-    assert " 1 corrupt page(s) of 32 checked at the end; 2 corrupt page(s) in all" in proc.stdout
+    assert f"corrupt: device offset {2 * leaf:#x}: 41 41" in proc.stdout
+    assert " 1 corrupt page(s) of 3 checked at the end; 2 corrupt page(s) in all" in proc.stdout
     v = Verdict()
     for line in proc.stdout.splitlines():
         v.feed(0.0, line)

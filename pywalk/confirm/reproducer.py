@@ -21,7 +21,9 @@ from __future__ import annotations
 from pywalk.confirm.finding import Finding, Role, process_roles
 
 PATTERN = 0x41
-PATTERN_BYTES = 64 << 10
+# patterned bytes at the start of each leaf: a table misread from a leaf is its first
+# page; 64 KiB of each 1 GiB leaf, one page of each 2 MiB leaf (3,584 of them)
+PATTERN_BYTES = {"pud": 64 << 10, "pmd": 4 << 10}
 LEAF_BYTES = {"pud": 1 << 30, "pmd": 2 << 20}
 KINDS = ("fault-read", "fault-write", "walk-numa_maps", "walk-smaps", "walk-pagemap",
          "walk-mincore", "zap", "flip-thp")
@@ -343,7 +345,7 @@ def generate(finding: Finding, zap_mode: str = "mixed", kernel: str | None = Non
     summary = finding.label() + (f" ({kernel})" if kernel else "")
     subs = {"SUMMARY": _comment(summary), "MESSAGE": message, "ROLES": listed,
             "TABLE": table, "LEAF": str(LEAF_BYTES[finding.leaf]), "ALIGN": finding.align,
-            "PATTERN": f"{PATTERN:02x}", "PATTERN_BYTES": str(PATTERN_BYTES),
+            "PATTERN": f"{PATTERN:02x}", "PATTERN_BYTES": str(PATTERN_BYTES[finding.leaf]),
             "ZAP_MODE": str(ZAP_MODES.index(zap_mode))}
     out = _TEMPLATE
     for key, value in subs.items():

@@ -42,7 +42,17 @@ class Confirmation:
                 "kernel_cmdline": self.cmdline, "qemu": guest.shell(self.argv),
                 "packages": self.packages(), "verdict": self.verdict.as_json(),
                 "killed": self.console.killed, "wall_s": round(self.console.wall_s, 2),
+                "console_boot": self.boot_console(),
                 "reproducer": self.source}
+
+    def boot_console(self, cap: int = 2000) -> list[str]:
+        """The console up to the reproducer's start, each line with qemu's elapsed time."""
+        out = []
+        for wall, text in self.console.lines[:cap]:
+            out.append(f"{wall:7.2f} {text}")
+            if text.startswith("pywalk-repro: start"):
+                break
+        return out
 
     def packages(self) -> list[dict]:
         out = []
