@@ -61,6 +61,7 @@ class Finding:
     seed: int = 1
     patches: list = field(default_factory=list)
     user_tree: bool = False         # a tree or tarball of the user's: no Debian image
+    size: int | None = None         # bytes of the device the scenario maps (None: all of it)
 
     @property
     def align(self) -> str:
@@ -73,7 +74,8 @@ class Finding:
     def as_json(self) -> dict:
         return {"kernel": self.kernel, "scenario": self.scenario, "walker": self.walker,
                 "driver": self.driver, "threads": self.threads, "leaf": self.leaf,
-                "message": self.message, "seed": self.seed, "patches": self.patches}
+                "message": self.message, "seed": self.seed, "patches": self.patches,
+                "size": self.size}
 
 
 def _scenarios() -> dict:
@@ -87,6 +89,11 @@ def _leaf_of(scenario: str) -> str:
     if huge in LEAF_ALIGN:
         return huge
     return "pmd" if scenario.endswith("-pmd") else "pud"
+
+
+def _size_of(scenario: str) -> int | None:
+    size = getattr(_scenarios().get(scenario), "size", None)
+    return size if isinstance(size, int) and size > 0 else None
 
 
 def _default_walker(scenario: str) -> str | None:
@@ -109,7 +116,7 @@ def from_args(kernel: str, scenario: str, walker: str | None, driver: str | None
         threads[role] = threads.get(role, 0) + n
     return Finding(kernel=kernel, scenario=scenario, walker=walker or _default_walker(scenario),
                    driver=driver, threads=threads, leaf=_leaf_of(scenario), seed=seed,
-                   user_tree=not _is_series(kernel))
+                   user_tree=not _is_series(kernel), size=_size_of(scenario))
 
 
 def _is_series(kernel: str) -> bool:
@@ -164,7 +171,8 @@ def from_report(path: str) -> Finding:
                    walker=report.get("walker") or _default_walker(scenario),
                    driver=None if driver in (None, "") else driver, threads=counts,
                    leaf=_leaf_of(scenario), message=message, seed=seed,
-                   patches=list(report.get("patches") or []), user_tree=user_tree)
+                   patches=list(report.get("patches") or []), user_tree=user_tree,
+                   size=_size_of(scenario))
 
 
 def process_roles(finding: Finding) -> list[Role]:

@@ -4,7 +4,8 @@
 mail, built with ``gcc -O2 -static -pthread`` and run in any guest that has
 a device-dax.
 
-It maps the whole device-dax, fills the first PATTERN_BYTES of every leaf
+It maps the device-dax (as much of it as the scenario maps in pywalk, or
+all of it), fills the first PATTERN_BYTES of every leaf
 (1 GiB or 2 MiB) with a pattern byte, runs one thread per role instance
 for the given seconds, then reads the patterned bytes back: a page that no
 longer holds the pattern is device data the kernel corrupted (a bad-pmd
@@ -63,6 +64,7 @@ _TEMPLATE = r"""// SPDX-License-Identifier: GPL-2.0-only
 #define PATTERN		0x@PATTERN@		/* fills the start of every leaf */
 #define PATTERN_BYTES	@PATTERN_BYTES@UL
 #define ZAP_MODE	@ZAP_MODE@		/* 0 full and partial ranges, 1 full, 2 partial */
+#define MAP_BYTES	@MAP_BYTES@UL	/* how much of the device the scenario maps; 0: all */
 #define MAX_REPORTED	16
 
 enum kind { FAULT_READ, FAULT_WRITE, WALK_NUMA_MAPS, WALK_SMAPS, WALK_PAGEMAP,
@@ -274,6 +276,8 @@ int main(int argc, char **argv)
 	seed = argc > 3 ? strtoull(argv[3], NULL, 0) : (unsigned long long)time(NULL);
 	fd = open(argv[1], O_RDWR);
 	size = fd < 0 ? 0 : size_of(argv[1], fd) / LEAF_SIZE * LEAF_SIZE;
+	if (MAP_BYTES && size > MAP_BYTES)
+		size = MAP_BYTES;
 	if (fd < 0 || !size) {
 		say("error: cannot open %s or read its size: %s", argv[1], strerror(errno));
 		return 2;
@@ -346,7 +350,7 @@ def generate(finding: Finding, zap_mode: str = "mixed", kernel: str | None = Non
     subs = {"SUMMARY": _comment(summary), "MESSAGE": message, "ROLES": listed,
             "TABLE": table, "LEAF": str(LEAF_BYTES[finding.leaf]), "ALIGN": finding.align,
             "PATTERN": f"{PATTERN:02x}", "PATTERN_BYTES": str(PATTERN_BYTES[finding.leaf]),
-            "ZAP_MODE": str(ZAP_MODES.index(zap_mode))}
+            "ZAP_MODE": str(ZAP_MODES.index(zap_mode)), "MAP_BYTES": str(finding.size or 0)}
     out = _TEMPLATE
     for key, value in subs.items():
         out = out.replace(f"@{key}@", value)
