@@ -37,7 +37,10 @@ class Confirmation:
         return self.argv[self.argv.index("-append") + 1]
 
     def as_json(self) -> dict:
-        return {"confirmed": self.verdict.confirmed, "finding": self.finding.as_json(),
+        return {"confirmed": self.verdict.confirmed, "note": None if self.verdict.confirmed
+                else "not seen under qemu's TCG, whose timing is not hardware timing: weaker "
+                     "evidence than a confirmation",
+                "finding": self.finding.as_json(),
                 "seconds": self.seconds, "image": self.image.as_json(),
                 "kernel_cmdline": self.cmdline, "qemu": guest.shell(self.argv),
                 "packages": self.packages(), "verdict": self.verdict.as_json(),
@@ -132,7 +135,7 @@ def confirm(finding: Finding, *, seconds: float, image_path: str | None = None,
     while running, the console's progress."""
     source = reproducer.generate(finding, zap_mode)     # a refused role: before any work
     initramfs.require_tools()
-    phase("downloading", "the kernel image")
+    phase("getting the kernel image", "downloading it unless cached")
     image = get_image(finding, image_path, progress)
     kernel = f"{image.package} {image.version}" if image.package else image.origin
     source = reproducer.generate(finding, zap_mode, kernel)
