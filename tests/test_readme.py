@@ -140,8 +140,8 @@ def test_readme_python_block_runs(block, capsys):
         assert literal.strip() in out, f"README says {literal.strip()}, the block printed {out!r}"
 
 
-# files another branch adds (docs/confirm.md: pywalk confirm's own page)
-PENDING_FILES = {"docs/confirm.md"}
+# files another branch adds (none pending now)
+PENDING_FILES: set[str] = set()
 
 
 def _anchor(heading: str) -> str:

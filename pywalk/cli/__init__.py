@@ -21,7 +21,8 @@ from pywalk.report import jsonio
 
 COMMANDS = ("pywalk.cli.source", "pywalk.cli.stress", "pywalk.cli.check", "pywalk.cli.reproduce",
             "pywalk.cli.patches", "pywalk.cli.matrix", "pywalk.cli.bench",
-            "pywalk.cli.replay", "pywalk.cli.shrink", "pywalk.cli.explore", "pywalk.cli.regress")
+            "pywalk.cli.replay", "pywalk.cli.shrink", "pywalk.cli.explore", "pywalk.cli.regress",
+            "pywalk.cli.confirm")
 
 
 class _Parser(argparse.ArgumentParser):
