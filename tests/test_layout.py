@@ -12,7 +12,7 @@ import pytest
 PKG = pathlib.Path(__file__).resolve().parent.parent / "pywalk"
 LAYERS = {"errors": 0, "assets": 0, "tree": 1, "variant": 2, "hunt": 3, "bench": 3, "confirm": 3,
           "report": 4, "cli": 5, "campaign": 5}
-MAX_LINES = 500
+MAX_LINES = 400
 
 
 def _layer(parts: list[str]) -> int | None:

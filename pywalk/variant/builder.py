@@ -42,9 +42,10 @@ from pywalk.tree import facts as tree_facts
 from pywalk.assets import asset_dir
 from pywalk.errors import BuildError
 from pywalk.tree import gitinfo
-from pywalk.variant import labels, patched_tree
+from pywalk.variant import patched_tree
 from pywalk.variant import model as build_model
 from pywalk.variant.patches import Patch, load_patches
+from pywalk.variant.build_result import BuildResult, SourceRecord  # noqa: F401 (builder.BuildResult)
 
 GENERATOR_VERSION = "5"   # 4: the tree-sitter slicer; 5: one source record per file
 CC = os.environ.get("CC", "gcc")
@@ -69,68 +70,6 @@ CSRC_SOURCES = ("sched.c", "driver.c", "walkers.c", "proc_walkers.c", "clients.c
                 "sched_run.c", "bench.c", "bench_paced.c")
 # files read besides the manifest's, for API detection (treeinfo)
 EXTRA_READS = patched_tree.EXTRA_READS
-
-
-@dataclass
-class SourceRecord:
-    path: str
-    sha256: str
-    whole: bool
-    functions: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict:
-        d: dict = {"path": self.path, "sha256": self.sha256}
-        if self.whole:
-            d["whole"] = True
-        else:
-            d["functions"] = self.functions
-        return d
-
-
-@dataclass
-class BuildResult:
-    variant_id: str
-    module_path: Path
-    kernel: sources.KernelSource
-    patches: list[Patch]
-    sources: list[SourceRecord]
-    notes: list[str]
-    compiled: bool            # False on a cache hit
-    seconds: float
-    facts: dict = field(default_factory=dict)   # PW_TREE_* (pywalk/tree/facts.py)
-    kernel_git: str | None = None   # `git describe --always --dirty` of a git worktree
-    instrumented: bool = False  # the tree's code built with -fsanitize=thread (instrument.py)
-    model: str = "native"       # pywalk/variant/model.py
-
-    @property
-    def label(self) -> str:
-        """kernel version (and git describe), patch names (pywalk/variant/labels.py);
-        the model when it is not the default"""
-        return labels.label(self.kernel.version, self.kernel_git,
-                            [p.name for p in self.patches],
-                            [p.sha256 for p in self.patches]) + build_model.suffix(self.model)
-
-    def as_json(self) -> dict:
-        return {
-            "variant": self.variant_id,
-            "kernel": self.kernel.version,
-            "origin": self.kernel.origin,
-            "package": self.kernel.package,
-            "package_version": self.kernel.package_version,
-            "archive_sha256": self.kernel.archive_sha256,
-            "kernel_git": self.kernel_git,
-            "label": self.label,
-            "patches": [{"name": p.name, "subject": p.subject, "sha256": p.sha256}
-                        for p in self.patches],
-            "module": str(self.module_path),
-            "sources": [s.as_json() for s in self.sources],
-            "notes": self.notes,
-            "facts": self.facts,
-            "instrumented": self.instrumented,
-            "model": self.model,
-            "cache_hit": not self.compiled,
-            "seconds": round(self.seconds, 3),
-        }
 
 
 def _sha(text: str | bytes) -> str:

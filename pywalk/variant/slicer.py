@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pywalk.errors import BuildError
-from pywalk.tree.csyntax import comments, parse as _parse, text as _text, uncommented
+from pywalk.tree.csyntax import (comments, conditions_by_line, parse as _parse, text as _text,
+                                 uncommented)
 
 # preprocessor conditionals, whose bodies hold top-level items too
 _CONDITIONALS = {"preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef",
@@ -286,49 +287,6 @@ def _definitions(buf: bytes, root: Node, conds: list[str], base: tuple[int, int]
                line, chunk_conds)
 
 
-def _directive_conditions(src: bytes, tree) -> list[list[str]]:
-    """The enclosing #if terms at each line (0-based), from the preprocessor
-    lines themselves: tree-sitter's error recovery can tear a chain when a
-    function body interleaves code and #ifdef (mm/madvise.c), the lines
-    cannot.  Terms are written as _chain() writes them."""
-    buf = bytearray(src)
-    for c in comments(tree.root_node):     # blank comments, keep the newlines
-        buf[c.start_byte:c.end_byte] = bytes(b if b == 10 else 32 for b in src[c.start_byte:c.end_byte])
-    lines = bytes(buf).decode("utf-8", "surrogateescape").split("\n")
-    out: list[list[str]] = []
-    stack: list[list] = []          # [earlier terms, this branch's term]
-    i = 0
-    while i < len(lines):
-        here = [f[1] for f in stack]
-        line, n = lines[i], 1
-        while line.endswith("\\") and i + n < len(lines):     # continuation lines
-            line = line[:-1] + " " + lines[i + n]
-            n += 1
-        out += [here] * n
-        i += n
-        words = line.strip()
-        if not words.startswith("#"):
-            continue
-        words = words[1:].split(None, 1)
-        word, rest = (words + ["", ""])[:2] if words else ("", "")
-        term = " ".join(rest.split())
-        if word in ("if", "ifdef", "ifndef"):
-            term = {"if": term, "ifdef": f"defined({term})",
-                    "ifndef": f"!defined({term})"}[word]
-            stack.append([[term], term])
-        elif word in ("elif", "elifdef", "elifndef") and stack:
-            term = {"elif": term, "elifdef": f"defined({term})",
-                    "elifndef": f"!defined({term})"}[word]
-            prev = stack[-1][0]
-            stack[-1][1] = " && ".join([f"!({p})" for p in prev] + [f"({term})"])
-            prev.append(term)
-        elif word == "else" and stack:
-            stack[-1][1] = " && ".join(f"!({p})" for p in stack[-1][0])
-        elif word == "endif" and stack:
-            stack.pop()
-    return out
-
-
 def _balanced(piece: bytes) -> bool:
     """Do the brace tokens of a definition's text balance (comments and
     literals do not count)?"""
@@ -350,7 +308,7 @@ def _parsed(text: str) -> tuple[tuple, frozenset]:
     and the names whose text is not a whole definition (braces that do not
     balance: a span the parser's error recovery got wrong)."""
     src, buf, tree = parse(text)
-    conds = _directive_conditions(src, tree)
+    conds = conditions_by_line(src, tree)
     out, seen, torn = [], set(), set()
     for d in _definitions(buf, tree.root_node, [], (0, 0), _TRIES):
         if d[0] == "?" or d[2] in seen:     # a reparse may meet a #define again
