@@ -75,7 +75,8 @@ def test_a_python_named_table_names_every_c_value_once(table, prefix):
 
 def test_roles_are_one_table_and_abba_stays_apart():
     assert stress.ROLE is runtime.ROLES
-    assert roles.ROLES == tuple(runtime.ROLES) == ("walker", "reader", "writer", "zapper", "reaper")
+    assert roles.ROLES == tuple(runtime.ROLES) == ("walker", "reader", "writer", "zapper", "reaper",
+                                                   "flipper")
     assert "abba" not in runtime.ROLES and schedule.ROLES["abba"] == consts.C["PW_ROLE_ABBA"]
     assert {k: v for k, v in schedule.ROLES.items() if k != "abba"} == runtime.ROLES
     assert runtime.ROLE_NAMES[consts.C["PW_ROLE_ABBA"]] == "abba"

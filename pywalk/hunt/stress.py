@@ -339,6 +339,7 @@ def run(variant: Variant, scenario: str | Scenario, *, walkers: int | None = Non
                for i, (role, kind, pause) in enumerate(roles_flat)]
     for t in threads:
         t.start()
+    stopped_at = None       # when the hunt was told to stop (budget, finding)
     try:
         while any(t.is_alive() for t in threads):
             for t in threads:
@@ -346,7 +347,12 @@ def run(variant: Variant, scenario: str | Scenario, *, walkers: int | None = Non
             now = time.perf_counter() - t0
             if progress:
                 progress(counters["ops"], now, len(result.findings))
-            if seconds is not None and now > seconds + GRACE_S:
+            if stop[0] and stopped_at is None:
+                stopped_at = now
+            # a thread still in kernel code past the time bound, or (any budget)
+            # past its lockup time after the stop: the watchdog had its say
+            if (seconds is not None and now > seconds + GRACE_S) or (
+                    stopped_at is not None and now - stopped_at > lockup_s + GRACE_S):
                 result.cut_short = unwind(lib, lambda: stop.__setitem__(0, 1), threads)
                 break
     except KeyboardInterrupt:
