@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
+import time
+from pathlib import Path
+
 import pytest
 
 import pywalk
@@ -54,3 +57,19 @@ def mm612(v612):
     m = v612.new_mm()
     yield m
     m.close()
+
+
+def wait_for_hunt(p, settle: float = 1.0) -> None:
+    """Wait until the pywalk process p has loaded its variant (instrumented:
+    maybe after a build) and its hunt is under way, however loaded the
+    machine is; then `settle` seconds more."""
+    maps = Path(f"/proc/{p.pid}/maps")
+    deadline = time.monotonic() + 300
+    while p.poll() is None and time.monotonic() < deadline:
+        try:
+            if "_pywalk_v_" in maps.read_text():
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    time.sleep(settle)

@@ -13,12 +13,11 @@ import re
 import subprocess
 import sys
 
-from pathlib import Path
-
 import pytest
 
 from pywalk.hunt import schedule, stress
 from pywalk.hunt.races import BAD_PMD, FAULT_RACE, PMD_ALLOC_TOCTOU, WALKER_RACE, ZAP_BAD_PUD
+from conftest import wait_for_hunt
 
 pytestmark = pytest.mark.stress
 
@@ -137,7 +136,6 @@ def test_cli_usage_errors_are_one_line(tmp_path):
 def test_ctrl_c_keeps_what_was_measured(tmp_path, v61_fix):
     """SIGINT during a hunt: exit 130, and the report is still written."""
     import signal
-    import time
 
     out = tmp_path / "r.json"
     fix = str(v61_fix.result.patches[0].path)
@@ -145,18 +143,7 @@ def test_ctrl_c_keeps_what_was_measured(tmp_path, v61_fix):
                           fix, "--scenario", "walk-vs-refault", "--seconds", "60",
                           "--json", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
-    # wait until the variant (instrumented: maybe a build first) is loaded
-    # and the hunt under way, however loaded the machine is
-    maps = Path(f"/proc/{p.pid}/maps")
-    deadline = time.monotonic() + 300
-    while p.poll() is None and time.monotonic() < deadline:
-        try:
-            if "_pywalk_v_" in maps.read_text():
-                break
-        except OSError:
-            pass
-        time.sleep(0.1)
-    time.sleep(1.0)
+    wait_for_hunt(p)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err

@@ -12,13 +12,13 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 import pywalk
 from pywalk.hunt import stress
+from conftest import wait_for_hunt
 
 MUTANT = Path(__file__).parent / "mutants" / "6.12" / "split-pud-writes-back-nonpresent.patch"
 
@@ -61,16 +61,7 @@ def test_ctrl_c_ends_a_hunt_stuck_in_kernel_code(tmp_path, looping, sig):
                           "--instrument", "off", "--seconds", "3600", "--lockup-s", "3600",
                           "--json", str(out)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    maps = Path(f"/proc/{p.pid}/maps")
-    deadline = time.monotonic() + 300
-    while p.poll() is None and time.monotonic() < deadline:
-        try:
-            if "_pywalk_v_" in maps.read_text():
-                break
-        except OSError:
-            pass
-        time.sleep(0.1)
-    time.sleep(1.0)
+    wait_for_hunt(p)
     p.send_signal(sig)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err

@@ -17,19 +17,7 @@ the "non-zero pgtables_bytes" the posted patch names.
   reader's huge fault, past its pud_none(), overwrites the table with a leaf
 """
 
-import pytest
+from ._suite import bug_tests
 
-from pywalk.hunt import regress
-
-BUGS = regress.by_slug("mm_huge_memory_c_fix_modifying_of_page_protection_by_insert_pfn_pmd")
-
-
-@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.kernel)
-def test_tree_has_the_fix_and_the_revert_takes_it_out(bug, fix_and_revert):
-    fix_and_revert(bug)
-
-
-@pytest.mark.stress
-@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.kernel)
-def test_found_with_the_fix_reverted_and_not_as_shipped(bug, found_again):
-    found_again(bug)
+test_tree_has_the_fix_and_the_revert_takes_it_out, \
+    test_found_with_the_fix_reverted_and_not_as_shipped = bug_tests("mm_huge_memory_c_fix_modifying_of_page_protection_by_insert_pfn_pmd")

@@ -14,19 +14,7 @@ control); expected: the 2019 fault race.
   reader installs a PUD leaf; writer's pmd_alloc() returns pmd_offset() into its frame
 """
 
-import pytest
+from ._suite import bug_tests
 
-from pywalk.hunt import regress
-
-BUGS = regress.by_slug("mm_memory_c_fix_a_huge_pud_insertion_race_during_faulting")
-
-
-@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.kernel)
-def test_tree_has_the_fix_and_the_revert_takes_it_out(bug, fix_and_revert):
-    fix_and_revert(bug)
-
-
-@pytest.mark.stress
-@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.kernel)
-def test_found_with_the_fix_reverted_and_not_as_shipped(bug, found_again):
-    found_again(bug)
+test_tree_has_the_fix_and_the_revert_takes_it_out, \
+    test_found_with_the_fix_reverted_and_not_as_shipped = bug_tests("mm_memory_c_fix_a_huge_pud_insertion_race_during_faulting")

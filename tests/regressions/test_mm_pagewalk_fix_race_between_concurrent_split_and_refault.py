@@ -14,19 +14,7 @@ here: against our write-notify driver); expected: the walker race.
   reader refaults a PUD leaf; walk_pmd_range() reads its frame as a PMD table
 """
 
-import pytest
+from ._suite import bug_tests
 
-from pywalk.hunt import regress
-
-BUGS = regress.by_slug("mm_pagewalk_fix_race_between_concurrent_split_and_refault")
-
-
-@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.kernel)
-def test_tree_has_the_fix_and_the_revert_takes_it_out(bug, fix_and_revert):
-    fix_and_revert(bug)
-
-
-@pytest.mark.stress
-@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.kernel)
-def test_found_with_the_fix_reverted_and_not_as_shipped(bug, found_again):
-    found_again(bug)
+test_tree_has_the_fix_and_the_revert_takes_it_out, \
+    test_found_with_the_fix_reverted_and_not_as_shipped = bug_tests("mm_pagewalk_fix_race_between_concurrent_split_and_refault")

@@ -18,19 +18,7 @@ into the leaf's frame.
   writer: wp_huge_pud() falls back without a split; the pmd_alloc recheck retries for ever
 """
 
-import pytest
+from ._suite import bug_tests
 
-from pywalk.hunt import regress
-
-BUGS = regress.by_slug("mm_split_huge_pud_on_wp_huge_pud_fallback")
-
-
-@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.kernel)
-def test_tree_has_the_fix_and_the_revert_takes_it_out(bug, fix_and_revert):
-    fix_and_revert(bug)
-
-
-@pytest.mark.stress
-@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.kernel)
-def test_found_with_the_fix_reverted_and_not_as_shipped(bug, found_again):
-    found_again(bug)
+test_tree_has_the_fix_and_the_revert_takes_it_out, \
+    test_found_with_the_fix_reverted_and_not_as_shipped = bug_tests("mm_split_huge_pud_on_wp_huge_pud_fallback")

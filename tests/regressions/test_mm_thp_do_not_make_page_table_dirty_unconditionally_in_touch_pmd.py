@@ -17,19 +17,7 @@ WARN in wp_clean_pud_entry() on a dirty leaf.
   touch_pud() marks it dirty; the dirty-tracking walk WARNs on a dirty leaf
 """
 
-import pytest
+from ._suite import bug_tests
 
-from pywalk.hunt import regress
-
-BUGS = regress.by_slug("mm_thp_do_not_make_page_table_dirty_unconditionally_in_touch_pmd")
-
-
-@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.kernel)
-def test_tree_has_the_fix_and_the_revert_takes_it_out(bug, fix_and_revert):
-    fix_and_revert(bug)
-
-
-@pytest.mark.stress
-@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.kernel)
-def test_found_with_the_fix_reverted_and_not_as_shipped(bug, found_again):
-    found_again(bug)
+test_tree_has_the_fix_and_the_revert_takes_it_out, \
+    test_found_with_the_fix_reverted_and_not_as_shipped = bug_tests("mm_thp_do_not_make_page_table_dirty_unconditionally_in_touch_pmd")
