@@ -211,6 +211,7 @@ class Hunt:
                    for i, (s, n, _) in enumerate(names)]
         for t in threads:
             t.start()
+        stopped_at = None       # when the hunt was told to stop (budget, finding)
         try:
             while any(t.is_alive() for t in threads):
                 for t in threads:
@@ -220,7 +221,13 @@ class Hunt:
                     stop.set()
                 if progress:
                     progress(done[0], elapsed, len(result.findings))
-                if seconds is not None and elapsed >= seconds + GRACE_S:
+                if stop.is_set() and stopped_at is None:
+                    stopped_at = elapsed
+                # as stress.run(): the time bound, or (any budget) a thread still
+                # in kernel code past its lockup time after the stop
+                if (seconds is not None and elapsed >= seconds + GRACE_S) or (
+                        stopped_at is not None
+                        and elapsed - stopped_at > self.lockup_s + GRACE_S):
                     unwind(self.variant.lib, stop.set, threads)
                     break
         except KeyboardInterrupt:
